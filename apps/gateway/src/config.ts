@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { envField, parseEnv } from '@strangers/config';
+import { defaultLimits } from '@strangers/protocol';
+
+/** Every environment variable the gateway reads. README's configuration table mirrors it. */
+export const gatewayEnvSchema = z.object({
+  REDIS_URL: envField.redisUrl(),
+  PORT: envField.port(8080),
+  HOST: z.string().default('0.0.0.0'),
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]')
+    .default(() => `gw-${randomBytes(4).toString('hex')}`),
+  LOG_LEVEL: envField.logLevel(),
+  MAX_FRAME_BYTES: envField.positiveInt(defaultLimits.maxFrameBytes),
+  MAX_TEXT_LENGTH: envField.positiveInt(defaultLimits.maxTextLength),
+  MAX_INTERESTS: envField.positiveInt(defaultLimits.maxInterests),
+  MAX_INTEREST_LENGTH: envField.positiveInt(defaultLimits.maxInterestLength),
+  /** Chat buckets (see packages/redis/src/keys.ts); must match the matcher's. */
+  CHAT_BUCKETS: envField.positiveInt(1),
+  /** Messages kept per chat for resume. */
+  HISTORY_MAX_MESSAGES: envField.positiveInt(500),
+  /** Longest a chat's keys live without ending (a safety net against leaks). */
+  CHAT_TTL_SECONDS: envField.positiveInt(24 * 3600),
+  /** Approximate bound on each gateway inbox stream. */
+  INBOX_MAX_LENGTH: envField.positiveInt(100_000),
+  /** Salt of the client-address hash; the same on every gateway so report counts add up. */
+  IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
+  /** How often this gateway publishes its session count and reads everyone's. */
+  ONLINE_INTERVAL_MS: envField.positiveInt(2000),
+});
+
+export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
+
+export interface GatewayConfig {
+  redisUrl: string;
+  port: number;
+  host: string;
+  gatewayId: string;
+  logLevel: string;
+  limits: {
+    maxFrameBytes: number;
+    maxTextLength: number;
+    maxInterests: number;
+    maxInterestLength: number;
+  };
+  chatBuckets: number;
+  historyMaxMessages: number;
+  chatTtlSeconds: number;
+  inboxMaxLength: number;
+  onlineIntervalMs: number;
+  ipHashSalt: string;
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = parseEnv(gatewayEnvSchema, env);
+  return {
+    redisUrl: parsed.REDIS_URL,
+    port: parsed.PORT,
+    host: parsed.HOST,
+    gatewayId: parsed.GATEWAY_ID,
+    logLevel: parsed.LOG_LEVEL,
+    limits: {
+      maxFrameBytes: parsed.MAX_FRAME_BYTES,
+      maxTextLength: parsed.MAX_TEXT_LENGTH,
+      maxInterests: parsed.MAX_INTERESTS,
+      maxInterestLength: parsed.MAX_INTEREST_LENGTH,
+    },
+    chatBuckets: parsed.CHAT_BUCKETS,
+    historyMaxMessages: parsed.HISTORY_MAX_MESSAGES,
+    chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
+    inboxMaxLength: parsed.INBOX_MAX_LENGTH,
+    onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
+    ipHashSalt: parsed.IP_HASH_SALT,
+  };
+}

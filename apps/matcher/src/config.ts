@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { envField, parseEnv } from '@strangers/config';
+
+/** Every environment variable the matcher reads. README's configuration table mirrors it. */
+export const matcherEnvSchema = z.object({
+  REDIS_URL: envField.redisUrl(),
+  MATCHER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]')
+    .default(() => `matcher-${randomBytes(4).toString('hex')}`),
+  LOG_LEVEL: envField.logLevel(),
+  /** Port of the matcher's /healthz, /readyz and /metrics (0 = any free port). */
+  METRICS_PORT: envField.port(9090),
+  /** A joiner with interests waits this long for a shared one before taking anyone. */
+  INTEREST_FALLBACK_MS: envField.nonNegativeInt(3000),
+  /** Two sessions that parted with `next` are not paired again for this long. */
+  NEXT_COOLDOWN_MS: envField.nonNegativeInt(30_000),
+  /** How long a report keeps the two sessions apart (sessions rarely live this long). */
+  REPORT_BLOCK_MS: envField.positiveInt(24 * 3600 * 1000),
+  /** Reports against one client address within REPORT_WINDOW_MS that flag it. */
+  REPORT_THRESHOLD: envField.positiveInt(3),
+  REPORT_WINDOW_MS: envField.positiveInt(3600 * 1000),
+  /** How long a flagged address is only matched with other flagged ones. */
+  REPORT_FLAG_MS: envField.positiveInt(3600 * 1000),
+  /** Chat buckets (see packages/redis/src/keys.ts); must match the gateways'. */
+  CHAT_BUCKETS: envField.positiveInt(1),
+  /** Most events read and committed in one batch. */
+  BATCH_SIZE: envField.positiveInt(512),
+});
+
+export type MatcherConfig = z.output<typeof matcherEnvSchema>;
+
+export function loadMatcherConfig(env: NodeJS.ProcessEnv = process.env): MatcherConfig {
+  return parseEnv(matcherEnvSchema, env);
+}

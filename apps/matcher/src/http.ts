@@ -1,0 +1,16 @@
+import { createServer, type Server } from 'node:http';
+
+/** The matcher's small HTTP surface: liveness and readiness (metrics join it later). */
+export function createStatusServer(isReady: () => boolean): Server {
+  return createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ready = isReady();
+      response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
+import { encodeControlEntry, keys, MATCHER_GROUP, type Redis } from '@strangers/redis';
+import type { Pair, WaitingSession } from './pairing.js';
+
+/** Everything the matcher keeps in Redis, read back when it (re)starts. */
+export interface DurableState {
+  queue: WaitingSession[];
+  apart: { pair: string; until: number }[];
+  reports: { ipHash: string; at: number }[];
+  flagged: { ipHash: string; until: number }[];
+}
+
+function scored(flat: string[]): { member: string; score: number }[] {
+  const out: { member: string; score: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+  return out;
+}
+
+export async function loadDurableState(redis: Redis, now: number, reportWindowMs: number): Promise<DurableState> {
+  const [queue, apart, reports, flagged] = await Promise.all([
+    redis.hgetall(keys.matcherQueue),
+    redis.zrangebyscore(keys.matcherApart, now, '+inf', 'WITHSCORES'),
+    redis.zrangebyscore(keys.matcherReports, now - reportWindowMs, '+inf', 'WITHSCORES'),
+    redis.zrangebyscore(keys.matcherFlagged, now, '+inf', 'WITHSCORES'),
+  ]);
+  return {
+    queue: Object.values(queue)
+      .map((json) => JSON.parse(json) as WaitingSession)
+      .sort((x, y) => x.enqueuedAt - y.enqueuedAt),
+    apart: scored(apart).map(({ member, score }) => ({ pair: member, until: score })),
+    reports: scored(reports).map(({ member, score }) => ({ ipHash: member.split('|')[0] ?? '', at: score })),
+    flagged: scored(flagged).map(({ member, score }) => ({ ipHash: member, until: score })),
+  };
+}
+
+/** Bound on a gateway's control stream, for gateways that died and no longer trim it. */
+const CONTROL_MAX_LENGTH = 100_000;
+
+export function newChatId(buckets: number): string {
+  const bucket = buckets > 1 ? Math.floor(Math.random() * buckets) : 0;
+  return `${bucket}.${randomBytes(12).toString('base64url')}`;
+}
+
+/**
+ * The writes of one batch of events, applied in one MULTI together with the XACK of those
+ * events: either the batch's whole effect is stored and the events are acknowledged, or
+ * neither, and a redelivery replays the batch against the state as it was.
+ */
+export class CommitBatch {
+  private readonly queueWrites = new Map<string, string | null>();
+  private readonly apart: (string | number)[] = [];
+  private readonly reports: (string | number)[] = [];
+  private readonly flagged: (string | number)[] = [];
+  private readonly pairs: { pair: Pair; chat: string }[] = [];
+  readonly acks: string[] = [];
+
+  get empty(): boolean {
+    return (
+      this.queueWrites.size === 0 &&
+      this.apart.length === 0 &&
+      this.reports.length === 0 &&
+      this.flagged.length === 0 &&
+      this.pairs.length === 0 &&
+      this.acks.length === 0
+    );
+  }
+
+  get pairCount(): number {
+    return this.pairs.length;
+  }
+
+  enqueued(session: WaitingSession): void {
+    this.queueWrites.set(session.sid, JSON.stringify(session));
+  }
+
+  dequeued(sid: string): void {
+    this.queueWrites.set(sid, null);
+  }
+
+  keptApart(pair: string, until: number): void {
+    this.apart.push(until, pair);
+  }
+
+  reported(ipHash: string, eventId: string, at: number): void {
+    this.reports.push(at, `${ipHash}|${eventId}`);
+  }
+
+  flaggedAddress(ipHash: string, until: number): void {
+    this.flagged.push(until, ipHash);
+  }
+
+  paired(pair: Pair, chat: string): void {
+    this.dequeued(pair.a.sid);
+    this.dequeued(pair.b.sid);
+    this.pairs.push({ pair, chat });
+  }
+
+  /** Builds the MULTI; `prune` also drops expired entries of the sorted sets. */
+  toMulti(redis: Redis, now: number, reportWindowMs: number, prune: boolean): ChainableCommander {
+    const multi = redis.multi();
+    const removed: string[] = [];
+    const set: string[] = [];
+    for (const [sid, json] of this.queueWrites) {
+      if (json === null) removed.push(sid);
+      else set.push(sid, json);
+    }
+    if (removed.length > 0) multi.hdel(keys.matcherQueue, ...removed);
+    if (set.length > 0) multi.hset(keys.matcherQueue, ...set);
+    if (this.apart.length > 0) multi.zadd(keys.matcherApart, 'GT', ...this.apart);
+    if (this.reports.length > 0) multi.zadd(keys.matcherReports, ...this.reports);
+    if (this.flagged.length > 0) multi.zadd(keys.matcherFlagged, 'GT', ...this.flagged);
+    for (const { pair, chat } of this.pairs) {
+      const { a, b, shared } = pair;
+      multi.xadd(keys.gatewayControl(a.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: a.sid, gen: a.gen, chat, partner: b.sid, pgw: b.gw, interests: shared }));
+      multi.xadd(keys.gatewayControl(b.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: b.sid, gen: b.gen, chat, partner: a.sid, pgw: a.gw, interests: shared }));
+    }
+    if (this.acks.length > 0) multi.xack(keys.matcherEvents, MATCHER_GROUP, ...this.acks);
+    if (prune) {
+      multi.zremrangebyscore(keys.matcherApart, '-inf', now);
+      multi.zremrangebyscore(keys.matcherFlagged, '-inf', now);
+      multi.zremrangebyscore(keys.matcherReports, '-inf', now - reportWindowMs);
+    }
+    return multi;
+  }
+}

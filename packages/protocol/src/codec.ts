@@ -1,0 +1,82 @@
+import { ErrorCode } from './codes.js';
+import { createClientFrameSchema, type ClientFrame } from './client-frames.js';
+import type { ProtocolLimits } from './limits.js';
+import type { ServerFrame } from './server-frames.js';
+
+export type DecodeResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: ErrorCode; message: string };
+
+export interface ClientFrameDecoder {
+  decode(raw: string): DecodeResult;
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'message', 'typing', 'next', 'leave', 'report']);
+
+/** Counts code points without allocating; only called when UTF-16 length is over the limit. */
+function codePointLength(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) i++;
+    }
+    count++;
+  }
+  return count;
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid frame';
+  const where = first.path.length > 0 ? first.path.map(String).join('.') : 'frame';
+  return `${where}: ${first.message}`;
+}
+
+/** Turns a text frame into a typed client frame, or the error frame the client should get. */
+export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDecoder {
+  const schema = createClientFrameSchema(limits);
+  return {
+    decode(raw) {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        return { ok: false, code: ErrorCode.invalidMessage, message: 'frame is not valid JSON' };
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return { ok: false, code: ErrorCode.invalidMessage, message: 'frame must be a JSON object' };
+      }
+      const { type, text } = value as { type?: unknown; text?: unknown };
+      if (typeof type !== 'string') {
+        return { ok: false, code: ErrorCode.invalidMessage, message: 'frame needs a string field "type"' };
+      }
+      if (!KNOWN_TYPES.has(type)) {
+        return { ok: false, code: ErrorCode.invalidMessage, message: `unknown frame type "${type.slice(0, 32)}"` };
+      }
+      if (
+        type === 'message' &&
+        typeof text === 'string' &&
+        text.length > limits.maxTextLength &&
+        codePointLength(text) > limits.maxTextLength
+      ) {
+        return {
+          ok: false,
+          code: ErrorCode.textTooLong,
+          message: `text is longer than ${limits.maxTextLength} characters`,
+        };
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        return { ok: false, code: ErrorCode.invalidMessage, message: describeIssues(parsed.error.issues) };
+      }
+      return { ok: true, frame: parsed.data };
+    },
+  };
+}
+
+export function encodeServerFrame(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}

@@ -1,0 +1,5 @@
+export * from './codes.js';
+export * from './limits.js';
+export * from './client-frames.js';
+export * from './server-frames.js';
+export * from './codec.js';

@@ -1,0 +1,25 @@
+-- Stores one chat message and hands it to the partner's gateway, atomically.
+-- KEYS[1] chat hash            {b<n>}:chat:<id>
+-- KEYS[2] chat history stream  {b<n>}:chat:<id>:log
+-- KEYS[3] partner's inbox      {b<n>}:inbox:<gateway the sender believes the partner is on>
+-- ARGV[1] chat id       ARGV[2] sender session id   ARGV[3] sender gateway id
+-- ARGV[4] partner id    ARGV[5] partner gateway id (as in KEYS[3])
+-- ARGV[6] text          ARGV[7] timestamp (ms)      ARGV[8] history max length
+-- ARGV[9] inbox max length   ARGV[10] chat TTL (s)
+-- Returns {1, seq} stored; {0, reason} the chat has ended; {-1, gateway} the partner is on
+-- another gateway (retry with that inbox); {-2, ''} the sender is not in this chat.
+local chat = KEYS[1]
+if redis.call('EXISTS', chat) == 0 then
+  -- First use of the chat: both sides got the same assignment from the matcher.
+  redis.call('HSET', chat, 'seq', 0, 'gw:' .. ARGV[2], ARGV[3], 'gw:' .. ARGV[4], ARGV[5])
+  redis.call('EXPIRE', chat, ARGV[10])
+end
+local fields = redis.call('HMGET', chat, 'ended', 'gw:' .. ARGV[2], 'gw:' .. ARGV[4])
+if fields[1] then return {0, fields[1]} end
+if not fields[2] then return {-2, ''} end
+if fields[3] ~= ARGV[5] then return {-1, fields[3] or ''} end
+local seq = redis.call('HINCRBY', chat, 'seq', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '*', 'seq', seq, 'from', ARGV[2], 'text', ARGV[6], 'ts', ARGV[7])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*',
+  't', 'msg', 'to', ARGV[4], 'chat', ARGV[1], 'seq', seq, 'text', ARGV[6], 'ts', ARGV[7])
+return {1, seq}

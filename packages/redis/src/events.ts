@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { recordToFields, type StreamFields } from './streams.js';
+
+/**
+ * The service-to-service events carried by streams, with their encoders and zod decoders.
+ * Fields are flat strings (a stream entry is a flat field list); lists travel as JSON.
+ */
+
+const jsonStringArray = z.string().transform((raw, ctx) => {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  } catch {
+    // fall through to the issue below
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected a JSON array of strings' });
+  return z.NEVER;
+});
+const int = z.coerce.number().int();
+const flag = z.enum(['0', '1']).transform((value) => value === '1');
+
+// ---- gateway → matcher: keys.matcherEvents ----
+
+export const matcherEventSchema = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('join'),
+    sid: z.string().min(1),
+    gw: z.string().min(1),
+    /** Per-session join generation: lets everyone tell a stale assignment from a live one. */
+    gen: int,
+    interests: jsonStringArray,
+    ipHash: z.string().default(''),
+    /** The partner just left with `next` or `report`: not to be paired again right away. */
+    avoid: z.string().optional(),
+    /** `avoid` was a report: the two never meet again. */
+    block: flag.default(false),
+  }),
+  z.object({ t: z.literal('cancel'), sid: z.string().min(1), gen: int }),
+  z.object({ t: z.literal('reported'), sid: z.string().min(1), ipHash: z.string() }),
+]);
+export type MatcherEvent = z.output<typeof matcherEventSchema>;
+export type JoinEvent = Extract<MatcherEvent, { t: 'join' }>;
+
+export function encodeMatcherEvent(event: MatcherEvent): string[] {
+  switch (event.t) {
+    case 'join':
+      return recordToFields({
+        t: event.t,
+        sid: event.sid,
+        gw: event.gw,
+        gen: event.gen,
+        interests: JSON.stringify(event.interests),
+        ipHash: event.ipHash,
+        avoid: event.avoid,
+        block: event.block ? '1' : undefined,
+      });
+    case 'cancel':
+      return recordToFields({ t: event.t, sid: event.sid, gen: event.gen });
+    case 'reported':
+      return recordToFields({ t: event.t, sid: event.sid, ipHash: event.ipHash });
+  }
+}
+
+// ---- matcher → gateway: keys.gatewayControl ----
+
+export const controlEntrySchema = z.object({
+  t: z.literal('paired'),
+  to: z.string(),
+  gen: int,
+  chat: z.string(),
+  partner: z.string(),
+  pgw: z.string(),
+  interests: jsonStringArray,
+});
+export type ControlEntry = z.output<typeof controlEntrySchema>;
+
+export function encodeControlEntry(entry: ControlEntry): string[] {
+  return recordToFields({ ...entry, interests: JSON.stringify(entry.interests) });
+}
+
+// ---- gateway → gateway: keys.gatewayInbox (written by chat_send / chat_end / typing) ----
+
+export const inboxEntrySchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('msg'), to: z.string(), chat: z.string(), seq: int, text: z.string(), ts: int }),
+  z.object({ t: z.literal('typing'), to: z.string(), chat: z.string(), typing: flag }),
+  z.object({
+    t: z.literal('left'),
+    to: z.string(),
+    chat: z.string(),
+    reason: z.enum(['left', 'next', 'disconnected', 'reported']),
+    by: z.string(),
+  }),
+]);
+export type InboxEntry = z.output<typeof inboxEntrySchema>;
+
+export function encodeTypingEntry(to: string, chat: string, typing: boolean): string[] {
+  return ['t', 'typing', 'to', to, 'chat', chat, 'typing', typing ? '1' : '0'];
+}
+
+/** Decodes with a schema; a malformed entry is reported rather than thrown. */
+export function decodeEntry<S extends z.ZodType>(schema: S, fields: StreamFields): z.output<S> | undefined {
+  const parsed = schema.safeParse(fields);
+  return parsed.success ? parsed.data : undefined;
+}

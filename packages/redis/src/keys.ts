@@ -1,0 +1,52 @@
+/**
+ * Every Redis key and stream name the product uses, in one place.
+ *
+ * Hash tags (`{…}`) decide the Redis Cluster slot. Keys that one Lua script or one
+ * MULTI touches share a tag:
+ * - `{m}` is the matcher's slot: its event stream, queue, pairing memory and the
+ *   control inboxes it writes pair assignments to. One writer, one deliberate hot spot.
+ * - `{b<n>}` is a chat bucket: a chat's hash and history and each gateway's message
+ *   inbox for that bucket, so the send script stays single-slot. With one bucket (the
+ *   default, single Redis) every gateway reads one message inbox; a cluster spreads
+ *   chats over many buckets.
+ * The shared room's `chat-users` name is fixed by PROTOCOL.md.
+ */
+const MATCHER = '{m}';
+
+export const keys = {
+  /** Stream: gateway → matcher events (join, cancel, reported). Consumer group `matchers`. */
+  matcherEvents: `${MATCHER}:events`,
+  /** Hash: session id → JSON of its waiting entry; the durable copy of the matcher queue. */
+  matcherQueue: `${MATCHER}:queue`,
+  /** Sorted set: "a|b" session pair → until (ms): a `next` cool-down or a report block. */
+  matcherApart: `${MATCHER}:apart`,
+  /** Sorted set: "<ipHash>|<event id>" → when (ms): reports against a hashed client address. */
+  matcherReports: `${MATCHER}:reports`,
+  /** Sorted set: hashed client address → until (ms) it is only matched with other flagged ones. */
+  matcherFlagged: `${MATCHER}:flagged`,
+  /** Stream: matcher → one gateway, pair assignments for its sessions. */
+  gatewayControl: (gatewayId: string) => `${MATCHER}:ctl:${gatewayId}`,
+
+  /** Hash: a chat's members, their gateways, the `seq` counter and the `ended` marker. */
+  chat: (chatId: string) => `${bucketTag(chatId)}:chat:${chatId}`,
+  /** Stream: a chat's stored messages, kept for resume, bounded. */
+  chatLog: (chatId: string) => `${bucketTag(chatId)}:chat:${chatId}:log`,
+  /** Stream: partner messages, typing and partner_left for one gateway's sessions in one bucket. */
+  gatewayInbox: (bucket: number, gatewayId: string) => `{b${bucket}}:inbox:${gatewayId}`,
+
+  /** Hash: gateway id → "<sessions>|<unix ms>", summed for the `online` figure. */
+  onlineCounts: 'gateways:online',
+} as const;
+
+/** Chat ids are `<bucket>.<random>`: the bucket is readable from the id alone. */
+export function chatBucket(chatId: string): number {
+  const dot = chatId.indexOf('.');
+  const bucket = dot > 0 ? Number(chatId.slice(0, dot)) : 0;
+  return Number.isInteger(bucket) && bucket >= 0 ? bucket : 0;
+}
+
+function bucketTag(chatId: string): string {
+  return `{b${chatBucket(chatId)}}`;
+}
+
+export const MATCHER_GROUP = 'matchers';

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import type { Redis, Result } from 'ioredis';
+
+/** Lua sources live beside `src/` and `dist/` alike, so one relative path serves both. */
+function lua(name: string): string {
+  return readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+}
+
+const scripts = {
+  chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
+  chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
+} as const;
+
+/** Registers every script once per client; ioredis then uses EVALSHA with a NOSCRIPT fallback. */
+export function registerScripts(client: Redis): void {
+  for (const [name, script] of Object.entries(scripts)) client.defineCommand(name, script);
+}
+
+/** A script reply: a status (1, 0, -1, -2) and a string or number detail. */
+export type ScriptReply = [number, string | number];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    chatSend(
+      chatKey: string,
+      chatLogKey: string,
+      partnerInboxKey: string,
+      chatId: string,
+      senderId: string,
+      senderGateway: string,
+      partnerId: string,
+      partnerGateway: string,
+      text: string,
+      ts: number,
+      historyMaxLength: number,
+      inboxMaxLength: number,
+      chatTtlSeconds: number,
+    ): Result<ScriptReply, Context>;
+    chatEnd(
+      chatKey: string,
+      chatLogKey: string,
+      partnerInboxKey: string,
+      chatId: string,
+      enderId: string,
+      enderGateway: string,
+      partnerId: string,
+      partnerGateway: string,
+      reason: string,
+      inboxMaxLength: number,
+      endedTtlSeconds: number,
+    ): Result<ScriptReply, Context>;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './ports.js';
+export * from './wait.js';
+export * from './redis-server.js';
+export * from './services.js';
+export * from './ws-client.js';
