@@ -1,0 +1,67 @@
+import { keys } from '@strangers/redis';
+import {
+  waitFor,
+  startGateway,
+  startMatcher,
+  startRedisServer,
+  TestClient,
+  type RedisServerHandle,
+  type ServiceHandle,
+} from '@strangers/testkit';
+
+/** A private redis-server, one matcher and N gateway processes, as a test fixture. */
+export interface Stack {
+  redis: RedisServerHandle;
+  matcher: ServiceHandle;
+  gateways: ServiceHandle[];
+  /** Connects a /ws client to gateway `index` and consumes its `welcome`. */
+  connect(index?: number): Promise<TestClient>;
+  /** Closes every client so far and waits until the matcher's queue is empty again. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(
+  options: { gateways?: number; matcherEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
+): Promise<Stack> {
+  const redis = await startRedisServer();
+  const matcher = await startMatcher(redis.url, options.matcherEnv);
+  const gateways = await Promise.all(
+    Array.from({ length: options.gateways ?? 2 }, (_, index) =>
+      startGateway(redis.url, { GATEWAY_ID: `gw-${index}`, ...options.gatewayEnv }),
+    ),
+  );
+  const clients: TestClient[] = [];
+  return {
+    redis,
+    matcher,
+    gateways,
+    async connect(index = 0) {
+      const client = await TestClient.connect(`ws://127.0.0.1:${gateways[index]!.port}/ws`);
+      clients.push(client);
+      await client.next('welcome');
+      return client;
+    },
+    async reset() {
+      for (const client of clients.splice(0)) client.close();
+      const admin = redis.client();
+      await waitFor(async () => (await admin.hlen(keys.matcherQueue)) === 0, { what: 'an empty queue' });
+    },
+    async stop() {
+      for (const client of clients) client.terminate();
+      await Promise.all([...gateways, matcher].map((service) => service.stop('SIGKILL')));
+      await redis.stop();
+    },
+  };
+}
+
+/** Joins both clients and waits until they are paired with each other; returns the chat id. */
+export async function pairUp(a: TestClient, b: TestClient, join: Record<string, unknown> = {}): Promise<string> {
+  a.send({ type: 'join', ...join });
+  await a.next('waiting');
+  b.send({ type: 'join', ...join });
+  await b.next('waiting');
+  const [pa, pb] = await Promise.all([a.next('paired'), b.next('paired')]);
+  if (pa.chat !== pb.chat) throw new Error(`paired into different chats: ${String(pa.chat)} / ${String(pb.chat)}`);
+  return pa.chat as string;
+}
