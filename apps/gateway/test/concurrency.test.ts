@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { keys, MATCHER_GROUP } from '@strangers/redis';
+import { TestClient, waitFor, type Frame } from '@strangers/testkit';
+import { startStack, type Stack } from './stack.js';
+
+/**
+ * 200 clients on two gateways join, chat, skip, leave and drop at random for 10 s. Every
+ * frame is checked as it arrives against what the client has seen so far, and the whole
+ * history is checked at the end.
+ */
+const CLIENTS = 200;
+const DURATION_MS = 10_000;
+const TAGS = ['a', 'b', 'c'];
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack({ matcherEnv: { INTEREST_FALLBACK_MS: '300', NEXT_COOLDOWN_MS: '60000' } });
+});
+after(async () => stack.stop());
+
+interface Actor {
+  client: TestClient;
+  session: string;
+  chat: string | undefined;
+  state: 'idle' | 'waiting' | 'paired';
+  violations: string[];
+}
+
+/** chat id → the sessions that were told they are in it. */
+const members = new Map<string, Set<string>>();
+/**
+ * Every message received, with the chat the receiver was last paired into. The text names
+ * the sender only: a client may send just as the server moves it into its next chat (the
+ * `paired` frame is still in flight), and the server routes by its own state, so the check
+ * is that sender and receiver were told they share the receiver's chat.
+ */
+const receipts: { to: string; chat: string | undefined; from: string }[] = [];
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)]!;
+}
+
+async function connectActor(gateway: number): Promise<Actor> {
+  const client = await TestClient.connect(`ws://127.0.0.1:${stack.gateways[gateway]!.port}/ws`);
+  const welcome = await client.next('welcome');
+  const actor: Actor = { client, session: String(welcome.session), chat: undefined, state: 'idle', violations: [] };
+  client.socket.on('message', (data) => observe(actor, JSON.parse(data.toString()) as Frame));
+  return actor;
+}
+
+function observe(actor: Actor, frame: Frame): void {
+  switch (frame.type) {
+    case 'paired': {
+      if (actor.state === 'paired') actor.violations.push(`paired into ${String(frame.chat)} while in ${actor.chat}`);
+      const chat = String(frame.chat);
+      const set = members.get(chat) ?? new Set();
+      set.add(actor.session);
+      members.set(chat, set);
+      actor.chat = chat;
+      actor.state = 'paired';
+      return;
+    }
+    case 'partner_left':
+      actor.state = 'idle';
+      return;
+    case 'waiting':
+      // The server only says `waiting` once out of any chat (a `next` sent while waiting can
+      // cross a `paired` in flight and skip that chat).
+      actor.state = 'waiting';
+      return;
+    case 'message': {
+      const body = JSON.parse(String(frame.text)) as { from: string };
+      if (body.from === actor.session) actor.violations.push('received its own message');
+      receipts.push({ to: actor.session, chat: actor.chat, from: body.from });
+      return;
+    }
+  }
+}
+
+function act(actor: Actor): 'drop' | undefined {
+  const { client } = actor;
+  const roll = Math.random();
+  if (actor.state === 'idle') {
+    const interests = TAGS.filter(() => Math.random() < 0.3);
+    client.send({ type: 'join', interests, requeue: Math.random() < 0.8 });
+    actor.state = 'waiting';
+  } else if (actor.state === 'waiting') {
+    if (roll < 0.05) {
+      client.send({ type: 'leave' });
+      actor.state = 'idle';
+    } else if (roll < 0.08) client.send({ type: 'next' });
+    else if (roll < 0.1) return 'drop';
+  } else if (roll < 0.6) {
+    client.send({ type: 'message', text: JSON.stringify({ from: actor.session }) });
+  } else if (roll < 0.7) {
+    client.send({ type: 'typing', typing: true });
+  } else if (roll < 0.8) {
+    client.send({ type: 'next' });
+    actor.state = 'waiting';
+  } else if (roll < 0.88) {
+    client.send({ type: 'leave' });
+    actor.state = 'idle';
+  } else if (roll < 0.9) {
+    client.send({ type: 'report' });
+    actor.state = 'waiting';
+  } else if (roll < 0.95) return 'drop';
+  return undefined;
+}
+
+test(`${CLIENTS} clients joining, skipping, leaving and dropping at random keep every invariant`, async () => {
+  const actors = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => connectActor(index % 2)));
+  const everyone = [...actors];
+  const deadline = Date.now() + DURATION_MS;
+  await Promise.all(
+    actors.map(async (first, slot) => {
+      let actor = first;
+      while (Date.now() < deadline) {
+        if (act(actor) === 'drop') {
+          actor.client.terminate();
+          actor = await connectActor(slot % 2);
+          everyone.push(actor);
+        }
+        // Pacing of the load, not synchronisation: each client acts every 20–100 ms.
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+      }
+      actors[slot] = actor;
+    }),
+  );
+
+  const violations = everyone.flatMap((actor) => actor.violations.map((text) => `${actor.session}: ${text}`));
+  assert.deepEqual(violations.slice(0, 10), []);
+  assert.ok(members.size > 100, `only ${members.size} chats formed`);
+  for (const [chat, sessions] of members) {
+    assert.ok(sessions.size <= 2, `chat ${chat} has ${sessions.size} members`);
+  }
+  assert.ok(receipts.length > 1000, `only ${receipts.length} messages delivered`);
+  const strays = receipts.filter(({ chat, from }) => !chat || !members.get(chat)?.has(from));
+  assert.deepEqual(strays.slice(0, 5), [], 'a message reached someone outside its chat');
+
+  // Once the matcher has caught up, no two waiting sessions could be paired: everyone waiting
+  // has no compatible partner left except the ones they just skipped or reported.
+  const admin = stack.redis.client();
+  await waitFor(
+    async () => {
+      const groups = (await admin.xinfo('GROUPS', keys.matcherEvents)) as unknown[][];
+      const group = groups.map((flat) => Object.fromEntries(chunk(flat))).find((info) => info.name === MATCHER_GROUP);
+      if (!group || Number(group.pending) !== 0 || Number(group.lag) !== 0) return false;
+      const waiting = Object.values(await admin.hgetall(keys.matcherQueue)).map(
+        (json) => JSON.parse(json) as { sid: string; flagged: boolean },
+      );
+      const apart = new Set(await admin.zrangebyscore(keys.matcherApart, Date.now(), '+inf'));
+      for (let i = 0; i < waiting.length; i++) {
+        for (let j = i + 1; j < waiting.length; j++) {
+          const [x, y] = [waiting[i]!, waiting[j]!];
+          const key = x.sid < y.sid ? `${x.sid}|${y.sid}` : `${y.sid}|${x.sid}`;
+          if (!apart.has(key) && x.flagged === y.flagged) return false;
+        }
+      }
+      return true;
+    },
+    { timeoutMs: 10_000, what: 'a settled queue with no compatible pair waiting' },
+  );
+});
+
+function chunk(flat: unknown[]): [string, unknown][] {
+  const pairs: [string, unknown][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), flat[i + 1]]);
+  return pairs;
+}
