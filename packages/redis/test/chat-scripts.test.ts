@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createLogger } from '@strangers/config';
+import { startRedisServer, type RedisServerHandle } from '@strangers/testkit';
+import { createRedisClient, fieldsToRecord, keys, type Redis } from '../src/index.js';
+
+let server: RedisServerHandle;
+let redis: Redis;
+before(async () => {
+  server = await startRedisServer();
+  redis = createRedisClient({ url: server.url, logger: createLogger({ name: 't', level: 'silent' }), connectionName: 'test' });
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const send = (chat: string, from: string, to: string, toGw: string, text: string) =>
+  redis.chatSend(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, toGw), chat, from, 'gwA', to, toGw, text, 1, 100, 1000, 60);
+const end = (chat: string, by: string, partner: string, partnerGw: string, reason: string) =>
+  redis.chatEnd(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, partnerGw), chat, by, 'gwA', partner, partnerGw, reason, 1000, 60);
+
+test('chat_send assigns increasing seqs, stores history and writes the partner inbox', async () => {
+  assert.deepEqual(await send('0.c1', 'a', 'b', 'gwB', 'one'), [1, 1]);
+  assert.deepEqual(await send('0.c1', 'a', 'b', 'gwB', 'two'), [1, 2]);
+  assert.equal(await redis.xlen(keys.chatLog('0.c1')), 2);
+  const inbox = await redis.xrange(keys.gatewayInbox(0, 'gwB'), '-', '+');
+  assert.deepEqual(inbox.map(([, fields]) => fieldsToRecord(fields).text), ['one', 'two']);
+});
+
+test('chat_send refuses a non-member and redirects when the partner is on another gateway', async () => {
+  await send('0.c2', 'a', 'b', 'gwB', 'hi');
+  assert.deepEqual(await send('0.c2', 'mallory', 'b', 'gwB', 'x'), [-2, '']);
+  assert.deepEqual(await send('0.c2', 'a', 'b', 'gwC', 'x'), [-1, 'gwB']);
+});
+
+test('chat_end ends once, tells the partner, drops history, and later sends see "ended"', async () => {
+  await send('0.c3', 'a', 'b', 'gwB', 'hi');
+  assert.deepEqual(await end('0.c3', 'a', 'b', 'gwB', 'next'), [1, '']);
+  assert.deepEqual(await end('0.c3', 'b', 'a', 'gwA', 'left'), [0, 'next']);
+  assert.equal(await redis.exists(keys.chatLog('0.c3')), 0);
+  assert.deepEqual(await send('0.c3', 'a', 'b', 'gwB', 'late'), [0, 'next']);
+  const inbox = await redis.xrange(keys.gatewayInbox(0, 'gwB'), '-', '+');
+  const last = fieldsToRecord(inbox[inbox.length - 1]![1]);
+  assert.deepEqual([last.t, last.reason, last.by, last.to], ['left', 'next', 'a', 'b']);
+});
