@@ -29,6 +29,18 @@ export const gatewayEnvSchema = z.object({
   IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
   /** How often this gateway publishes its session count and reads everyone's. */
   ONLINE_INTERVAL_MS: envField.positiveInt(2000),
+  /** Shared room: approximate bound on the room event stream (what a reconnecting gateway can catch up on). */
+  ROOM_EVENTS_MAX_LENGTH: envField.positiveInt(10_000),
+  /** Shared room: messages per second one connection may send (token bucket rate)… */
+  ROOM_RATE_PER_SECOND: envField.positiveInt(5),
+  /** …and the burst it may send at once. */
+  ROOM_RATE_BURST: envField.positiveInt(10),
+  /** Shared room: ping interval; a client that has not answered the previous ping is dropped. */
+  ROOM_HEARTBEAT_MS: envField.positiveInt(30_000),
+  /** TTL of this gateway's liveness key; once it lapses, sweepers release its room names. */
+  GATEWAY_ALIVE_TTL_MS: envField.positiveInt(3000),
+  /** How often the liveness key is refreshed (and dead gateways swept). */
+  GATEWAY_ALIVE_INTERVAL_MS: envField.positiveInt(1000),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
@@ -51,6 +63,13 @@ export interface GatewayConfig {
   inboxMaxLength: number;
   onlineIntervalMs: number;
   ipHashSalt: string;
+  room: {
+    eventsMaxLength: number;
+    ratePerSecond: number;
+    rateBurst: number;
+    heartbeatMs: number;
+  };
+  alive: { ttlMs: number; intervalMs: number };
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -73,5 +92,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
     ipHashSalt: parsed.IP_HASH_SALT,
+    room: {
+      eventsMaxLength: parsed.ROOM_EVENTS_MAX_LENGTH,
+      ratePerSecond: parsed.ROOM_RATE_PER_SECOND,
+      rateBurst: parsed.ROOM_RATE_BURST,
+      heartbeatMs: parsed.ROOM_HEARTBEAT_MS,
+    },
+    alive: { ttlMs: parsed.GATEWAY_ALIVE_TTL_MS, intervalMs: parsed.GATEWAY_ALIVE_INTERVAL_MS },
   };
 }

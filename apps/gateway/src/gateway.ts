@@ -10,6 +10,7 @@ import { hashAddress, peerAddress } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { InboxReader } from './inbox-reader.js';
 import { OnlineCounter } from './online-counter.js';
+import { Room } from './room/room.js';
 
 /**
  * One gateway process: an HTTP server whose upgrades become chat connections, two Redis
@@ -25,6 +26,7 @@ export class Gateway {
   private readonly online: OnlineCounter;
   private readonly relay: ChatRelay;
   private readonly decoder: ClientFrameDecoder;
+  private readonly room: Room;
   private readonly connections = new Map<string, ChatConnection>();
   private draining = false;
 
@@ -52,6 +54,7 @@ export class Gateway {
       },
       logger,
     );
+    this.room = new Room(this.redis, config, logger);
     this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.connections.size, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
@@ -72,6 +75,7 @@ export class Gateway {
     await waitForRedisReady(this.redis);
     await this.inbox.start();
     await this.online.start();
+    await this.room.start();
     await new Promise<void>((resolve) => this.server.listen(this.config.port, this.config.host, resolve));
   }
 
@@ -84,6 +88,7 @@ export class Gateway {
     const deadline = Date.now() + 5000;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const client of this.wss.clients) client.terminate();
+    await this.room.stop();
     await closed;
     await this.online.stop();
     await this.inbox.stop();
@@ -97,6 +102,8 @@ export class Gateway {
     } else if (path === '/readyz') {
       const ready = this.ready;
       response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else if (path === '/chat/users') {
+      this.room.onUsersRequest(response);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
@@ -110,6 +117,10 @@ export class Gateway {
     }
     if (path === '/ws') {
       this.wss.handleUpgrade(request, socket, head, (ws) => this.onChatSocket(ws, request));
+      return;
+    }
+    if (Room.handles(path)) {
+      this.room.onUpgrade(request, socket, head, path);
       return;
     }
     rejectUpgrade(socket, 404, 'Not Found');

@@ -9,7 +9,7 @@
  *   inbox for that bucket, so the send script stays single-slot. With one bucket (the
  *   default, single Redis) every gateway reads one message inbox; a cluster spreads
  *   chats over many buckets.
- * The shared room's `chat-users` name is fixed by PROTOCOL.md.
+ * - `{chat-users}` is the shared room's slot (`chat-users` itself is fixed by PROTOCOL.md).
  */
 const MATCHER = '{m}';
 
@@ -36,6 +36,22 @@ export const keys = {
 
   /** Hash: gateway id → "<sessions>|<unix ms>", summed for the `online` figure. */
   onlineCounts: 'gateways:online',
+
+  /** String: this gateway's boot id, with a short PX TTL refreshed every second; gone = dead. */
+  gatewayAlive: (gatewayId: string) => `gateway:alive:${gatewayId}`,
+
+  // Shared room (`/chat/{user}`). `chat-users` is fixed by PROTOCOL.md; the rest carry its
+  // name as hash tag so the claim and release scripts stay single-slot on a cluster.
+  /** Set: the names connected to the room, on any gateway. */
+  roomUsers: 'chat-users',
+  /** Hash: name → owner (`<gateway id>|<boot id>`) holding it. */
+  roomOwners: '{chat-users}:owners',
+  /** Set: the names one owner holds; what a sweeper releases when that owner dies. */
+  roomOwnerNames: (owner: string) => `{chat-users}:of:${owner}`,
+  /** Set: the owners holding at least one name; what the sweeper checks for liveness. */
+  roomOwnerSet: '{chat-users}:gateways',
+  /** Stream: room events (join, msg, left), read by every gateway, bounded. */
+  roomEvents: '{chat-users}:events',
 } as const;
 
 /** Chat ids are `<bucket>.<random>`: the bucket is readable from the id alone. */

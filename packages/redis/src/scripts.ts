@@ -9,6 +9,8 @@ function lua(name: string): string {
 const scripts = {
   chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
+  roomClaim: { numberOfKeys: 5, lua: lua('room_claim') },
+  roomRelease: { numberOfKeys: 5, lua: lua('room_release') },
 } as const;
 
 /** Registers every script once per client; ioredis then uses EVALSHA with a NOSCRIPT fallback. */
@@ -48,6 +50,28 @@ declare module 'ioredis' {
       reason: string,
       inboxMaxLength: number,
       endedTtlSeconds: number,
+    ): Result<ScriptReply, Context>;
+    /** KEYS: users, owners, owner's names, owner set, events (see lua/room_claim.lua). */
+    roomClaim(
+      usersKey: string,
+      ownersKey: string,
+      ownerNamesKey: string,
+      ownerSetKey: string,
+      eventsKey: string,
+      name: string,
+      owner: string,
+      eventsMaxLength: number,
+    ): Result<ScriptReply, Context>;
+    /** Same keys and arguments as `roomClaim` (see lua/room_release.lua). */
+    roomRelease(
+      usersKey: string,
+      ownersKey: string,
+      ownerNamesKey: string,
+      ownerSetKey: string,
+      eventsKey: string,
+      name: string,
+      owner: string,
+      eventsMaxLength: number,
     ): Result<ScriptReply, Context>;
   }
 }

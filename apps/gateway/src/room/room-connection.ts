@@ -1,0 +1,196 @@
+import type { RawData, WebSocket } from 'ws';
+import type { Logger } from '@strangers/config';
+import { CloseCode } from '@strangers/protocol';
+import { compareStreamIds } from '@strangers/redis';
+import type { RoomFeed } from './room-broadcast.js';
+import { roomEventText, welcomeText, type RoomEvent } from './room-events.js';
+import type { RoomNames } from './room-names.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface RoomConnectionDeps {
+  names: RoomNames;
+  feed: RoomFeed;
+  maxTextLength: number;
+  rate: { perSecond: number; burst: number };
+  /** A member whose unsent frames exceed this is too slow for the room and is dropped. */
+  maxBufferedBytes: number;
+  logger: Logger;
+  /** Called once the socket has closed and the name is released (or handed to `releaseLater`). */
+  onClosed(connection: RoomConnection): void;
+  /** Redis did not answer the release: the room retries it. */
+  releaseLater(name: string): void;
+}
+
+/** RFC 6455 "try again later": Redis was unreachable while claiming the name. */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Messages a client may send before its name is claimed; more is flooding. */
+const MAX_EARLY_MESSAGES = 16;
+
+/**
+ * One `/chat/{user}` connection: claims the name, greets, relays the member's text frames
+ * into the room and the room's events to the member, and releases the name on close.
+ *
+ * States: `claiming` (waiting for Redis; room events and the member's own frames are held
+ * back so that nothing precedes `Welcome` or the join notice), `joined`, `refused` (closing
+ * without the name), `closed`.
+ */
+export class RoomConnection {
+  state: 'claiming' | 'joined' | 'refused' | 'closed' = 'claiming';
+  /** Heartbeat: cleared on each ping, set by the pong. */
+  isAlive = true;
+  /** Resolves once the socket has closed and the name is released (or was never ours). */
+  readonly done: Promise<void>;
+  /** The id of our join event: earlier room events happened before we arrived. */
+  private since = '';
+  private readonly heldEvents: RoomEvent[] = [];
+  private readonly earlyMessages: string[] = [];
+  private readonly bucket: TokenBucket;
+  private readonly log: Logger;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly name: string,
+    private readonly deps: RoomConnectionDeps,
+  ) {
+    this.bucket = new TokenBucket(deps.rate.perSecond, deps.rate.burst);
+    this.log = deps.logger.child({ room: name });
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    socket.on('message', (data, isBinary) => this.onSocketMessage(data, isBinary));
+    socket.on('close', () => this.onSocketClose());
+    socket.on('pong', () => (this.isAlive = true));
+    socket.on('error', (error) => this.log.debug({ err: error.message }, 'socket error'));
+  }
+
+  /** Claims the name across every gateway, then greets or refuses. */
+  async join(): Promise<void> {
+    let result;
+    try {
+      result = await this.deps.names.claim(this.name);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'room name not claimed');
+      this.refuse(CLOSE_TRY_AGAIN_LATER, 'room unavailable');
+      return;
+    }
+    // `held` means this gateway holds the name for another of its connections: taken too.
+    if (result.status !== 'claimed') {
+      this.refuse(CloseCode.usernameTaken, 'username taken');
+      return;
+    }
+    if (this.state === 'closed') {
+      // The client left while we were claiming: announce the departure as well.
+      await this.release();
+      return;
+    }
+    this.state = 'joined';
+    this.since = result.eventId;
+    this.sendText(welcomeText(this.name));
+    for (const event of this.heldEvents.splice(0)) this.deliver(event);
+    for (const text of this.earlyMessages.splice(0)) this.publish(text);
+  }
+
+  private refuse(code: number, reason: string): void {
+    if (this.state === 'closed') {
+      this.finish();
+      return;
+    }
+    this.state = 'refused';
+    this.close(code, reason);
+  }
+
+  /** A room event from any gateway; never our own events, never what happened before we joined. */
+  deliver(event: RoomEvent): void {
+    if (this.state === 'claiming') {
+      this.heldEvents.push(event);
+      return;
+    }
+    if (this.state !== 'joined' || event.name === this.name) return;
+    if (compareStreamIds(event.id, this.since) <= 0) return;
+    this.sendText(roomEventText(event));
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  ping(): void {
+    this.isAlive = false;
+    this.socket.ping();
+  }
+
+  private sendText(text: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // The room cannot wait for one slow reader: past the bound it is dropped, not buffered.
+    if (this.socket.bufferedAmount > this.deps.maxBufferedBytes) {
+      this.log.info({ buffered: this.socket.bufferedAmount }, 'slow room member dropped');
+      this.socket.terminate();
+      return;
+    }
+    this.socket.send(text);
+  }
+
+  private onSocketMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.close(CloseCode.unsupportedData, 'binary frames are not supported');
+      return;
+    }
+    if (this.state === 'closed' || this.state === 'refused') return;
+    const text = data.toString();
+    if (isTooLong(text, this.deps.maxTextLength)) {
+      this.sendText(`* not sent: longer than ${this.deps.maxTextLength} characters`);
+      return;
+    }
+    if (!this.bucket.take()) {
+      this.sendText('* not sent: too many messages, slow down');
+      return;
+    }
+    if (this.state === 'claiming') {
+      if (this.earlyMessages.length >= MAX_EARLY_MESSAGES) this.close(CloseCode.policyViolation, 'too many messages');
+      else this.earlyMessages.push(text);
+      return;
+    }
+    this.publish(text);
+  }
+
+  private publish(text: string): void {
+    this.deps.feed.publish(this.name, text).catch((error: Error) => {
+      this.log.warn({ err: error.message }, 'room message not published');
+      this.sendText('* not sent: room temporarily unavailable');
+    });
+  }
+
+  private onSocketClose(): void {
+    const previous = this.state;
+    this.state = 'closed';
+    if (previous === 'joined') void this.release();
+    else if (previous === 'refused') this.finish();
+    // While claiming, `join()` finishes the job once Redis answers.
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await this.deps.names.release(this.name);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'room name not released; will retry');
+      this.deps.releaseLater(this.name);
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    this.deps.onClosed(this);
+    this.resolveDone();
+  }
+}
+
+/** Length in code points, like the /ws limit; counted only when UTF-16 length is over. */
+function isTooLong(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return true;
+  return false;
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '@strangers/config';
+import { CloseCode } from '@strangers/protocol';
+import { createRedisClient, type Redis } from '@strangers/redis';
+import type { GatewayConfig } from '../config.js';
+import { Liveness } from './liveness.js';
+import { RoomFeed } from './room-broadcast.js';
+import { RoomConnection } from './room-connection.js';
+import type { RoomEvent } from './room-events.js';
+import { RoomNames, roomNameFromPath } from './room-names.js';
+import { RoomSweeper } from './room-sweeper.js';
+
+/** Unsent bytes, in frames of the largest size, a member may fall behind before being dropped. */
+const MAX_BUFFERED_FRAMES = 64;
+/** How long `stop()` waits for members' names to be released before giving up. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * The shared room (PROTOCOL.md §2) on this gateway: `/chat/{user}` upgrades, the members
+ * connected here, the feed every gateway reads, this gateway's liveness and the sweeper
+ * that releases dead gateways' names.
+ */
+export class Room {
+  private readonly wss: WebSocketServer;
+  private readonly reader: Redis;
+  private readonly liveness: Liveness;
+  private readonly names: RoomNames;
+  private readonly feed: RoomFeed;
+  private readonly sweeper: RoomSweeper;
+  private readonly members = new Set<RoomConnection>();
+  /** Names whose release Redis did not answer; retried every liveness tick. */
+  private readonly unreleased = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    redis: Redis,
+    private readonly config: GatewayConfig,
+    private readonly logger: Logger,
+  ) {
+    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room` });
+    this.liveness = new Liveness(redis, config.gatewayId, config.alive, logger, (lapsed) => this.onLivenessTick(lapsed));
+    this.names = new RoomNames(redis, this.liveness.owner, config.room.eventsMaxLength);
+    this.feed = new RoomFeed(this.reader, redis, config.room.eventsMaxLength, (event) => this.onRoomEvent(event), logger);
+    this.sweeper = new RoomSweeper(redis, this.names, logger);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
+  }
+
+  /** True for every path this room answers, valid name or not. */
+  static handles(path: string | undefined): path is string {
+    return path !== undefined && path.startsWith('/chat/');
+  }
+
+  async start(): Promise<void> {
+    await this.liveness.start();
+    await this.feed.start();
+    // The ws README's heartbeat: a member that did not answer the last ping is gone.
+    this.heartbeat = setInterval(() => this.onHeartbeat(), this.config.room.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Closes members with 1012 and releases their names (each announced as left), then stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const member of this.members) member.close(CloseCode.serviceRestart, 'gateway restarting');
+    const released = Promise.all([...this.members].map((member) => member.done));
+    await Promise.race([released, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+    for (const member of this.members) member.terminate();
+    await this.feed.stop();
+    await this.liveness.stop();
+  }
+
+  onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    const name = roomNameFromPath(path);
+    if (name === undefined) {
+      const body = 'room names are 1-32 characters of A-Z a-z 0-9 _ . -\n';
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const member = new RoomConnection(ws, name, {
+        names: this.names,
+        feed: this.feed,
+        maxTextLength: this.config.limits.maxTextLength,
+        rate: { perSecond: this.config.room.ratePerSecond, burst: this.config.room.rateBurst },
+        maxBufferedBytes: MAX_BUFFERED_FRAMES * this.config.limits.maxFrameBytes,
+        logger: this.logger,
+        onClosed: (closed) => this.members.delete(closed),
+        releaseLater: (unreleased) => this.unreleased.add(unreleased),
+      });
+      this.members.add(member);
+      void member.join();
+    });
+  }
+
+  /** `GET /chat/users`: the connected names, on every gateway, as a JSON array. */
+  onUsersRequest(response: ServerResponse): void {
+    this.names.list().then(
+      (names) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(names)),
+      (error: Error) => {
+        this.logger.warn({ err: error.message }, 'room names not listed');
+        response.writeHead(503, { 'content-type': 'text/plain' }).end('room unavailable\n');
+      },
+    );
+  }
+
+  private onRoomEvent(event: RoomEvent): void {
+    for (const member of this.members) member.deliver(event);
+  }
+
+  private onHeartbeat(): void {
+    for (const member of this.members) {
+      if (member.isAlive) member.ping();
+      else member.terminate();
+    }
+  }
+
+  private onLivenessTick(lapsed: boolean): void {
+    if (lapsed) {
+      this.reclaim();
+      // A sweeper that saw us dead just before our refresh may release a name after this
+      // re-claim; one more pass once such a sweep has surely finished repairs that.
+      setTimeout(() => this.reclaim(), 2 * this.config.alive.intervalMs).unref();
+    }
+    this.retryReleases();
+    void this.sweeper.sweep();
+  }
+
+  /** After our liveness lapsed, sweepers may have released our members' names: take them back. */
+  private reclaim(): void {
+    for (const member of this.members) {
+      if (member.state !== 'joined') continue;
+      this.names.claim(member.name).then(
+        (result) => {
+          if (result.status === 'taken') member.close(CloseCode.usernameTaken, 'username taken');
+        },
+        (error: Error) => this.logger.debug({ err: error.message }, 'room name not re-claimed'),
+      );
+    }
+  }
+
+  private retryReleases(): void {
+    for (const name of this.unreleased) {
+      this.names.release(name).then(
+        () => this.unreleased.delete(name),
+        () => {},
+      );
+    }
+  }
+}
