@@ -1,0 +1,28 @@
+import type { ConnectionFigures } from './connections-case.js';
+import type { ProfileSummary } from './cpu-profile.js';
+import type { PairingFigures } from './pairing-case.js';
+import type { Profile } from './profile-options.js';
+import type { RelayFigures } from './relay-case.js';
+import type { SystemName } from './systems.js';
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  node: string;
+  redis: string;
+  os: string;
+  openFiles: string;
+}
+
+/** Everything one `npm run bench` measured; report.ts turns it into BENCHMARKS.md. */
+export interface Results {
+  command: string;
+  date: string;
+  durationSeconds: number;
+  machine: Machine;
+  profile: Profile;
+  relay: Partial<Record<SystemName, RelayFigures>>;
+  pairing?: PairingFigures;
+  connections: ConnectionFigures[];
+  cpuProfile?: { rate: number; summaries: ProfileSummary[] };
+}
