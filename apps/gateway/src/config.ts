@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
@@ -29,6 +30,8 @@ export const gatewayEnvSchema = z.object({
   IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
   /** How often this gateway publishes its session count and reads everyone's. */
   ONLINE_INTERVAL_MS: envField.positiveInt(2000),
+  /** Directory of the built web client served at `/` (from src/ or dist/ alike: apps/web/dist). */
+  WEB_DIR: z.string().min(1).default(() => fileURLToPath(new URL('../../web/dist', import.meta.url))),
   /** Shared room: approximate bound on the room event stream (what a reconnecting gateway can catch up on). */
   ROOM_EVENTS_MAX_LENGTH: envField.positiveInt(10_000),
   /** Shared room: messages per second one connection may send (token bucket rate)… */
@@ -63,6 +66,7 @@ export interface GatewayConfig {
   inboxMaxLength: number;
   onlineIntervalMs: number;
   ipHashSalt: string;
+  webDir: string;
   room: {
     eventsMaxLength: number;
     ratePerSecond: number;
@@ -92,6 +96,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
     ipHashSalt: parsed.IP_HASH_SALT,
+    webDir: parsed.WEB_DIR,
     room: {
       eventsMaxLength: parsed.ROOM_EVENTS_MAX_LENGTH,
       ratePerSecond: parsed.ROOM_RATE_PER_SECOND,

@@ -10,6 +10,7 @@ import { hashAddress, peerAddress } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { InboxReader } from './inbox-reader.js';
 import { OnlineCounter } from './online-counter.js';
+import { serveStaticFile } from './static-files.js';
 import { Room } from './room/room.js';
 
 /**
@@ -104,6 +105,8 @@ export class Gateway {
       response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
     } else if (path === '/chat/users') {
       this.room.onUsersRequest(response);
+    } else if (request.method === 'GET' || request.method === 'HEAD') {
+      serveStaticFile(this.config.webDir, request, response);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
