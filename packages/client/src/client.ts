@@ -111,6 +111,8 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private readonly pending = new Map<string, PendingSend>();
   private nextId = 1;
   private attempt = 0;
+  /** The current socket was opened to resume a session (not for a fresh one). */
+  private resuming = false;
   private droppedAt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectWaiter: { resolve(welcome: { session: string; online: number }): void; reject(error: Error): void } | undefined;
@@ -207,6 +209,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
 
   private openSocket(): void {
     const base = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
+    this.resuming = this.resumeToken !== undefined;
     const url = this.resumeToken ? resumeUrl(base, this.resumeToken, this.lastSeq) : base;
     const socket = new this.WebSocketClass(url);
     this.socket = socket;
@@ -272,6 +275,12 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private onWelcome(frame: ServerFrameOf<'welcome'>): void {
+    if (this.resuming) {
+      // A welcome answering a resume is a new session, announced by resume_failed or not
+      // (a gateway without resume support just ignores the parameters): the chat is gone.
+      this.resuming = false;
+      this.endLostSession();
+    }
     this.session = frame.session;
     this.resumeToken = frame.resumeToken;
     this.online = frame.online;
@@ -286,6 +295,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private onResumed(frame: ServerFrameOf<'resumed'>): void {
     this.status = 'open';
     this.attempt = 0;
+    this.resuming = false;
     const sameChat = frame.state === 'paired' && frame.chat === this.chat;
     if (this.state === 'paired' && !sameChat) {
       this.chat = undefined;
@@ -306,13 +316,9 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private onError(frame: ServerFrameOf<'error'>): void {
     if (frame.code === ErrorCode.resumeFailed) {
       // A fresh `welcome` follows; whatever chat or queue place we had is gone.
-      const hadChat = this.state !== 'idle';
-      this.resumeToken = undefined;
-      this.chat = undefined;
-      this.lastSeq = 0;
-      this.setState('idle');
+      this.resuming = false;
       this.emit('error', { code: frame.code, message: frame.message });
-      if (hadChat) this.emit('chat_ended', { reason: 'resume_failed' });
+      this.endLostSession();
       return;
     }
     const oldest = SEND_ERRORS.has(frame.code) ? this.pending.entries().next().value : undefined;
@@ -360,6 +366,15 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       this.reconnectTimer = undefined;
       this.openSocket();
     }, delayMs);
+  }
+
+  private endLostSession(): void {
+    const hadChat = this.state !== 'idle';
+    this.resumeToken = undefined;
+    this.chat = undefined;
+    this.lastSeq = 0;
+    this.setState('idle');
+    if (hadChat) this.emit('chat_ended', { reason: 'resume_failed' });
   }
 
   private enterChat(chat: string, interests: string[]): void {

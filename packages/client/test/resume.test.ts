@@ -155,6 +155,19 @@ test('resume_failed and a fresh welcome end the chat and start a new session', a
   assert.equal(third.url.searchParams.get('last'), '0');
 });
 
+test('a plain welcome answering a resume (a gateway without resume) also ends the chat', async () => {
+  const client = newClient();
+  const { conn } = await pairedClient(client);
+  const index = server.connections.length;
+  conn.socket.terminate();
+  const retry = await server.connection(index);
+  const ended = nextEvent(client, 'chat_ended');
+  retry.send({ type: 'welcome', session: 'other', resumeToken: 'other-token', online: 1 });
+  assert.deepEqual(await ended, { reason: 'resume_failed' });
+  assert.equal(client.state, 'idle');
+  assert.equal(client.status, 'open');
+});
+
 test('a chat that ended while away is reported, with the state the server resumed into', async () => {
   const client = newClient();
   const { conn } = await pairedClient(client);
