@@ -9,18 +9,22 @@ import {
   type LeftReason,
   type ServerFrame,
 } from '@strangers/protocol';
-import type { ControlEntry, InboxEntry } from '@strangers/redis';
+import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import type { ChatRelay } from './chat-relay.js';
-import { Session, type ChatLink } from './session.js';
+import { messageDelivered, metrics } from './metrics.js';
+import type { SessionStore } from './session-store.js';
+import type { ChatLink, Session } from './session.js';
 
 export interface ChatConnectionDeps {
   relay: ChatRelay;
+  store: SessionStore;
   decoder: ClientFrameDecoder;
   gatewayId: string;
+  resumeGraceMs: number;
   online(): number;
   logger: Logger;
-  /** Called once the socket has closed and the session's chat or queue place is released. */
-  onClosed(connection: ChatConnection): void;
+  /** The session is over (left for good, or handed to another gateway): forget it. */
+  onFinished(connection: ChatConnection): void;
 }
 
 const FRAME_VALID_IN: Record<ClientFrame['type'], readonly Session['state'][]> = {
@@ -33,53 +37,73 @@ const FRAME_VALID_IN: Record<ClientFrame['type'], readonly Session['state'][]> =
 };
 
 /**
- * The lifecycle of one `/ws` connection: decodes client frames, runs the session's state
- * machine, and turns inbox entries from Redis into frames for this client.
+ * One `/ws` session on this gateway and, while connected, its socket: decodes client
+ * frames, runs the session's state machine, and turns inbox entries into frames.
+ *
+ * The session outlives its socket by the resume grace: a dropped connection detaches the
+ * socket and starts a timer; the session keeps following its chat (state only) until the
+ * client resumes here or elsewhere, or the timer ends it with `disconnected`.
  *
  * State changes happen synchronously before any Redis call is awaited, so the frames a
  * client sends back to back see each other's effect and their Redis writes go out in order.
  */
 export class ChatConnection {
-  readonly session: Session;
+  private socket: WebSocket | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** Set while a resume replays history: live partner messages wait here, in order. */
+  private replayBuffer: InboxEntry[] | undefined;
   private readonly log: Logger;
 
   constructor(
-    private readonly socket: WebSocket,
-    ipHash: string,
+    readonly session: Session,
     private readonly deps: ChatConnectionDeps,
   ) {
-    this.session = new Session(ipHash);
-    this.log = deps.logger.child({ session: this.session.id });
-    socket.on('message', (data, isBinary) => this.onSocketMessage(data, isBinary));
-    socket.on('close', () => this.onSocketClose());
+    this.log = deps.logger.child({ session: session.id });
+  }
+
+  get attached(): boolean {
+    return this.socket !== undefined;
+  }
+
+  attach(socket: WebSocket): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.socket = socket;
+    socket.on('message', (data, isBinary) => this.onSocketMessage(socket, data, isBinary));
+    socket.on('close', () => this.onSocketClose(socket));
     socket.on('error', (error) => this.log.debug({ err: error.message }, 'socket error'));
   }
 
-  /** The first frame; sent once the gateway has registered the connection (it counts as online). */
+  /** Lets go of the socket without ending the session (drain, handoff, takeover). */
+  detachSocket(code: number, reason: string): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    socket?.close(code, reason);
+  }
+
   welcome(): void {
-    this.send({
-      type: 'welcome',
-      session: this.session.id,
-      resumeToken: this.session.resumeToken,
-      online: this.deps.online(),
-    });
+    this.send({ type: 'welcome', session: this.session.id, resumeToken: this.session.resumeToken, online: this.deps.online() });
   }
 
   send(frame: ServerFrame): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(encodeServerFrame(frame));
-  }
-
-  close(code: number, reason: string): void {
-    this.socket.close(code, reason);
+    const socket = this.socket;
+    if (socket && socket.readyState === socket.OPEN) socket.send(encodeServerFrame(frame));
   }
 
   private sendError(code: ErrorCode, message: string): void {
     this.send({ type: 'error', code, message });
   }
 
-  private onSocketMessage(data: RawData, isBinary: boolean): void {
+  private persist(): void {
+    this.deps.store.save(this.session, !this.attached).catch((error: Error) => this.redisFailed(error, 'save session'));
+  }
+
+  private onSocketMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    if (socket !== this.socket) return; // a socket we already let go of
     if (isBinary) {
-      this.socket.close(CloseCode.unsupportedData, 'binary frames are not supported');
+      socket.close(CloseCode.unsupportedData, 'binary frames are not supported');
       return;
     }
     const decoded = this.deps.decoder.decode(data.toString());
@@ -119,47 +143,69 @@ export class ChatConnection {
         return;
       }
       case 'leave':
-        this.leave('left');
+        this.leaveEverything('left');
+        this.persist();
         return;
     }
   }
 
-  private onSocketClose(): void {
-    // Until resume exists, a closed socket ends the chat (or the wait) at once.
-    this.leave('disconnected');
-    this.deps.onClosed(this);
+  private onSocketClose(socket: WebSocket): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.persist();
+    // The client may resume here or on any gateway within the grace.
+    this.graceTimer = setTimeout(() => this.finish('disconnected'), this.deps.resumeGraceMs);
+    this.graceTimer.unref();
   }
 
-  private leave(reason: LeftReason): void {
+  /** Ends the session for good: its chat or queue place is released and its record deleted. */
+  finish(reason: LeftReason): void {
+    clearTimeout(this.graceTimer);
+    this.leaveEverything(reason);
+    this.deps.store.remove(this.session).catch((error: Error) => this.redisFailed(error, 'remove session'));
+    this.deps.onFinished(this);
+  }
+
+  private leaveEverything(reason: LeftReason): void {
     if (this.session.state === 'paired') this.endChat(reason);
     else if (this.session.state === 'waiting') this.leaveQueue();
     this.session.state = 'idle';
   }
 
-  private enterQueue(avoid?: string, block = false): void {
+  /** Enters the queue; `avoid` is the partner just left (kept apart by the matcher). */
+  enterQueue(avoid?: string, block = false): void {
     const session = this.session;
     session.state = 'waiting';
+    metrics.joins.inc();
     session.gen += 1;
     const gen = session.gen;
     this.send({ type: 'waiting', online: this.deps.online() });
-    this.deps.relay
-      .publish({
-        t: 'join',
-        sid: session.id,
-        gw: this.deps.gatewayId,
-        gen,
-        interests: session.interests,
-        ipHash: session.ipHash,
-        avoid,
-        block,
-      })
-      .catch((error: Error) => {
-        this.log.warn({ err: error.message }, 'could not publish join');
-        if (session.state === 'waiting' && session.gen === gen) {
-          session.state = 'idle';
-          this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
-        }
-      });
+    this.persist();
+    this.publishJoin(avoid, block).catch((error: Error) => {
+      this.log.warn({ err: error.message }, 'could not publish join');
+      if (session.state === 'waiting' && session.gen === gen) {
+        session.state = 'idle';
+        this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
+      }
+    });
+  }
+
+  /**
+   * Tells the matcher about the current join. Re-sent with the same `gen` after a resume on
+   * another gateway: the matcher then keeps the queue place and routes the pair here.
+   */
+  publishJoin(avoid?: string, block = false): Promise<void> {
+    const session = this.session;
+    return this.deps.relay.publish({
+      t: 'join',
+      sid: session.id,
+      gw: this.deps.gatewayId,
+      gen: session.gen,
+      interests: session.interests,
+      ipHash: session.ipHash,
+      avoid,
+      block,
+    });
   }
 
   private leaveQueue(): void {
@@ -195,25 +241,21 @@ export class ChatConnection {
   }
 
   /** A pair assignment from the matcher for this session. */
-  onPaired(entry: ControlEntry): void {
+  onPaired(entry: PairedEntry): void {
     const session = this.session;
     if (session.state !== 'waiting' || session.gen !== entry.gen) {
+      if (session.chat?.id === entry.chat) return; // the same assignment again (re-sent after a move)
       // Stale: the client left or re-joined after the matcher paired it. End that chat so
       // the partner is told at once and goes back into the queue.
       this.log.debug({ chat: entry.chat }, 'stale pair assignment ended');
-      this.deps.relay
-        .end(session.id, { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 }, 'left')
-        .catch((error: Error) => this.redisFailed(error, 'end stale chat'));
+      const stale = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 };
+      this.deps.relay.end(session.id, stale, 'left').catch((error: Error) => this.redisFailed(error, 'end stale chat'));
       return;
     }
     session.state = 'paired';
-    session.chat = {
-      id: entry.chat,
-      partner: entry.partner,
-      partnerGateway: entry.pgw,
-      interests: entry.interests,
-      lastDeliveredSeq: 0,
-    };
+    session.missedLeft = undefined;
+    session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
+    this.persist();
     this.send({ type: 'paired', chat: entry.chat, interests: entry.interests });
   }
 
@@ -221,26 +263,81 @@ export class ChatConnection {
   onInbox(entry: InboxEntry): void {
     const chat = this.session.chat;
     if (!chat || chat.id !== entry.chat) return; // from a chat this session has already left
+    if (this.replayBuffer && entry.t !== 'typing') {
+      this.replayBuffer.push(entry);
+      return;
+    }
     switch (entry.t) {
       case 'msg':
-        if (entry.seq <= chat.lastDeliveredSeq) return;
+        // While detached, leave it in the chat history for the resume to replay.
+        if (!this.attached || entry.seq <= chat.lastDeliveredSeq) return;
         chat.lastDeliveredSeq = entry.seq;
         this.send({ type: 'message', text: entry.text, seq: entry.seq, ts: entry.ts });
+        messageDelivered(entry.ts);
         return;
       case 'typing':
         this.send({ type: 'typing', typing: entry.typing });
         return;
       case 'left':
-        this.session.chat = undefined;
-        this.session.state = 'idle';
-        this.send({ type: 'partner_left', reason: entry.reason });
-        if (entry.reason === 'reported') {
-          this.deps.relay
-            .publish({ t: 'reported', sid: this.session.id, ipHash: this.session.ipHash })
-            .catch((error: Error) => this.redisFailed(error, 'report count'));
-        }
-        if (this.session.requeue) this.enterQueue(entry.by, entry.reason === 'reported');
+        this.onPartnerLeft(entry.reason, entry.by);
         return;
     }
+  }
+
+  private onPartnerLeft(reason: LeftReason, partner: string): void {
+    this.session.chat = undefined;
+    this.session.state = 'idle';
+    if (reason === 'reported') {
+      this.deps.relay
+        .publish({ t: 'reported', sid: this.session.id, ipHash: this.session.ipHash })
+        .catch((error: Error) => this.redisFailed(error, 'report count'));
+    }
+    if (!this.attached) {
+      // Told after the resume; an absent client is not put back into the queue.
+      this.session.missedLeft = reason;
+      this.persist();
+      return;
+    }
+    this.send({ type: 'partner_left', reason });
+    if (this.session.requeue) this.enterQueue(partner, reason === 'reported');
+    else this.persist();
+  }
+
+  /**
+   * Completes a resume on this gateway: `resumed`, then the partner messages the client
+   * missed (after `lastSeq`), then live traffic, in that order.
+   */
+  async resume(lastSeq: number): Promise<void> {
+    metrics.resumes.inc();
+    const session = this.session;
+    const chat = session.chat;
+    if (session.state === 'paired' && chat) {
+      this.replayBuffer = [];
+      chat.lastDeliveredSeq = lastSeq;
+      let missed: { seq: number; ts: number; text: string }[] = [];
+      let ended: string | undefined;
+      try {
+        const moved = await this.deps.relay.move(session.id, chat, lastSeq);
+        if (moved.ended) ended = moved.ended;
+        else missed = moved.missed;
+      } finally {
+        const buffered = this.replayBuffer;
+        this.replayBuffer = undefined;
+        this.send({ type: 'resumed', state: ended ? 'idle' : 'paired', chat: chat.id });
+        for (const message of missed) this.onInbox({ t: 'msg', to: session.id, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
+        for (const entry of buffered ?? []) this.onInbox(entry);
+      }
+      if (ended) this.onPartnerLeft(ended as LeftReason, chat.partner);
+      return;
+    }
+    this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });
+    if (session.state === 'waiting') await this.publishJoin();
+    if (session.missedLeft) {
+      const reason = session.missedLeft;
+      session.missedLeft = undefined;
+      this.send({ type: 'partner_left', reason });
+      if (session.requeue) this.enterQueue();
+    }
+    this.persist();
   }
 }

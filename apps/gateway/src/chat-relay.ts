@@ -80,6 +80,33 @@ export class ChatRelay {
     }
   }
 
+  /**
+   * Points the chat at this gateway for `sessionId` (resumed here) and returns the partner
+   * messages after `lastSeq` from the chat history, or why the chat ended.
+   */
+  async move(
+    sessionId: string,
+    chat: ChatLink,
+    lastSeq: number,
+  ): Promise<{ ended?: string; missed: { seq: number; ts: number; text: string }[] }> {
+    const reply = await this.redis.chatMove(
+      keys.chat(chat.id),
+      keys.chatLog(chat.id),
+      sessionId,
+      this.settings.gatewayId,
+      lastSeq,
+      chat.partner,
+      chat.partnerGateway,
+      this.settings.chatTtlSeconds,
+    );
+    const [status, ...rest] = reply;
+    if (status === 0) return { ended: String(rest[0]), missed: [] };
+    if (status !== 1) return { ended: 'disconnected', missed: [] };
+    const missed: { seq: number; ts: number; text: string }[] = [];
+    for (let i = 0; i + 2 < rest.length; i += 3) missed.push({ seq: Number(rest[i]), ts: Number(rest[i + 1]), text: String(rest[i + 2]) });
+    return { missed };
+  }
+
   /** Typing is not stored: a plain append to the partner's inbox. */
   async typing(chat: ChatLink, typing: boolean): Promise<void> {
     await this.redis.xadd(

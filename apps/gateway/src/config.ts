@@ -28,6 +28,8 @@ export const gatewayEnvSchema = z.object({
   INBOX_MAX_LENGTH: envField.positiveInt(100_000),
   /** Salt of the client-address hash; the same on every gateway so report counts add up. */
   IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
+  /** How long a session whose connection dropped can be resumed, on any gateway. */
+  RESUME_GRACE_MS: envField.positiveInt(15_000),
   /** How often this gateway publishes its session count and reads everyone's. */
   ONLINE_INTERVAL_MS: envField.positiveInt(2000),
   /** Directory of the built web client served at `/` (from src/ or dist/ alike: apps/web/dist). */
@@ -66,6 +68,7 @@ export interface GatewayConfig {
   inboxMaxLength: number;
   onlineIntervalMs: number;
   ipHashSalt: string;
+  resumeGraceMs: number;
   webDir: string;
   room: {
     eventsMaxLength: number;
@@ -96,6 +99,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
     ipHashSalt: parsed.IP_HASH_SALT,
+    resumeGraceMs: parsed.RESUME_GRACE_MS,
     webDir: parsed.WEB_DIR,
     room: {
       eventsMaxLength: parsed.ROOM_EVENTS_MAX_LENGTH,

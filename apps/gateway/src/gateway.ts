@@ -2,16 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
-import { CloseCode, createClientFrameDecoder, type ClientFrameDecoder } from '@strangers/protocol';
+import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
-import { ChatConnection } from './chat-connection.js';
 import { ChatRelay } from './chat-relay.js';
+import { ChatService } from './chat-service.js';
 import { hashAddress, peerAddress } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { InboxReader } from './inbox-reader.js';
+import { Liveness } from './liveness.js';
+import { countRedisEvent, serveMetrics, watchConnections } from './metrics.js';
 import { OnlineCounter } from './online-counter.js';
 import { serveStaticFile } from './static-files.js';
 import { Room } from './room/room.js';
+import { SessionStore } from './session-store.js';
 
 /**
  * One gateway process: an HTTP server whose upgrades become chat connections, two Redis
@@ -25,10 +28,9 @@ export class Gateway {
   private readonly reader: Redis;
   private readonly inbox: InboxReader;
   private readonly online: OnlineCounter;
-  private readonly relay: ChatRelay;
-  private readonly decoder: ClientFrameDecoder;
+  private readonly liveness: Liveness;
+  private readonly chat: ChatService;
   private readonly room: Room;
-  private readonly connections = new Map<string, ChatConnection>();
   private draining = false;
 
   constructor(
@@ -36,27 +38,30 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     const name = `gateway:${config.gatewayId}`;
-    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true });
-    this.relay = new ChatRelay(this.redis, config);
-    this.decoder = createClientFrameDecoder(config.limits);
-    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:inbox` });
+    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent });
+    this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
+    this.chat = new ChatService(
+      this.redis,
+      new ChatRelay(this.redis, config),
+      new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds }),
+      createClientFrameDecoder(config.limits),
+      { gatewayId: config.gatewayId, resumeGraceMs: config.resumeGraceMs, handoffTimeoutMs: config.alive.ttlMs },
+      () => this.online.value,
+      logger,
+      this.liveness,
+    );
+    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:inbox`, onEvent: countRedisEvent });
     this.inbox = new InboxReader(
       this.reader,
       this.redis,
       config.gatewayId,
       config.chatBuckets,
-      {
-        onControl: (entry) => {
-          const connection = this.connections.get(entry.to);
-          if (connection) connection.onPaired(entry);
-          else this.onPairedForGone(entry);
-        },
-        onInbox: (entry) => this.connections.get(entry.to)?.onInbox(entry),
-      },
+      { onControl: (entry) => this.chat.onControl(entry), onInbox: (entry) => this.chat.onInbox(entry) },
       logger,
     );
-    this.room = new Room(this.redis, config, logger);
-    this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.connections.size, logger);
+    this.room = new Room(this.redis, config, logger, this.liveness);
+    watchConnections(this.chat.connections);
+    this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.chat.connectedCount, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.server = createServer((request, response) => this.onHttpRequest(request, response));
@@ -74,25 +79,30 @@ export class Gateway {
 
   async start(): Promise<void> {
     await waitForRedisReady(this.redis);
+    await this.liveness.start();
     await this.inbox.start();
     await this.online.start();
     await this.room.start();
     await new Promise<void>((resolve) => this.server.listen(this.config.port, this.config.host, resolve));
   }
 
-  /** Drain: refuse new connections, close ours with 1012 so clients go elsewhere, then stop. */
+  /**
+   * Drain: refuse new connections (`/readyz` turns 503), hand every session over as an
+   * orphan and close its socket with 1012 so the client resumes elsewhere, then stop.
+   */
   async stop(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const connection of this.connections.values()) connection.close(CloseCode.serviceRestart, 'gateway restarting');
-    // Give close handshakes (and the Redis writes they trigger) a bounded moment.
-    const deadline = Date.now() + 5000;
-    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const client of this.wss.clients) client.terminate();
+    await this.chat.drain();
     await this.room.stop();
+    // Close handshakes get a bounded moment before the sockets are cut.
+    const deadline = Date.now() + 2000;
+    while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const client of this.wss.clients) client.terminate();
     await closed;
     await this.online.stop();
     await this.inbox.stop();
+    await this.liveness.stop();
     await this.redis.quit().catch(() => {});
   }
 
@@ -103,6 +113,8 @@ export class Gateway {
     } else if (path === '/readyz') {
       const ready = this.ready;
       response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      serveMetrics(response);
     } else if (path === '/chat/users') {
       this.room.onUsersRequest(response);
     } else if (request.method === 'GET' || request.method === 'HEAD') {
@@ -130,23 +142,7 @@ export class Gateway {
   }
 
   private onChatSocket(ws: WebSocket, request: IncomingMessage): void {
-    const connection = new ChatConnection(ws, hashAddress(peerAddress(request), this.config.ipHashSalt), {
-      relay: this.relay,
-      decoder: this.decoder,
-      gatewayId: this.config.gatewayId,
-      online: () => this.online.value,
-      logger: this.logger,
-      onClosed: (closed) => this.connections.delete(closed.session.id),
-    });
-    this.connections.set(connection.session.id, connection);
-    connection.welcome();
-  }
-
-  /** The matcher paired a session that has since disconnected: end that chat for the partner. */
-  private onPairedForGone(entry: { to: string; chat: string; partner: string; pgw: string }): void {
-    this.relay
-      .end(entry.to, { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 }, 'disconnected')
-      .catch((error: Error) => this.logger.warn({ err: error.message }, 'could not end chat of a gone session'));
+    this.chat.onSocket(ws, request, hashAddress(peerAddress(request), this.config.ipHashSalt));
   }
 }
 

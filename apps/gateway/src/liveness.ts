@@ -23,9 +23,14 @@ export class Liveness {
     private readonly gatewayId: string,
     private readonly settings: LivenessSettings,
     private readonly logger: Logger,
-    /** After every refresh attempt; `lapsed` when our key had expired meanwhile (Redis was out of reach). */
-    private readonly onTick: (lapsed: boolean) => void,
   ) {}
+
+  private readonly listeners: ((lapsed: boolean) => void)[] = [];
+
+  /** Called after every refresh attempt; `lapsed` when our key had expired meanwhile (Redis was out of reach). */
+  onTick(listener: (lapsed: boolean) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** The owner token recorded next to everything this boot holds. */
   get owner(): string {
@@ -50,7 +55,7 @@ export class Liveness {
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'liveness not refreshed');
     }
-    this.onTick(lapsed);
+    for (const listener of this.listeners) listener(lapsed);
   }
 
   /** Returns true when the key we set had lapsed since the last refresh. */
@@ -58,7 +63,7 @@ export class Liveness {
     const previous = await this.redis.set(keys.gatewayAlive(this.gatewayId), this.bootId, 'PX', this.settings.ttlMs, 'GET');
     const lapsed = this.established && previous !== this.bootId;
     this.established = true;
-    if (lapsed) this.logger.warn('liveness key had lapsed; re-claiming room names');
+    if (lapsed) this.logger.warn('liveness key had lapsed; re-claiming what this boot holds');
     return lapsed;
   }
 }

@@ -9,7 +9,11 @@ const FALLBACK_MS = 1200;
 let stack: Stack;
 
 before(async () => {
-  stack = await startStack({ matcherEnv: { INTEREST_FALLBACK_MS: String(FALLBACK_MS), NEXT_COOLDOWN_MS: '60000' } });
+  // A short resume grace: closed clients leave the queue quickly between tests.
+  stack = await startStack({
+    matcherEnv: { INTEREST_FALLBACK_MS: String(FALLBACK_MS), NEXT_COOLDOWN_MS: '60000' },
+    gatewayEnv: { RESUME_GRACE_MS: '300' },
+  });
 });
 afterEach(async () => stack.reset());
 after(async () => stack.stop());

@@ -15,7 +15,7 @@ const TAGS = ['a', 'b', 'c'];
 
 let stack: Stack;
 before(async () => {
-  stack = await startStack({ matcherEnv: { INTEREST_FALLBACK_MS: '300', NEXT_COOLDOWN_MS: '60000' } });
+  stack = await startStack({ matcherEnv: { INTEREST_FALLBACK_MS: '300', NEXT_COOLDOWN_MS: '60000' }, gatewayEnv: { RESUME_GRACE_MS: '300' } });
 });
 after(async () => stack.stop());
 

@@ -45,7 +45,23 @@ export async function startStack(
     async reset() {
       for (const client of clients.splice(0)) client.close();
       const admin = redis.client();
-      await waitFor(async () => (await admin.hlen(keys.matcherQueue)) === 0, { what: 'an empty queue' });
+      // Every closed session has finished its grace, the matcher has read every event, and
+      // nobody waits: the next test starts from an empty system.
+      await waitFor(
+        async () => {
+          for (const owner of await admin.smembers(keys.sessionOwners)) {
+            if ((await admin.scard(keys.sessionsOf(owner))) > 0) return false;
+          }
+          const groups = (await admin.xinfo('GROUPS', keys.matcherEvents)) as unknown[][];
+          const busy = groups.some((flat) => {
+            const info = new Map<unknown, unknown>();
+            for (let i = 0; i + 1 < flat.length; i += 2) info.set(flat[i], flat[i + 1]);
+            return Number(info.get('pending')) > 0 || Number(info.get('lag')) > 0;
+          });
+          return !busy && (await admin.hlen(keys.matcherQueue)) === 0;
+        },
+        { timeoutMs: 10_000, what: 'a quiet system' },
+      );
     },
     async stop() {
       for (const client of clients) client.terminate();

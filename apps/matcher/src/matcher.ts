@@ -11,12 +11,15 @@ import {
   type StreamEntry,
 } from '@strangers/redis';
 import type { MatcherConfig } from './config.js';
+import { pairMade } from './metrics.js';
 import { PairingQueue, pairKey, type Pair } from './pairing.js';
 import { CommitBatch, loadDurableState, newChatId } from './store.js';
 
 const MAX_BLOCK_MS = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
 const RETRY_DELAY_MS = 250;
+/** Longer than any resume grace: a resumed session's re-join finds its assignment. */
+const RECENT_PAIR_TTL_MS = 120_000;
 
 export interface MatcherStats {
   joins: number;
@@ -34,6 +37,11 @@ export interface MatcherStats {
 export class Matcher {
   private queue: PairingQueue;
   private readonly reportsByAddress = new Map<string, number[]>();
+  /**
+   * Recent assignments by session: a session that resumed on another gateway re-sends its
+   * join (same gen); if it was paired meanwhile, the assignment is sent again to where it is.
+   */
+  private readonly recentPairs = new Map<string, { gen: number; at: number; pair: Pair; chat: string }>();
   private running = false;
   private loop: Promise<void> | undefined;
   private lastPruneAt = 0;
@@ -140,6 +148,7 @@ export class Matcher {
       batch.acks.push(id);
     }
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch);
+    this.pruneRecentPairs(now);
     if (batch.empty) return;
     await this.commit(batch, now);
     this.stats.batches += 1;
@@ -155,6 +164,14 @@ export class Matcher {
           const until = now + (event.block ? this.config.REPORT_BLOCK_MS : this.config.NEXT_COOLDOWN_MS);
           this.queue.keepApart(event.sid, event.avoid, until);
           batch.keptApart(pairKey(event.sid, event.avoid), until);
+        }
+        const recent = this.recentPairs.get(event.sid);
+        if (recent && recent.gen === event.gen) {
+          const { pair, chat } = recent;
+          const side = pair.a.sid === event.sid ? 'a' : 'b';
+          const moved = { ...pair, [side]: { ...pair[side], gw: event.gw } };
+          batch.resend(moved, chat, event.sid);
+          return;
         }
         const outcome = this.queue.join(
           {
@@ -190,12 +207,25 @@ export class Matcher {
   }
 
   private applyJoinOutcome(outcome: ReturnType<PairingQueue['join']>, batch: CommitBatch): void {
-    if (outcome.kind === 'queued') batch.enqueued(outcome.entry);
+    if (outcome.kind === 'queued' || outcome.kind === 'moved') batch.enqueued(outcome.entry);
     else if (outcome.kind === 'paired') this.recordPair(outcome.pair, batch);
   }
 
   private recordPair(pair: Pair, batch: CommitBatch): void {
-    batch.paired(pair, newChatId(this.config.CHAT_BUCKETS));
+    const chat = newChatId(this.config.CHAT_BUCKETS);
+    batch.paired(pair, chat);
+    const at = this.clock();
+    pairMade(pair, at);
+    this.recentPairs.set(pair.a.sid, { gen: pair.a.gen, at, pair, chat });
+    this.recentPairs.set(pair.b.sid, { gen: pair.b.gen, at, pair, chat });
+  }
+
+  /** Forgets assignments older than the longest a resume can take. */
+  private pruneRecentPairs(now: number): void {
+    for (const [sid, recent] of this.recentPairs) {
+      if (now - recent.at > RECENT_PAIR_TTL_MS) this.recentPairs.delete(sid);
+      else break; // insertion order is time order
+    }
   }
 
   /** Counts a report within the window; returns how many the address has. */

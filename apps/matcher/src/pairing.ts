@@ -39,6 +39,8 @@ export interface PairingOptions {
 export type JoinOutcome =
   | { kind: 'paired'; pair: Pair }
   | { kind: 'queued'; entry: WaitingSession }
+  /** The same join again from another gateway (the session resumed there): place kept. */
+  | { kind: 'moved'; entry: WaitingSession }
   | { kind: 'ignored' };
 
 interface QueuedSession extends WaitingSession {
@@ -96,13 +98,19 @@ export class PairingQueue {
   }
 
   /**
-   * A session enters the queue. A join older than (or equal to) the one already queued for
-   * the session is a redelivery and ignored; a newer one replaces it at the back.
+   * A session enters the queue. A join older than the one already queued for the session is
+   * ignored; the same join from another gateway only moves it (it keeps its place); a newer
+   * one replaces it at the back.
    */
   join(session: WaitingSession, now: number): JoinOutcome {
     const existing = this.waiting.get(session.sid);
     if (existing) {
-      if (existing.gen >= session.gen) return { kind: 'ignored' };
+      if (existing.gen > session.gen) return { kind: 'ignored' };
+      if (existing.gen === session.gen) {
+        if (existing.gw === session.gw) return { kind: 'ignored' };
+        existing.gw = session.gw;
+        return { kind: 'moved', entry: toPublic(existing) };
+      }
       this.remove(existing);
     }
     const queued: QueuedSession = {

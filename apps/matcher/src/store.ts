@@ -52,7 +52,7 @@ export class CommitBatch {
   private readonly apart: (string | number)[] = [];
   private readonly reports: (string | number)[] = [];
   private readonly flagged: (string | number)[] = [];
-  private readonly pairs: { pair: Pair; chat: string }[] = [];
+  private readonly pairs: { pair: Pair; chat: string; only?: string }[] = [];
   readonly acks: string[] = [];
 
   get empty(): boolean {
@@ -67,7 +67,7 @@ export class CommitBatch {
   }
 
   get pairCount(): number {
-    return this.pairs.length;
+    return this.pairs.filter((entry) => !entry.only).length;
   }
 
   enqueued(session: WaitingSession): void {
@@ -96,6 +96,11 @@ export class CommitBatch {
     this.pairs.push({ pair, chat });
   }
 
+  /** Sends an earlier assignment again, to the side `sid` only (it moved gateways). */
+  resend(pair: Pair, chat: string, sid: string): void {
+    this.pairs.push({ pair, chat, only: sid });
+  }
+
   /** Builds the MULTI; `prune` also drops expired entries of the sorted sets. */
   toMulti(redis: Redis, now: number, reportWindowMs: number, prune: boolean): ChainableCommander {
     const multi = redis.multi();
@@ -110,10 +115,10 @@ export class CommitBatch {
     if (this.apart.length > 0) multi.zadd(keys.matcherApart, 'GT', ...this.apart);
     if (this.reports.length > 0) multi.zadd(keys.matcherReports, ...this.reports);
     if (this.flagged.length > 0) multi.zadd(keys.matcherFlagged, 'GT', ...this.flagged);
-    for (const { pair, chat } of this.pairs) {
+    for (const { pair, chat, only } of this.pairs) {
       const { a, b, shared } = pair;
-      multi.xadd(keys.gatewayControl(a.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: a.sid, gen: a.gen, chat, partner: b.sid, pgw: b.gw, interests: shared }));
-      multi.xadd(keys.gatewayControl(b.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: b.sid, gen: b.gen, chat, partner: a.sid, pgw: a.gw, interests: shared }));
+      if (only !== b.sid) multi.xadd(keys.gatewayControl(a.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: a.sid, gen: a.gen, chat, partner: b.sid, pgw: b.gw, interests: shared }));
+      if (only !== a.sid) multi.xadd(keys.gatewayControl(b.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: b.sid, gen: b.gen, chat, partner: a.sid, pgw: a.gw, interests: shared }));
     }
     if (this.acks.length > 0) multi.xack(keys.matcherEvents, MATCHER_GROUP, ...this.acks);
     if (prune) {

@@ -19,6 +19,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   /** The gateway is draining; the client should resume on another gateway. */
   serviceRestart: 1012,
+  /** The session was resumed on another connection; this one must not reconnect. */
+  sessionTakenOver: 4001,
   /** Shared room: the requested name is connected somewhere already. */
   usernameTaken: 4009,
 } as const;

@@ -63,7 +63,7 @@ export function encodeMatcherEvent(event: MatcherEvent): string[] {
 
 // ---- matcher → gateway: keys.gatewayControl ----
 
-export const controlEntrySchema = z.object({
+const pairedEntrySchema = z.object({
   t: z.literal('paired'),
   to: z.string(),
   gen: int,
@@ -72,10 +72,29 @@ export const controlEntrySchema = z.object({
   pgw: z.string(),
   interests: jsonStringArray,
 });
+export type PairedEntry = z.output<typeof pairedEntrySchema>;
+
+/**
+ * Control entries: pair assignments (matcher → gateway), and the resume handoff between
+ * gateways: `handoff` asks the owner of a session to let it go to `owner` (a client resumed
+ * there); `handed` answers, `ok` false when the session was not there to hand over.
+ */
+export const controlEntrySchema = z.discriminatedUnion('t', [
+  pairedEntrySchema,
+  z.object({ t: z.literal('handoff'), to: z.string(), owner: z.string(), gw: z.string() }),
+  z.object({ t: z.literal('handed'), to: z.string(), ok: flag }),
+]);
 export type ControlEntry = z.output<typeof controlEntrySchema>;
 
 export function encodeControlEntry(entry: ControlEntry): string[] {
-  return recordToFields({ ...entry, interests: JSON.stringify(entry.interests) });
+  switch (entry.t) {
+    case 'paired':
+      return recordToFields({ ...entry, interests: JSON.stringify(entry.interests) });
+    case 'handoff':
+      return recordToFields(entry);
+    case 'handed':
+      return recordToFields({ ...entry, ok: entry.ok ? '1' : '0' });
+  }
 }
 
 // ---- gateway → gateway: keys.gatewayInbox (written by chat_send / chat_end / typing) ----

@@ -34,6 +34,20 @@ export const keys = {
   /** Stream: partner messages, typing and partner_left for one gateway's sessions in one bucket. */
   gatewayInbox: (bucket: number, gatewayId: string) => `{b${bucket}}:inbox:${gatewayId}`,
 
+  /**
+   * Hash: one `/ws` session's state (owner boot, resume token, state, gen, interests,
+   * chat link), written by the gateway that owns it so any gateway can resume it.
+   */
+  session: (sessionId: string) => `sess:{${sessionId}}`,
+  /** String: resume token → session id. Same lifetime as the session hash. */
+  resumeToken: (token: string) => `resume:${token}`,
+  /** Set: the sessions a gateway boot (`<gateway>|<boot>`) owns; read when that boot dies. */
+  sessionsOf: (owner: string) => `sessions:of:${owner}`,
+  /** Set: every gateway boot that owns sessions, scanned for dead ones. */
+  sessionOwners: 'sessions:owners',
+  /** Sorted set: orphaned session id → end of its resume grace (ms). */
+  sessionOrphans: 'sessions:orphans',
+
   /** Hash: gateway id → "<sessions>|<unix ms>", summed for the `online` figure. */
   onlineCounts: 'gateways:online',
 

@@ -9,6 +9,9 @@ function lua(name: string): string {
 const scripts = {
   chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
+  chatMove: { numberOfKeys: 2, lua: lua('chat_move') },
+  sessionClaim: { numberOfKeys: 2, lua: lua('session_claim') },
+  sessionOrphan: { numberOfKeys: 2, lua: lua('session_orphan') },
   roomClaim: { numberOfKeys: 5, lua: lua('room_claim') },
   roomRelease: { numberOfKeys: 5, lua: lua('room_release') },
 } as const;
@@ -23,6 +26,28 @@ export type ScriptReply = [number, string | number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    /** See lua/chat_move.lua. */
+    chatMove(
+      chatKey: string,
+      chatLogKey: string,
+      sessionId: string,
+      gatewayId: string,
+      lastSeq: number,
+      partnerId: string,
+      partnerGateway: string,
+      chatTtlSeconds: number,
+    ): Result<(number | string)[], Context>;
+    /** See lua/session_claim.lua. */
+    sessionClaim(
+      sessionKey: string,
+      orphansKey: string,
+      sessionId: string,
+      resumeToken: string,
+      expectedOwner: string,
+      newOwner: string,
+    ): Result<number, Context>;
+    /** See lua/session_orphan.lua. */
+    sessionOrphan(sessionKey: string, orphansKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<number, Context>;
     chatSend(
       chatKey: string,
       chatLogKey: string,

@@ -1,6 +1,6 @@
 import type { Logger } from '@strangers/config';
 import { keys, type Redis } from '@strangers/redis';
-import { isOwnerAlive } from './liveness.js';
+import { isOwnerAlive } from '../liveness.js';
 import type { RoomNames } from './room-names.js';
 
 /**

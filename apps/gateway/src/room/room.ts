@@ -5,7 +5,7 @@ import type { Logger } from '@strangers/config';
 import { CloseCode } from '@strangers/protocol';
 import { createRedisClient, type Redis } from '@strangers/redis';
 import type { GatewayConfig } from '../config.js';
-import { Liveness } from './liveness.js';
+import type { Liveness } from '../liveness.js';
 import { RoomFeed } from './room-broadcast.js';
 import { RoomConnection } from './room-connection.js';
 import type { RoomEvent } from './room-events.js';
@@ -25,7 +25,6 @@ const STOP_GRACE_MS = 5000;
 export class Room {
   private readonly wss: WebSocketServer;
   private readonly reader: Redis;
-  private readonly liveness: Liveness;
   private readonly names: RoomNames;
   private readonly feed: RoomFeed;
   private readonly sweeper: RoomSweeper;
@@ -38,9 +37,11 @@ export class Room {
     redis: Redis,
     private readonly config: GatewayConfig,
     private readonly logger: Logger,
+    /** This gateway's heartbeat, shared with the `/ws` sessions (started by the gateway). */
+    private readonly liveness: Liveness,
   ) {
     this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room` });
-    this.liveness = new Liveness(redis, config.gatewayId, config.alive, logger, (lapsed) => this.onLivenessTick(lapsed));
+    liveness.onTick((lapsed) => this.onLivenessTick(lapsed));
     this.names = new RoomNames(redis, this.liveness.owner, config.room.eventsMaxLength);
     this.feed = new RoomFeed(this.reader, redis, config.room.eventsMaxLength, (event) => this.onRoomEvent(event), logger);
     this.sweeper = new RoomSweeper(redis, this.names, logger);
@@ -53,7 +54,6 @@ export class Room {
   }
 
   async start(): Promise<void> {
-    await this.liveness.start();
     await this.feed.start();
     // The ws README's heartbeat: a member that did not answer the last ping is gone.
     this.heartbeat = setInterval(() => this.onHeartbeat(), this.config.room.heartbeatMs);
@@ -68,7 +68,6 @@ export class Room {
     await Promise.race([released, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     for (const member of this.members) member.terminate();
     await this.feed.stop();
-    await this.liveness.stop();
   }
 
   onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
