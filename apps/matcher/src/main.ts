@@ -4,6 +4,7 @@ import { createRedisClient, waitForRedisReady } from '@strangers/redis';
 import { loadMatcherConfig, type MatcherConfig } from './config.js';
 import { createStatusServer } from './http.js';
 import { Matcher } from './matcher.js';
+import { countRedisEvent, watchMatcher } from './metrics.js';
 
 function loadConfigOrExit(): MatcherConfig {
   try {
@@ -20,10 +21,11 @@ function loadConfigOrExit(): MatcherConfig {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ name: 'matcher', level: config.LOG_LEVEL, base: { matcher: config.MATCHER_ID } });
-  const redis = createRedisClient({ url: config.REDIS_URL, logger, connectionName: `matcher:${config.MATCHER_ID}:commands` });
-  const reader = createRedisClient({ url: config.REDIS_URL, logger, connectionName: `matcher:${config.MATCHER_ID}:events` });
+  const redis = createRedisClient({ url: config.REDIS_URL, logger, connectionName: `matcher:${config.MATCHER_ID}:commands`, onEvent: countRedisEvent });
+  const reader = createRedisClient({ url: config.REDIS_URL, logger, connectionName: `matcher:${config.MATCHER_ID}:events`, onEvent: countRedisEvent });
   await waitForRedisReady(redis);
   const matcher = new Matcher(redis, reader, config, logger);
+  watchMatcher(matcher);
   const status = createStatusServer(() => matcher.healthy && redis.status === 'ready');
   await new Promise<void>((resolve) => status.listen(config.METRICS_PORT, resolve));
   await matcher.start();

@@ -9,6 +9,8 @@ export interface RedisClientSettings {
   connectionName: string;
   /** Batches commands issued in one tick into one write: the hot path's main saving. */
   autoPipelining?: boolean;
+  /** Told of every `error` and `reconnecting` event, e.g. to count them in metrics. */
+  onEvent?: (event: 'error' | 'reconnecting') => void;
 }
 
 /**
@@ -37,6 +39,11 @@ export function createRedisClient(settings: RedisClientSettings): Redis {
     if (error.message !== lastError) log.warn({ err: error.message }, 'redis error');
     lastError = error.message;
   });
+  if (settings.onEvent) {
+    const onEvent = settings.onEvent;
+    client.on('error', () => onEvent('error'));
+    client.on('reconnecting', () => onEvent('reconnecting'));
+  }
   client.on('ready', () => {
     if (lastError) log.info('redis connection restored');
     lastError = '';

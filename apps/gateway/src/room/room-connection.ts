@@ -5,6 +5,7 @@ import { compareStreamIds } from '@strangers/redis';
 import type { RoomFeed } from './room-broadcast.js';
 import { roomEventText, welcomeText, type RoomEvent } from './room-events.js';
 import type { RoomNames } from './room-names.js';
+import { metrics } from '../metrics.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RoomConnectionDeps {
@@ -145,6 +146,7 @@ export class RoomConnection {
       return;
     }
     if (!this.bucket.take()) {
+      metrics.rateLimitHits.inc({ surface: 'room' });
       this.sendText('* not sent: too many messages, slow down');
       return;
     }

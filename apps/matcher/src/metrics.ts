@@ -1,0 +1,101 @@
+import type { ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Pair } from './pairing.js';
+
+/**
+ * Every Prometheus metric the matcher exports, served at `/metrics` on its status port.
+ * One matcher runs per process, so the registry is module state; docs/deploying.md explains
+ * each metric.
+ */
+export const registry = new Registry();
+
+// Process metrics (CPU, memory, handles, GC) and event-loop lag, under their standard names.
+collectDefaultMetrics({ register: registry });
+
+/** What the on-scrape metrics read from the running matcher. */
+export interface MatcherSource {
+  readonly queueLength: number;
+  readonly stats: { readonly joins: number; readonly pairs: number; readonly batches: number };
+}
+
+let source: MatcherSource | undefined;
+
+/**
+ * A counter that mirrors a running total the matcher already keeps (its `stats`), read at
+ * scrape time: the loop's hot path needs no extra call. Totals only grow, so adding the
+ * difference since the last scrape keeps the counter monotonic.
+ */
+function mirroredCounter(name: string, help: string, read: (from: MatcherSource) => number): Counter {
+  let seen = 0;
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      if (!source) return;
+      const total = read(source);
+      if (total > seen) this.inc(total - seen);
+      seen = Math.max(seen, total);
+    },
+  });
+}
+
+export const metrics = {
+  queueLength: new Gauge({
+    name: 'strangers_matcher_queue_length',
+    help: 'Sessions waiting to be paired',
+    registers: [registry],
+    collect() {
+      this.set(source?.queueLength ?? 0);
+    },
+  }),
+  joins: mirroredCounter('strangers_matcher_joins_total', 'Join events applied (join, next, report, requeue)', (m) => m.stats.joins),
+  pairs: mirroredCounter('strangers_matcher_pairs_total', 'Pairs stored (chats started)', (m) => m.stats.pairs),
+  batches: mirroredCounter('strangers_matcher_batches_total', 'Event batches committed to Redis', (m) => m.stats.batches),
+  waitTime: new Histogram({
+    name: 'strangers_matcher_wait_seconds',
+    help: 'How long each session of a new pair waited; outcome=interest when they share one, any otherwise',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+    registers: [registry],
+  }),
+  redisErrors: new Counter({
+    name: 'strangers_matcher_redis_errors_total',
+    help: 'Errors reported by the Redis connections (failed connects, broken sockets)',
+    registers: [registry],
+  }),
+  redisReconnects: new Counter({
+    name: 'strangers_matcher_redis_reconnects_total',
+    help: 'Reconnection attempts of the Redis connections',
+    registers: [registry],
+  }),
+};
+
+// Both outcomes exported from the start, so dashboards see the series before the first pair.
+metrics.waitTime.zero({ outcome: 'interest' });
+metrics.waitTime.zero({ outcome: 'any' });
+
+/** Lets the on-scrape metrics read the running matcher. */
+export function watchMatcher(matcher: MatcherSource): void {
+  source = matcher;
+}
+
+/** A pair was made at `now`: records how long each side waited. */
+export function pairMade(pair: Pair, now: number): void {
+  const outcome = pair.shared.length > 0 ? 'interest' : 'any';
+  for (const side of [pair.a, pair.b]) metrics.waitTime.observe({ outcome }, Math.max(0, now - side.enqueuedAt) / 1000);
+}
+
+/** The `onEvent` option of createRedisClient. */
+export function countRedisEvent(event: 'error' | 'reconnecting'): void {
+  if (event === 'error') metrics.redisErrors.inc();
+  else metrics.redisReconnects.inc();
+}
+
+/** Answers a `GET /metrics` in the Prometheus text format. */
+export function serveMetrics(response: ServerResponse): void {
+  registry.metrics().then(
+    (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}\n`),
+  );
+}
