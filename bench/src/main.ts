@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    systems: { type: 'string' },
   },
 });
 const profile = args.smoke ? smokeProfile : fullProfile;
@@ -59,7 +60,7 @@ async function withLoaders<T>(count: number, work: (loaders: Loader[]) => Promis
 }
 
 async function measureRelay(results: Results): Promise<void> {
-  const systems: SystemName[] = ['product', 'ws-redis', 'socketio', 'bare-ws'];
+  const systems = (args.systems ?? 'product,ws-redis,socketio,bare-ws').split(',') as SystemName[];
   for (const name of systems) {
     log(`relay: ${name}`);
     // A long interest fallback: each pair's sides are put together by a tag of their own.
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
   mkdirSync(join(outDir, 'docs'), { recursive: true });
   writeFileSync(join(outDir, chart), relayChart(results.relay, profile.relay.rates, profile.relay.p99LimitMs));
   writeFileSync(join(outDir, 'BENCHMARKS.md'), renderReport(results, chart));
-  writeFileSync(join(outDir, profile.smoke ? 'bench-results.json' : 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, outDir === repoRoot ? 'bench/results.json' : 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${join(outDir, 'BENCHMARKS.md')} in ${results.durationSeconds.toFixed(0)} s`);
   for (const check of checkTargets(results)) log(`${check.met ? 'met   ' : 'MISSED'} ${check.target}: ${check.measured}`);
 }
