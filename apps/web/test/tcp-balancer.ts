@@ -2,6 +2,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Balancer {
   port: number;
+  /** Drops every open connection and refuses new ones: a network outage, as the page sees it. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -12,7 +14,12 @@ export interface Balancer {
  */
 export async function startBalancer(upstreamPorts: number[]): Promise<Balancer> {
   const sockets = new Set<Socket>();
+  let down = false;
   const server: Server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
@@ -22,6 +29,10 @@ export async function startBalancer(upstreamPorts: number[]): Promise<Balancer> 
   const address = server.address();
   return {
     port: address && typeof address === 'object' ? address.port : 0,
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
