@@ -6,8 +6,8 @@
  * - builds first when an app's (or a package it runs on) dist is missing or older than its src;
  * - uses the Redis at REDIS_URL, or starts a throw-away `redis-server` there (no persistence)
  *   when nothing answers and the binary is on PATH;
- * - runs the matcher (status/metrics on METRICS_PORT) and GATEWAYS gateways on PORT, PORT+1, …
- *   with GATEWAY_ID gw-1, gw-2, …;
+ * - runs MATCHERS matchers (default 1; status/metrics on METRICS_PORT, METRICS_PORT+1, …) and
+ *   GATEWAYS gateways on PORT, PORT+1, … with GATEWAY_ID gw-1, gw-2, …;
  * - pretty-prints their pino logs (LOG_PRETTY=0 or NODE_ENV=production keeps the JSON);
  * - Ctrl-C / SIGTERM stops the apps first (so gateways can drain against a live Redis), then
  *   the Redis it started, each by PID, and waits for all of them.
@@ -29,6 +29,8 @@ const env = process.env;
 const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
 const basePort = integer('PORT', 8080);
 const gatewayCount = integer('GATEWAYS', 2);
+// One until the matchers elect a leader: two without election would split the queue.
+const matcherCount = integer('MATCHERS', 1);
 const metricsPort = integer('METRICS_PORT', 9090);
 const pretty = env.LOG_PRETTY !== '0' && env.LOG_PRETTY !== 'false' && env.NODE_ENV !== 'production';
 
@@ -246,12 +248,14 @@ await loadPrettifier();
 await ensureRedis();
 if (!stopping) {
   const appEnv = { REDIS_URL: redisUrl };
-  startChild('matcher', process.execPath, ['apps/matcher/dist/main.js'], {
-    ...appEnv,
-    METRICS_PORT: String(metricsPort),
+  const matchers = [];
+  for (let index = 0; index < matcherCount; index += 1) {
+    const port = metricsPort === 0 ? 0 : metricsPort + index;
     // A stable consumer name: a restarted matcher picks up the events it had not acknowledged.
-    MATCHER_ID: env.MATCHER_ID || 'matcher-1',
-  });
+    const id = `matcher-${index + 1}`;
+    startChild(id, process.execPath, ['apps/matcher/dist/main.js'], { ...appEnv, METRICS_PORT: String(port), MATCHER_ID: id });
+    matchers.push(port);
+  }
   const gateways = [];
   for (let index = 0; index < gatewayCount; index += 1) {
     const port = basePort + index;
@@ -261,12 +265,12 @@ if (!stopping) {
   }
   await Promise.all([
     // METRICS_PORT=0 picks a free port we cannot know: the matcher's own log line names it.
-    metricsPort === 0 ? Promise.resolve() : waitReady(`http://127.0.0.1:${metricsPort}/readyz`),
+    ...matchers.filter((port) => port !== 0).map((port) => waitReady(`http://127.0.0.1:${port}/readyz`)),
     ...gateways.map((port) => waitReady(`http://127.0.0.1:${port}/readyz`)),
   ]);
   if (!stopping) {
     say(`ready: ${gateways.map((port) => `ws://localhost:${port}/ws`).join(', ')}`);
-    say(`metrics: ${[...gateways.map((port) => `http://localhost:${port}/metrics`), `http://localhost:${metricsPort}/metrics`].join(' ')}`);
+    say(`metrics: ${[...gateways.map((port) => `http://localhost:${port}/metrics`), ...matchers.map((port) => `http://localhost:${port}/metrics`)].join(' ')}`);
     say('Ctrl-C stops everything');
   }
 }
