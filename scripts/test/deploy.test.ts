@@ -289,3 +289,22 @@ describe('npm start and compose describe the same topology', () => {
     assert.match(launcher, /apps\/gateway\/dist\/main\.js/);
   });
 });
+
+describe('metrics docs', () => {
+  test('every metric docs/deploying.md and the Grafana dashboard name is one the apps export', () => {
+    const defined = new Set(
+      [read('apps/gateway/src/metrics.ts'), read('apps/matcher/src/metrics.ts')].flatMap((source) =>
+        [...source.matchAll(/'(strangers_\w+)'/g)].map((match) => match[1]!),
+      ),
+    );
+    const dashboard = read('docs/grafana-dashboard.json');
+    JSON.parse(dashboard);
+    for (const text of [read('docs/deploying.md'), dashboard]) {
+      for (const [name] of text.matchAll(/strangers_(gateway|matcher)_\w+/g)) {
+        const base = name.replace(/_(bucket|count|sum)$/, '');
+        assert.ok(defined.has(base), `${name} is exported`);
+      }
+    }
+    for (const name of defined) assert.ok(read('docs/deploying.md').includes(name), `${name} is documented`);
+  });
+});
