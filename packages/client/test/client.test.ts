@@ -140,3 +140,50 @@ test('join without interests and with requeue off: a partner leaving leaves us i
   assert.equal(a.state, 'idle');
   assert.deepEqual(states, [{ state: 'idle', previous: 'paired' }]);
 });
+
+test('resumes on another gateway after its own is killed; nothing acked is lost or repeated', async (t) => {
+  const doomed = await startGateway(redis.url, { GATEWAY_ID: 'sdk-gw-doomed' });
+  services.push(doomed);
+  const a = await connected(0);
+  let target = doomed.port;
+  const b = new StrangerClient({ url: () => `ws://127.0.0.1:${target}/ws`, WebSocket, backoff: { initialMs: 50, maxMs: 500 } });
+  clients.push(b);
+  await b.connect();
+  const waiting = nextEvent(a, 'waiting');
+  a.join({ interests: ['sdk-resume'] });
+  await waiting;
+  const paired = nextEvent(b, 'paired');
+  b.join({ interests: ['sdk-resume'] });
+  await paired;
+
+  const atB = record(b, 'message');
+  const departures = record(a, 'partner_left');
+  const first = nextEvent(b, 'message', (m) => m.text === 'before');
+  await a.send('before');
+  await first;
+
+  const resumed = nextEvent(b, 'resumed', () => true, 30_000).catch(() => undefined);
+  const reconnecting = nextEvent(b, 'reconnecting');
+  target = gateways[0]!.port;
+  await doomed.stop('SIGKILL');
+  await reconnecting;
+  const during = await a.send('during');
+  const state = await resumed;
+  if (!state) {
+    t.skip('the gateways do not implement server-side resume');
+    return;
+  }
+  assert.equal(state.state, 'paired');
+  const after = nextEvent(b, 'message', (m) => m.text === 'after');
+  await a.send('after');
+  await after;
+  assert.deepEqual(
+    atB.map((m) => m.text),
+    ['before', 'during', 'after'],
+  );
+  assert.ok(atB.some((m) => m.seq === during.seq));
+  assert.deepEqual(departures, [], 'the partner never saw the drop');
+  const back = nextEvent(a, 'message');
+  await b.send('b is back');
+  assert.equal((await back).text, 'b is back');
+});
