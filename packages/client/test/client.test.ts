@@ -152,9 +152,10 @@ test('resumes on another gateway after its own is killed; nothing acked is lost 
   const waiting = nextEvent(a, 'waiting');
   a.join({ interests: ['sdk-resume'] });
   await waiting;
-  const paired = nextEvent(b, 'paired');
+  const pairedA = nextEvent(a, 'paired');
+  const pairedB = nextEvent(b, 'paired');
   b.join({ interests: ['sdk-resume'] });
-  await paired;
+  await Promise.all([pairedA, pairedB]);
 
   const atB = record(b, 'message');
   const departures = record(a, 'partner_left');
