@@ -15,6 +15,8 @@ export interface TopFrame {
 
 export interface ProfileSummary {
   file: string;
+  /** Share of all samples in which the process was idle. */
+  idlePercent: number;
   frames: TopFrame[];
   /** Self time grouped by where the code lives (our apps, a dependency, node internals…). */
   groups: TopFrame[];
@@ -37,14 +39,18 @@ export function summarizeProfiles(dir: string, top = 15): ProfileSummary[] {
     .filter((name) => name.endsWith('.cpuprofile'))
     .map((name) => {
       const profile = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { nodes: ProfileNode[] };
-      const total = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
+      // Shares of *busy* time: idle samples say only that the process waited.
+      const isIdle = (node: ProfileNode) => node.callFrame.functionName === '(idle)';
+      const idle = profile.nodes.filter(isIdle).reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+      const all = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0) || 1;
+      const total = all - idle || 1;
       const frames = new Map<string, number>();
       const groups = new Map<string, number>();
       for (const node of profile.nodes) {
         const hits = node.hitCount ?? 0;
-        if (hits === 0) continue;
+        if (hits === 0 || isIdle(node)) continue;
         const { functionName, url, lineNumber } = node.callFrame;
-        const place = url ? `${relative(repoRoot, url.replace(/^file:\/\//, ''))}:${lineNumber + 1}` : '';
+        const place = url.startsWith('file://') ? `${relative(repoRoot, url.slice('file://'.length))}:${lineNumber + 1}` : url;
         const key = `${functionName || '(anonymous)'} ${place}`.trim();
         frames.set(key, (frames.get(key) ?? 0) + hits);
         const group = where(url);
@@ -55,6 +61,6 @@ export function summarizeProfiles(dir: string, top = 15): ProfileSummary[] {
           .sort((x, y) => y[1] - x[1])
           .slice(0, top)
           .map(([frame, hits]) => ({ frame, selfPercent: (100 * hits) / total }));
-      return { file: name, frames: rank(frames), groups: rank(groups) };
+      return { file: name, idlePercent: (100 * idle) / all, frames: rank(frames), groups: rank(groups) };
     });
 }

@@ -2,7 +2,7 @@
 // `npm run bench -- --smoke` does the same with tiny counts into a temp dir (< 30 s).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, startRedisServer } from '@strangers/testkit';
@@ -47,6 +47,7 @@ function machine(): Machine {
     redis: redis.replace(/ sha=.*$/, '').replace('Redis server v=', 'Redis '),
     os,
     openFiles,
+    loadStart: loadavg()[0]!,
   };
 }
 
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
   const missed = checkTargets(results).filter((check) => !check.met);
   if (missed.length > 0 && profile.profileSeconds > 0 && only.has('relay')) await profileGateway(results);
   results.durationSeconds = (Date.now() - started) / 1000;
+  results.machine.loadEnd = loadavg()[0]!;
 
   const chart = 'docs/bench-relay.svg';
   mkdirSync(join(outDir, 'docs'), { recursive: true });

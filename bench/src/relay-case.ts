@@ -85,8 +85,10 @@ export async function relayCase(system: System, loaders: Loader[], profile: Prof
   }
   const maxRuns: number[] = [];
   if (profile.relay.searchSteps > 0) {
-    const passing = rates.filter((figures) => figures.runs.every((run) => passes(run, profile))).map((figures) => figures.rate);
-    const failing = rates.filter((figures) => !figures.runs.every((run) => passes(run, profile))).map((figures) => figures.rate);
+    // A fixed rate passes on its median p99 (one disturbed repetition must not sink it).
+    const ok = (figures: RateFigures) => figures.lost === 0 && figures.p99.median < profile.relay.p99LimitMs;
+    const passing = rates.filter(ok).map((figures) => figures.rate);
+    const failing = rates.filter((figures) => !ok(figures)).map((figures) => figures.rate);
     const startLow = passing.length > 0 ? Math.max(...passing) : 0;
     const startHigh = failing.length > 0 ? Math.min(...failing) : 2 * Math.max(...profile.relay.rates);
     for (let search = 0; search < profile.relay.searchReps; search++) {

@@ -12,6 +12,9 @@ export interface Machine {
   redis: string;
   os: string;
   openFiles: string;
+  /** 1-minute load average when the run started and when it ended: other work on the box skews figures. */
+  loadStart: number;
+  loadEnd?: number;
 }
 
 /** Everything one `npm run bench` measured; report.ts turns it into BENCHMARKS.md. */
