@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { StrangerClient } from '@strangers/client';
+import { startGateway, TestClient, waitFor, type ServiceHandle } from '@strangers/testkit';
+import { pairUp, startStack, type Stack } from './stack.js';
+
+const GRACE_MS = 3000;
+const gatewayEnv = { RESUME_GRACE_MS: String(GRACE_MS), GATEWAY_ALIVE_TTL_MS: '1000', GATEWAY_ALIVE_INTERVAL_MS: '250' };
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack({ gateways: 2, gatewayEnv });
+});
+afterEach(async () => stack.reset());
+after(async () => stack.stop());
+
+const wsUrl = (gateway: ServiceHandle, query = '') => `ws://127.0.0.1:${gateway.port}/ws${query}`;
+
+describe('resume', () => {
+  test('a dropped client resumes on the other gateway and gets exactly the messages it missed, in order', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const welcome = a.frames.find((frame) => frame.type === 'welcome')!;
+    const chat = await pairUp(a, b);
+    b.send({ type: 'message', text: 'seen', id: 's' });
+    const seen = await a.next('message');
+    a.terminate(); // cut without a close frame
+    for (let i = 0; i < 3; i++) {
+      b.send({ type: 'message', text: `missed ${i}`, id: `m${i}` });
+      await b.next('ack');
+    }
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${String(welcome.resumeToken)}&last=${String(seen.seq)}`));
+    assert.deepEqual(await resumed.next(), { type: 'resumed', state: 'paired', chat });
+    const replayed = [await resumed.next('message'), await resumed.next('message'), await resumed.next('message')];
+    assert.deepEqual(replayed.map((frame) => frame.text), ['missed 0', 'missed 1', 'missed 2']);
+    assert.ok(replayed.every((frame, i) => i === 0 || Number(frame.seq) > Number(replayed[i - 1]!.seq)));
+    // Live traffic continues both ways; the partner never heard of the drop.
+    b.send({ type: 'message', text: 'live' });
+    assert.equal((await resumed.next('message')).text, 'live');
+    resumed.send({ type: 'message', text: 'back', id: 'r' });
+    await resumed.next('ack');
+    assert.equal((await b.next('message')).text, 'back');
+    assert.equal(b.frames.some((frame) => frame.type === 'partner_left'), false);
+    assert.equal(resumed.frames.some((frame) => frame.type === 'welcome'), false, 'no new welcome on resume');
+    resumed.close();
+  });
+
+  test('resuming on the same gateway works, and without `last` the whole kept history is replayed', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    await pairUp(a, b);
+    b.send({ type: 'message', text: 'one' });
+    await a.next('message');
+    a.terminate();
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[0]!, `?resume=${token}`));
+    assert.equal((await resumed.next()).type, 'resumed');
+    assert.equal((await resumed.next('message')).text, 'one');
+    resumed.close();
+  });
+
+  test('a waiting session keeps waiting across a resume and is paired where it resumed', async () => {
+    const a = await stack.connect(0);
+    const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    a.send({ type: 'join' });
+    await a.next('waiting');
+    a.terminate();
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${token}`));
+    assert.deepEqual(await resumed.next(), { type: 'resumed', state: 'waiting' });
+    const c = await stack.connect(0);
+    c.send({ type: 'join' });
+    assert.equal((await resumed.next('paired')).chat, (await c.next('paired')).chat);
+    resumed.close();
+  });
+
+  test('an unknown token gets resume_failed and a fresh welcome', async () => {
+    const client = await TestClient.connect(wsUrl(stack.gateways[0]!, '?resume=nope&last=3'));
+    assert.equal((await client.next()).code, 'resume_failed');
+    assert.equal((await client.next()).type, 'welcome');
+    client.close();
+  });
+
+  test('a client that never comes back: the partner gets "disconnected" within the grace plus 2 s', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    await pairUp(a, b);
+    const droppedAt = Date.now();
+    a.terminate();
+    assert.deepEqual(await b.next('partner_left', GRACE_MS + 2000), { type: 'partner_left', reason: 'disconnected' });
+    assert.ok(Date.now() - droppedAt >= GRACE_MS - 100, 'not before the grace');
+    // And the token is spent.
+    const late = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${String(a.frames[0]!.resumeToken)}`));
+    assert.equal((await late.next()).code, 'resume_failed');
+    late.close();
+  });
+});
+
+/**
+ * 100 pairs talk through the SDK, one side on a gateway that is then killed (SIGKILL) or
+ * drained (SIGTERM); that side resumes on another gateway. Every acked message must reach
+ * the partner exactly once and in order, and no partner may see `partner_left`.
+ */
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  test(`100 pairs survive a ${signal} of one side's gateway`, async () => {
+    const victim = await startGateway(stack.redis.url, { GATEWAY_ID: `victim-${signal}`, ...gatewayEnv });
+    let victimUp = true;
+    const survivorUrl = wsUrl(stack.gateways[1]!);
+    const backoff = { initialDelayMs: 50, maxDelayMs: 500, maxAttempts: 100 };
+    const pairs = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const movers = new StrangerClient({ url: () => (victimUp ? wsUrl(victim) : survivorUrl), WebSocket, backoff });
+        const stayer = new StrangerClient({ url: wsUrl(stack.gateways[0]!), WebSocket, backoff });
+        await Promise.all([movers.connect(), stayer.connect()]);
+        return { movers, stayer };
+      }),
+    );
+    const log = new Map<StrangerClient, { acked: string[]; received: { text: string; seq: number }[]; left: number }>();
+    for (const client of pairs.flatMap(({ movers, stayer }) => [movers, stayer])) {
+      const record = { acked: [] as string[], received: [] as { text: string; seq: number }[], left: 0 };
+      log.set(client, record);
+      client.on('message', ({ text, seq }) => record.received.push({ text, seq }));
+      client.on('partner_left', () => record.left++);
+    }
+    // Pair them up one pair at a time so each pair is the two we expect.
+    for (const { movers, stayer } of pairs) {
+      const paired = Promise.all([new Promise((resolve) => movers.once('paired', resolve)), new Promise((resolve) => stayer.once('paired', resolve))]);
+      movers.join();
+      stayer.join();
+      await paired;
+      assert.equal(movers.chat, stayer.chat);
+    }
+
+    let sending = true;
+    let counter = 0;
+    const talk = async (client: StrangerClient, side: string) => {
+      while (sending) {
+        const text = `${side}-${counter++}`;
+        try {
+          await client.send(text);
+          log.get(client)!.acked.push(text);
+        } catch {
+          // Not acked (connection lost): the protocol promises nothing for it.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+      }
+    };
+    const talkers = pairs.flatMap(({ movers, stayer }) => [talk(movers, 'm'), talk(stayer, 's')]);
+    await waitFor(() => [...log.values()].every((record) => record.received.length >= 2), { timeoutMs: 10_000, what: 'traffic' });
+
+    victimUp = false;
+    await victim.stop(signal);
+    await waitFor(() => pairs.every(({ movers }) => movers.status === 'open' && movers.state === 'paired'), {
+      timeoutMs: 15_000,
+      what: 'every client of the lost gateway resumed',
+    });
+    const ackedAtResume = pairs.map(({ movers }) => log.get(movers)!.acked.length);
+    await waitFor(() => pairs.every(({ movers }, i) => log.get(movers)!.acked.length > ackedAtResume[i]! + 1), { timeoutMs: 10_000, what: 'traffic after the resume' });
+    sending = false;
+    await Promise.all(talkers);
+
+    for (const { movers, stayer } of pairs) {
+      for (const [from, to] of [[movers, stayer], [stayer, movers]] as const) {
+        const acked = log.get(from)!.acked;
+        const lastAcked = acked[acked.length - 1];
+        await waitFor(() => log.get(to)!.received.some((message) => message.text === lastAcked), { timeoutMs: 5000, what: 'every acked message delivered' });
+        const received = log.get(to)!.received;
+        const texts = received.map((message) => message.text);
+        // Exactly once and in order. A send whose ack was lost with the connection may still
+        // have been stored and delivered: allowed, so acked messages are a subsequence.
+        assert.equal(new Set(texts).size, texts.length, 'no duplicates');
+        assert.deepEqual(texts.filter((text) => acked.includes(text)), acked, 'every acked message, in order');
+        const counters = texts.map((text) => Number(text.split('-')[1]));
+        assert.ok(counters.every((value, i) => i === 0 || value > counters[i - 1]!), 'in send order');
+        assert.ok(received.every((message, i) => i === 0 || message.seq > received[i - 1]!.seq));
+      }
+      assert.equal(log.get(stayer)!.left, 0, 'the partner never saw partner_left');
+      assert.equal(log.get(movers)!.left, 0);
+    }
+    for (const { movers, stayer } of pairs) {
+      movers.close();
+      stayer.close();
+    }
+  });
+}
