@@ -39,7 +39,10 @@ export class ChatService {
     private readonly logger: Logger,
     liveness: Liveness,
   ) {
-    liveness.onTick(() => void this.reap());
+    liveness.onTick((lapsed) => {
+      if (lapsed) void this.reclaim();
+      void this.reap();
+    });
   }
 
   /** Sessions with a connected client. */
@@ -252,6 +255,30 @@ export class ChatService {
     }
     await this.redis.multi().del(keys.sessionsOf(owner)).srem(keys.sessionOwners, owner).exec();
     this.logger.info({ owner, orphaned }, 'sessions of a dead gateway orphaned');
+  }
+
+  /**
+   * Our liveness key lapsed (Redis was out of reach longer than its TTL), so another
+   * gateway may have orphaned our sessions meanwhile: take back every one still orphaned.
+   * One already reaped (its grace ran out too) cannot be saved: its client is told to go.
+   */
+  private async reclaim(): Promise<void> {
+    for (const connection of [...this.connections.values()]) {
+      const { session } = connection;
+      try {
+        const result = await this.store.claim(session.id, session.resumeToken, '');
+        if (result === 'unknown') {
+          this.connections.delete(session.id);
+          connection.detachSocket(CloseCode.serviceRestart, 'session expired while the service was unavailable');
+        } else if (result === 'moved') {
+          // Still ours (nobody orphaned it) or handed elsewhere; make sure the index has it.
+          await this.redis.sadd(keys.sessionsOf(this.store.owner), session.id);
+        }
+      } catch (error) {
+        this.logger.debug({ err: (error as Error).message }, 'session not reclaimed yet');
+      }
+    }
+    await this.redis.sadd(keys.sessionOwners, this.store.owner).catch(() => {});
   }
 
   /** The grace of an orphan ran out: end its chat or queue place for good. */
