@@ -45,13 +45,6 @@ export class ChatService {
     });
   }
 
-  /** Sessions with a connected client. */
-  get connectedCount(): number {
-    let count = 0;
-    for (const connection of this.connections.values()) if (connection.attached) count++;
-    return count;
-  }
-
   onSocket(ws: WebSocket, request: IncomingMessage, ipHash: string): void {
     const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
     const token = query.get('resume');

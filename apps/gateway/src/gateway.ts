@@ -61,7 +61,7 @@ export class Gateway {
     );
     this.room = new Room(this.redis, config, logger, this.liveness);
     watchConnections(this.chat.connections);
-    this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.chat.connectedCount, logger);
+    this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.wss.clients.size, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.server = createServer((request, response) => this.onHttpRequest(request, response));
