@@ -5,6 +5,8 @@ import { envField, parseEnv } from '@strangers/config';
 /** Every environment variable the matcher reads. README's configuration table mirrors it. */
 export const matcherEnvSchema = z.object({
   REDIS_URL: envField.redisUrl(),
+  /** PEM file of the CA that signed the Redis server's certificate (`rediss://` URLs); read at startup. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   MATCHER_ID: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]')
@@ -27,6 +29,15 @@ export const matcherEnvSchema = z.object({
   CHAT_BUCKETS: envField.positiveInt(1),
   /** Most events read and committed in one batch. */
   BATCH_SIZE: envField.positiveInt(512),
+  /** The active matcher's lease lifetime: a standby takes over at most this long after the leader dies. */
+  LEASE_TTL_MS: envField.positiveInt(1500),
+  /** How often the leader renews its lease and a standby tries to take it. */
+  LEASE_RENEW_MS: envField.positiveInt(500),
+  /** Check each join against its session record (`sess:{id}`) so ghosts are never queued or paired. */
+  GHOST_CHECK: envField.boolean(true),
+}).refine((config) => config.LEASE_RENEW_MS * 2 <= config.LEASE_TTL_MS, {
+  message: 'LEASE_RENEW_MS must be at most half of LEASE_TTL_MS',
+  path: ['LEASE_RENEW_MS'],
 });
 
 export type MatcherConfig = z.output<typeof matcherEnvSchema>;

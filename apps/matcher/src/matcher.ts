@@ -2,37 +2,53 @@ import type { Logger } from '@strangers/config';
 import {
   compareStreamIds,
   decodeEntry,
+  fieldsToRecord,
   keys,
   MATCHER_GROUP,
   matcherEventSchema,
   parseStreamsReply,
+  type JoinEvent,
   type MatcherEvent,
   type Redis,
   type StreamEntry,
 } from '@strangers/redis';
 import type { MatcherConfig } from './config.js';
+import { FencedError, isFenced, Lease } from './lease.js';
 import { pairMade } from './metrics.js';
 import { PairingQueue, pairKey, type Pair } from './pairing.js';
-import { CommitBatch, loadDurableState, newChatId } from './store.js';
+import { CommitBatch, liveSessions, loadDurableState, newChatId } from './store.js';
 
 const MAX_BLOCK_MS = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
 const RETRY_DELAY_MS = 250;
 /** Longer than any resume grace: a resumed session's re-join finds its assignment. */
 const RECENT_PAIR_TTL_MS = 120_000;
+/** How often the leader claims events other consumers read but never acknowledged, and re-checks the queue for ghosts. */
+const MAINTENANCE_INTERVAL_MS = 1000;
+
+export type Role = 'standby' | 'active';
 
 export interface MatcherStats {
   joins: number;
   pairs: number;
   batches: number;
+  /** Joins dropped because their session had left, moved on, or was gone. */
+  ghosts: number;
+  /** Times this process took the lease. */
+  takeovers: number;
 }
 
 /**
  * The matcher's consumer loop: read a batch of gateway events from the consumer group,
  * apply them to the in-memory queue, then store the batch's effects, the pair assignments
- * and the XACK in one MULTI. Reads and commits alternate, so the in-memory queue never
- * runs ahead of what is stored by more than one batch; if a commit fails, the queue is
- * rebuilt from Redis and the unacknowledged events are replayed.
+ * and the XACK in one fenced, atomic commit. Reads and commits alternate, so the in-memory
+ * queue never runs ahead of what is stored by more than one batch; if a commit fails, the
+ * queue is rebuilt from Redis and the unacknowledged events are replayed.
+ *
+ * High availability: every matcher process runs this class; only the holder of the lease
+ * (lease.ts) is `active` and reads events. The others are `standby` and poll for the lease.
+ * The commit only runs while the lease is ours, so a leader paused past its lease (GC, SIGSTOP)
+ * cannot write when it wakes: its commit is refused, and it steps down.
  */
 export class Matcher {
   private queue: PairingQueue;
@@ -46,7 +62,12 @@ export class Matcher {
   private loop: Promise<void> | undefined;
   private lastPruneAt = 0;
   private lastAckedId = '0-0';
-  readonly stats: MatcherStats = { joins: 0, pairs: 0, batches: 0 };
+  private lastMaintenanceAt = 0;
+  private readonly lease: Lease;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  role: Role = 'standby';
+  readonly stats: MatcherStats = { joins: 0, pairs: 0, batches: 0, ghosts: 0, takeovers: 0 };
   healthy = false;
 
   constructor(
@@ -57,24 +78,78 @@ export class Matcher {
     private readonly clock: () => number = Date.now,
   ) {
     this.queue = new PairingQueue({ fallbackMs: config.INTEREST_FALLBACK_MS });
+    this.lease = new Lease(redis, config.MATCHER_ID, config.LEASE_TTL_MS, clock);
+  }
+
+  get active(): boolean {
+    return this.role === 'active';
   }
 
   get queueLength(): number {
     return this.queue.size;
   }
 
+  /** Joins the group and starts competing for the lease; resolves once the first attempt is done. */
   async start(): Promise<void> {
     await this.ensureGroup();
-    await this.rebuild();
     this.running = true;
-    this.healthy = true;
-    this.loop = this.run();
+    this.logger.info({ role: 'standby' }, 'matcher standby');
+    await this.tick();
+    this.leaseTimer = setInterval(() => void this.tick(), this.config.LEASE_RENEW_MS);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.leaseTimer);
     this.reader.disconnect();
     await this.loop;
+    // A clean stop hands over at once instead of after the lease TTL.
+    if (this.active) await this.lease.release().catch(() => undefined);
+    this.role = 'standby';
+  }
+
+  /** Every LEASE_RENEW_MS: the leader renews its lease, a standby tries to take it. */
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.running) return;
+    this.ticking = true;
+    try {
+      if (this.active) {
+        let renewed: boolean;
+        try {
+          renewed = await this.lease.renew();
+        } catch (error) {
+          // Redis unreachable: keep going while nobody else can have taken the lease.
+          this.logger.warn({ err: (error as Error).message }, 'lease renewal failed');
+          renewed = this.lease.fresh();
+        }
+        if (!renewed) this.stepDown('lease lost');
+      } else {
+        const acquired = await this.lease.tryAcquire();
+        this.healthy = true;
+        if (acquired) await this.takeOver();
+      }
+    } catch (error) {
+      if (!this.active) this.healthy = false;
+      this.logger.warn({ err: (error as Error).message }, 'lease attempt failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async takeOver(): Promise<void> {
+    await this.loop; // a previous term's loop finishes before this one starts
+    if (!this.running) return;
+    this.role = 'active';
+    this.stats.takeovers += 1;
+    this.logger.info({ role: 'active', token: this.lease.token }, 'matcher active');
+    this.loop = this.run(this.lease.value);
+  }
+
+  private stepDown(reason: string): void {
+    if (!this.active) return;
+    this.role = 'standby';
+    this.lease.forget();
+    this.logger.warn({ role: 'standby', reason }, 'matcher standby');
   }
 
   private async ensureGroup(): Promise<void> {
@@ -99,20 +174,39 @@ export class Matcher {
     for (const { ipHash, until } of state.flagged) this.queue.flag(ipHash, until);
     for (const { ipHash, at } of state.reports) this.recordReport(ipHash, at);
     const batch = new CommitBatch();
-    for (const session of state.queue) this.applyJoinOutcome(this.queue.join(session, now), batch);
+    const live = this.config.GHOST_CHECK ? await liveSessions(this.redis, state.queue) : state.queue.map(() => true);
+    state.queue.forEach((session, i) => {
+      if (live[i]) this.applyJoinOutcome(this.queue.join(session, now), batch);
+      else batch.dequeued(session.sid);
+    });
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch);
     if (!batch.empty) await this.commit(batch, now);
     this.logger.info({ waiting: this.queue.size }, 'queue restored');
   }
 
-  private async run(): Promise<void> {
+  /** The leader's loop for one lease term (`term` is the lease value it runs under). */
+  private async run(term: string | undefined): Promise<void> {
     // Our own unacknowledged events first (a restart after a crash), then new ones.
     let cursor = '0';
-    while (this.running) {
+    let rebuildNeeded = true;
+    this.lastMaintenanceAt = 0;
+    while (this.running && this.active && this.lease.value === term) {
       try {
-        const now = this.clock();
-        const wakeAt = this.queue.nextWakeAt();
-        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, wakeAt === undefined ? MAX_BLOCK_MS : wakeAt - now));
+        if (rebuildNeeded) {
+          // Whatever a previous term or a failed commit left in memory may not be stored.
+          await this.rebuild();
+          rebuildNeeded = false;
+          cursor = '0';
+        }
+        let now = this.clock();
+        if (now - this.lastMaintenanceAt >= MAINTENANCE_INTERVAL_MS) {
+          await this.maintain();
+          this.lastMaintenanceAt = now;
+          now = this.clock();
+        }
+        if (!this.lease.fresh()) throw new FencedError('lease not renewed in time');
+        const wakeAt = Math.min(this.queue.nextWakeAt() ?? Infinity, this.lastMaintenanceAt + MAINTENANCE_INTERVAL_MS);
+        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, wakeAt - now));
         const { MATCHER_ID: consumer, BATCH_SIZE: count } = this.config;
         const reply =
           cursor === '>'
@@ -124,29 +218,62 @@ export class Matcher {
         this.healthy = true;
       } catch (error) {
         if (!this.running) return;
+        if (isFenced(error)) {
+          this.stepDown((error as Error).message);
+          return;
+        }
         this.healthy = false;
+        rebuildNeeded = true;
         this.logger.warn({ err: (error as Error).message }, 'matcher loop failed; rebuilding from Redis');
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-        // Whatever this process applied in memory may not be stored: start again from Redis.
-        try {
-          await this.rebuild();
-          cursor = '0';
-        } catch (rebuildError) {
-          this.logger.warn({ err: (rebuildError as Error).message }, 'rebuild failed; will retry');
-        }
       }
     }
   }
 
+  /**
+   * Claims every event another consumer read but never acknowledged (a dead or deposed
+   * leader's) and applies it; then drops queued sessions that are gone. Only the leader
+   * reads, so min-idle 0 takes nothing anyone is still working on; our own pending list is
+   * empty here, since every batch is acknowledged in its commit before the next read.
+   */
+  private async maintain(): Promise<void> {
+    let start = '0-0';
+    let claimed = 0;
+    do {
+      const reply = (await this.redis.xautoclaim(keys.matcherEvents, MATCHER_GROUP, this.config.MATCHER_ID, 0, start, 'COUNT', this.config.BATCH_SIZE)) as [string, ([string, string[]] | null)[]];
+      start = reply[0];
+      const entries = reply[1].filter((entry): entry is [string, string[]] => Array.isArray(entry?.[1])).map(([id, fields]) => ({ id, fields: fieldsToRecord(fields) }));
+      entries.sort((x, y) => compareStreamIds(x.id, y.id));
+      claimed += entries.length;
+      await this.processBatch(entries);
+    } while (start !== '0-0');
+    if (claimed > 0) this.logger.info({ claimed }, 'pending events of other consumers claimed');
+    if (!this.config.GHOST_CHECK || this.queue.size === 0) return;
+    const waiting = this.queue.entries();
+    const live = await liveSessions(this.redis, waiting);
+    const batch = new CommitBatch();
+    waiting.forEach((session, i) => {
+      if (live[i] || !this.queue.cancel(session.sid, session.gen)) return;
+      this.stats.ghosts += 1;
+      batch.dequeued(session.sid);
+    });
+    if (!batch.empty) await this.commit(batch, this.clock());
+  }
+
   private async processBatch(entries: StreamEntry[]): Promise<void> {
+    const events = entries.map(({ fields }) => decodeEntry(matcherEventSchema, fields));
+    const joins = events.filter((event): event is JoinEvent => event?.t === 'join');
+    // One pipelined read per batch, not per join: the ghost check costs a round trip per batch.
+    const live = this.config.GHOST_CHECK ? await liveSessions(this.redis, joins) : [];
+    const liveJoins = new Set<JoinEvent>(this.config.GHOST_CHECK ? joins.filter((_, i) => live[i]) : joins);
     const now = this.clock();
     const batch = new CommitBatch();
-    for (const { id, fields } of entries) {
-      const event = decodeEntry(matcherEventSchema, fields);
-      if (event) this.apply(event, id, now, batch);
+    entries.forEach(({ id }, i) => {
+      const event = events[i];
+      if (event) this.apply(event, id, now, batch, event.t !== 'join' || liveJoins.has(event));
       else this.logger.error({ id }, 'malformed matcher event dropped');
       batch.acks.push(id);
-    }
+    });
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch);
     this.pruneRecentPairs(now);
     if (batch.empty) return;
@@ -156,7 +283,8 @@ export class Matcher {
     if (lastId && compareStreamIds(lastId, this.lastAckedId) > 0) this.lastAckedId = lastId;
   }
 
-  private apply(event: MatcherEvent, id: string, now: number, batch: CommitBatch): void {
+  /** `live` is false for a join whose session is no longer waiting with that gen (a ghost). */
+  private apply(event: MatcherEvent, id: string, now: number, batch: CommitBatch, live: boolean): void {
     switch (event.t) {
       case 'join': {
         this.stats.joins += 1;
@@ -171,6 +299,10 @@ export class Matcher {
           const side = pair.a.sid === event.sid ? 'a' : 'b';
           const moved = { ...pair, [side]: { ...pair[side], gw: event.gw } };
           batch.resend(moved, chat, event.sid);
+          return;
+        }
+        if (!live) {
+          this.stats.ghosts += 1;
           return;
         }
         const outcome = this.queue.join(
@@ -239,14 +371,16 @@ export class Matcher {
 
   private async commit(batch: CommitBatch, now: number): Promise<void> {
     const prune = now - this.lastPruneAt > PRUNE_INTERVAL_MS;
-    const multi = batch.toMulti(this.redis, now, this.config.REPORT_WINDOW_MS, prune);
+    const commands = batch.toCommands(now, this.config.REPORT_WINDOW_MS, prune);
     if (prune && this.lastAckedId !== '0-0') {
-      // Everything up to the last acknowledged id is applied: the stream need not keep it.
-      multi.xtrim(keys.matcherEvents, 'MINID', '~', this.lastAckedId);
+      // Everything up to the last acknowledged id is applied: the stream need not keep it;
+      // but not past an entry still pending with another consumer (a deposed leader read it
+      // and maintain() has yet to claim it). Entries delivered later are all newer than ours.
+      const [pending, oldest] = (await this.redis.xpending(keys.matcherEvents, MATCHER_GROUP)) as [number, string | null];
+      const trimTo = pending > 0 && oldest && compareStreamIds(oldest, this.lastAckedId) < 0 ? oldest : this.lastAckedId;
+      commands.push(['XTRIM', keys.matcherEvents, 'MINID', '~', trimTo]);
     }
-    const results = await multi.exec();
-    if (!results) throw new Error('commit aborted');
-    for (const [error] of results) if (error) throw error;
+    await this.lease.commit(commands);
     if (prune) this.lastPruneAt = now;
     this.stats.pairs += batch.pairCount;
   }

@@ -15,7 +15,14 @@ collectDefaultMetrics({ register: registry });
 /** What the on-scrape metrics read from the running matcher. */
 export interface MatcherSource {
   readonly queueLength: number;
-  readonly stats: { readonly joins: number; readonly pairs: number; readonly batches: number };
+  readonly active: boolean;
+  readonly stats: {
+    readonly joins: number;
+    readonly pairs: number;
+    readonly batches: number;
+    readonly ghosts: number;
+    readonly takeovers: number;
+  };
 }
 
 let source: MatcherSource | undefined;
@@ -49,6 +56,16 @@ export const metrics = {
       this.set(source?.queueLength ?? 0);
     },
   }),
+  active: new Gauge({
+    name: 'strangers_matcher_active',
+    help: '1 while this matcher holds the lease and pairs (active), 0 while it is a standby',
+    registers: [registry],
+    collect() {
+      this.set(source?.active ? 1 : 0);
+    },
+  }),
+  takeovers: mirroredCounter('strangers_matcher_lease_acquired_total', 'Times this matcher took the lease and became active', (m) => m.stats.takeovers),
+  ghosts: mirroredCounter('strangers_matcher_ghost_joins_total', 'Joins and queued sessions dropped because the session had left, moved on or was gone', (m) => m.stats.ghosts),
   joins: mirroredCounter('strangers_matcher_joins_total', 'Join events applied (join, next, report, requeue)', (m) => m.stats.joins),
   pairs: mirroredCounter('strangers_matcher_pairs_total', 'Pairs stored (chats started)', (m) => m.stats.pairs),
   batches: mirroredCounter('strangers_matcher_batches_total', 'Event batches committed to Redis', (m) => m.stats.batches),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
 import { encodeControlEntry, keys, MATCHER_GROUP, type Redis } from '@strangers/redis';
+import type { Command } from './lease.js';
 import type { Pair, WaitingSession } from './pairing.js';
 
 /** Everything the matcher keeps in Redis, read back when it (re)starts. */
@@ -43,7 +43,7 @@ export function newChatId(buckets: number): string {
 }
 
 /**
- * The writes of one batch of events, applied in one MULTI together with the XACK of those
+ * The writes of one batch of events, applied atomically together with the XACK of those
  * events: either the batch's whole effect is stored and the events are acknowledged, or
  * neither, and a redelivery replays the batch against the state as it was.
  */
@@ -101,31 +101,61 @@ export class CommitBatch {
     this.pairs.push({ pair, chat, only: sid });
   }
 
-  /** Builds the MULTI; `prune` also drops expired entries of the sorted sets. */
-  toMulti(redis: Redis, now: number, reportWindowMs: number, prune: boolean): ChainableCommander {
-    const multi = redis.multi();
+  /**
+   * The batch as Redis commands, run by the fenced commit (lease.ts) atomically. Long
+   * variadic commands are split: a script's `unpack` has a bounded stack.
+   */
+  toCommands(now: number, reportWindowMs: number, prune: boolean): Command[] {
+    const commands: Command[] = [];
     const removed: string[] = [];
     const set: string[] = [];
     for (const [sid, json] of this.queueWrites) {
       if (json === null) removed.push(sid);
       else set.push(sid, json);
     }
-    if (removed.length > 0) multi.hdel(keys.matcherQueue, ...removed);
-    if (set.length > 0) multi.hset(keys.matcherQueue, ...set);
-    if (this.apart.length > 0) multi.zadd(keys.matcherApart, 'GT', ...this.apart);
-    if (this.reports.length > 0) multi.zadd(keys.matcherReports, ...this.reports);
-    if (this.flagged.length > 0) multi.zadd(keys.matcherFlagged, 'GT', ...this.flagged);
+    chunked(commands, ['HDEL', keys.matcherQueue], removed, 1);
+    chunked(commands, ['HSET', keys.matcherQueue], set, 2);
+    chunked(commands, ['ZADD', keys.matcherApart, 'GT'], this.apart, 2);
+    chunked(commands, ['ZADD', keys.matcherReports], this.reports, 2);
+    chunked(commands, ['ZADD', keys.matcherFlagged, 'GT'], this.flagged, 2);
     for (const { pair, chat, only } of this.pairs) {
       const { a, b, shared } = pair;
-      if (only !== b.sid) multi.xadd(keys.gatewayControl(a.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: a.sid, gen: a.gen, chat, partner: b.sid, pgw: b.gw, interests: shared }));
-      if (only !== a.sid) multi.xadd(keys.gatewayControl(b.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: b.sid, gen: b.gen, chat, partner: a.sid, pgw: a.gw, interests: shared }));
+      if (only !== b.sid) commands.push(['XADD', keys.gatewayControl(a.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: a.sid, gen: a.gen, chat, partner: b.sid, pgw: b.gw, interests: shared })]);
+      if (only !== a.sid) commands.push(['XADD', keys.gatewayControl(b.gw), 'MAXLEN', '~', CONTROL_MAX_LENGTH, '*', ...encodeControlEntry({ t: 'paired', to: b.sid, gen: b.gen, chat, partner: a.sid, pgw: a.gw, interests: shared })]);
     }
-    if (this.acks.length > 0) multi.xack(keys.matcherEvents, MATCHER_GROUP, ...this.acks);
+    chunked(commands, ['XACK', keys.matcherEvents, MATCHER_GROUP], this.acks, 1);
     if (prune) {
-      multi.zremrangebyscore(keys.matcherApart, '-inf', now);
-      multi.zremrangebyscore(keys.matcherFlagged, '-inf', now);
-      multi.zremrangebyscore(keys.matcherReports, '-inf', now - reportWindowMs);
+      commands.push(['ZREMRANGEBYSCORE', keys.matcherApart, '-inf', now]);
+      commands.push(['ZREMRANGEBYSCORE', keys.matcherFlagged, '-inf', now]);
+      commands.push(['ZREMRANGEBYSCORE', keys.matcherReports, '-inf', now - reportWindowMs]);
     }
-    return multi;
+    return commands;
   }
+}
+
+/** Most arguments per command in a commit (Lua's `unpack` stack is ~8000). */
+const MAX_ARGS = 2000;
+
+function chunked(out: Command[], head: Command, items: (string | number)[], stride: number): void {
+  const step = Math.floor(MAX_ARGS / stride) * stride;
+  for (let i = 0; i < items.length; i += step) out.push([...head, ...items.slice(i, i + step)]);
+}
+
+/**
+ * Which sessions are still live for the join with this `gen`: their record (written by the
+ * owning gateway before it publishes the join, on the same connection) exists, says
+ * `waiting`, and has the same gen. A session that left, was paired, re-joined, or whose
+ * record ended with its resume grace is a ghost and must not be queued or paired.
+ */
+export async function liveSessions(redis: Redis, sessions: readonly { sid: string; gen: number }[]): Promise<boolean[]> {
+  if (sessions.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const { sid } of sessions) pipeline.hmget(keys.session(sid), 'state', 'gen');
+  const results = (await pipeline.exec()) ?? [];
+  return sessions.map(({ gen }, i) => {
+    const [error, value] = results[i] ?? [new Error('no reply'), null];
+    if (error) throw error;
+    const [state, storedGen] = value as (string | null)[];
+    return state === 'waiting' && Number(storedGen) === gen;
+  });
 }

@@ -24,6 +24,10 @@ export const keys = {
   matcherReports: `${MATCHER}:reports`,
   /** Sorted set: hashed client address → until (ms) it is only matched with other flagged ones. */
   matcherFlagged: `${MATCHER}:flagged`,
+  /** String: the active matcher's lease, "<matcher id>|<fencing token>", PX TTL renewed by its holder. */
+  matcherLeader: `${MATCHER}:leader`,
+  /** Counter: INCR'd on every lease acquisition; the new value is the holder's fencing token. */
+  matcherLeaderEpoch: `${MATCHER}:leader:epoch`,
   /** Stream: matcher → one gateway, pair assignments for its sessions. */
   gatewayControl: (gatewayId: string) => `${MATCHER}:ctl:${gatewayId}`,
 
