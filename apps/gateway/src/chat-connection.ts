@@ -14,6 +14,7 @@ import type { ChatRelay } from './chat-relay.js';
 import { messageDelivered, metrics } from './metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface ChatConnectionDeps {
   relay: ChatRelay;
@@ -21,6 +22,10 @@ export interface ChatConnectionDeps {
   decoder: ClientFrameDecoder;
   gatewayId: string;
   resumeGraceMs: number;
+  chatRate: { perSecond: number; burst: number };
+  typingRate: { perSecond: number; burst: number };
+  rateLimitCloseAfter: number;
+  maxBufferedBytes: number;
   online(): number;
   logger: Logger;
   /** The session is over (left for good, or handed to another gateway): forget it. */
@@ -53,12 +58,19 @@ export class ChatConnection {
   /** Set while a resume replays history: live partner messages wait here, in order. */
   private replayBuffer: InboxEntry[] | undefined;
   private readonly log: Logger;
+  /** Rate limits belong to the session, so reconnecting does not refill them. */
+  private readonly frameBucket: TokenBucket;
+  private readonly typingBucket: TokenBucket;
+  /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
+  private limitedInARow = 0;
 
   constructor(
     readonly session: Session,
     private readonly deps: ChatConnectionDeps,
   ) {
     this.log = deps.logger.child({ session: session.id });
+    this.frameBucket = new TokenBucket(deps.chatRate.perSecond, deps.chatRate.burst);
+    this.typingBucket = new TokenBucket(deps.typingRate.perSecond, deps.typingRate.burst);
   }
 
   get attached(): boolean {
@@ -89,7 +101,16 @@ export class ChatConnection {
 
   send(frame: ServerFrame): void {
     const socket = this.socket;
-    if (socket && socket.readyState === socket.OPEN) socket.send(encodeServerFrame(frame));
+    if (!socket || socket.readyState !== socket.OPEN) return;
+    // A client that does not read would make us buffer for it without bound. Cutting it
+    // costs nobody else anything; its session enters the resume grace like any drop.
+    if (socket.bufferedAmount > this.deps.maxBufferedBytes) {
+      this.log.info({ buffered: socket.bufferedAmount }, 'client not reading; connection cut');
+      metrics.connectionsCut.inc({ reason: 'backpressure' });
+      socket.terminate();
+      return;
+    }
+    socket.send(encodeServerFrame(frame));
   }
 
   private sendError(code: ErrorCode, message: string): void {
@@ -107,6 +128,7 @@ export class ChatConnection {
       return;
     }
     const decoded = this.deps.decoder.decode(data.toString());
+    if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing')) return;
     if (!decoded.ok) {
       this.sendError(decoded.code, decoded.message);
       return;
@@ -147,6 +169,27 @@ export class ChatConnection {
         this.persist();
         return;
     }
+  }
+
+  /**
+   * Every frame, even an invalid one, costs a token: answering garbage costs us too.
+   * Typing has its own bucket and is dropped silently when over it (clients send it per
+   * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
+   */
+  private takeToken(socket: WebSocket, typing: boolean): boolean {
+    if ((typing ? this.typingBucket : this.frameBucket).take()) {
+      this.limitedInARow = 0;
+      return true;
+    }
+    metrics.rateLimitHits.inc({ surface: 'chat' });
+    if (++this.limitedInARow >= this.deps.rateLimitCloseAfter) {
+      this.log.info({ limited: this.limitedInARow }, 'sustained flooding; connection closed');
+      metrics.connectionsCut.inc({ reason: 'abuse' });
+      socket.close(CloseCode.policyViolation, 'too many messages');
+      return false;
+    }
+    if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down');
+    return false;
   }
 
   private onSocketClose(socket: WebSocket): void {

@@ -14,6 +14,13 @@ export interface ChatServiceSettings {
   resumeGraceMs: number;
   /** How long a resume waits for the previous gateway to hand the session over. */
   handoffTimeoutMs: number;
+  /** Per-connection token buckets: every frame but typing, and typing. */
+  chatRate: { perSecond: number; burst: number };
+  typingRate: { perSecond: number; burst: number };
+  /** Consecutive rate-limited frames that close the connection with 1008. */
+  rateLimitCloseAfter: number;
+  /** Unsent bytes past which a client counts as not reading and is cut. */
+  maxBufferedBytes: number;
 }
 
 const MAX_RESUME_ATTEMPTS = 5;
@@ -75,6 +82,10 @@ export class ChatService {
       decoder: this.decoder,
       gatewayId: this.settings.gatewayId,
       resumeGraceMs: this.settings.resumeGraceMs,
+      chatRate: this.settings.chatRate,
+      typingRate: this.settings.typingRate,
+      rateLimitCloseAfter: this.settings.rateLimitCloseAfter,
+      maxBufferedBytes: this.settings.maxBufferedBytes,
       online: this.online,
       logger: this.logger,
       onFinished: (finished) => {

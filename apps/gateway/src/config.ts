@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
+
+/** A comma-separated list; entries trimmed, empty ones dropped. */
+const commaList = () =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
+    .optional();
 
 /** Every environment variable the gateway reads. README's configuration table mirrors it. */
 export const gatewayEnvSchema = z.object({
@@ -46,6 +54,33 @@ export const gatewayEnvSchema = z.object({
   GATEWAY_ALIVE_TTL_MS: envField.positiveInt(3000),
   /** How often the liveness key is refreshed (and dead gateways swept). */
   GATEWAY_ALIVE_INTERVAL_MS: envField.positiveInt(1000),
+  /** PEM file of the CA that signed the Redis server's certificate (`rediss://` URLs); read at startup. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** `/ws`: messages (and every other non-typing frame) per second one connection may send… */
+  CHAT_RATE_PER_SECOND: envField.positiveInt(10),
+  /** …and the burst it may send at once; over it: `error rate_limited`, the frame is dropped. */
+  CHAT_RATE_BURST: envField.positiveInt(20),
+  /** `/ws`: typing frames per second and burst; over it they are dropped silently. */
+  TYPING_RATE_PER_SECOND: envField.positiveInt(5),
+  TYPING_RATE_BURST: envField.positiveInt(10),
+  /** Consecutive rate-limited frames after which the connection is closed with 1008. */
+  RATE_LIMIT_CLOSE_AFTER: envField.positiveInt(50),
+  /** Open WebSocket connections (both paths) on this gateway; more: upgrade refused with 503. */
+  MAX_CONNECTIONS: envField.positiveInt(50_000),
+  /** Open connections from one client address on this gateway; more: 429. */
+  MAX_CONNECTIONS_PER_IP: envField.positiveInt(20),
+  /** Upgrade requests per second from one client address (burst twice that); more: 429. */
+  UPGRADES_PER_IP_PER_SECOND: envField.positiveInt(5),
+  /** Apply the per-address limits to loopback clients too (default: loopback is exempt). */
+  LIMIT_LOOPBACK: envField.boolean(false),
+  /** Proxies whose `X-Forwarded-For` is believed: addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Unset: the header is ignored. */
+  TRUST_PROXY: commaList(),
+  /** Origins allowed to open WebSockets, e.g. `https://chat.example.com`; unset = all. Refused: 403. */
+  ALLOWED_ORIGINS: commaList(),
+  /** `/ws` ping interval; a connection that missed two pongs is terminated (and enters the resume grace). */
+  HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
+  /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
+  MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
@@ -77,6 +112,16 @@ export interface GatewayConfig {
     heartbeatMs: number;
   };
   alive: { ttlMs: number; intervalMs: number };
+  /** CA certificate for `rediss://`, read from REDIS_TLS_CA_FILE. */
+  redisTlsCa: Buffer | undefined;
+  chatRate: { perSecond: number; burst: number };
+  typingRate: { perSecond: number; burst: number };
+  rateLimitCloseAfter: number;
+  connectionLimits: { maxConnections: number; maxConnectionsPerIp: number; upgradesPerIpPerSecond: number; limitLoopback: boolean };
+  trustProxy: string[] | undefined;
+  allowedOrigins: string[] | undefined;
+  heartbeatIntervalMs: number;
+  maxBufferedBytes: number;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -108,5 +153,19 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       heartbeatMs: parsed.ROOM_HEARTBEAT_MS,
     },
     alive: { ttlMs: parsed.GATEWAY_ALIVE_TTL_MS, intervalMs: parsed.GATEWAY_ALIVE_INTERVAL_MS },
+    redisTlsCa: parsed.REDIS_TLS_CA_FILE === undefined ? undefined : readFileSync(parsed.REDIS_TLS_CA_FILE),
+    chatRate: { perSecond: parsed.CHAT_RATE_PER_SECOND, burst: parsed.CHAT_RATE_BURST },
+    typingRate: { perSecond: parsed.TYPING_RATE_PER_SECOND, burst: parsed.TYPING_RATE_BURST },
+    rateLimitCloseAfter: parsed.RATE_LIMIT_CLOSE_AFTER,
+    connectionLimits: {
+      maxConnections: parsed.MAX_CONNECTIONS,
+      maxConnectionsPerIp: parsed.MAX_CONNECTIONS_PER_IP,
+      upgradesPerIpPerSecond: parsed.UPGRADES_PER_IP_PER_SECOND,
+      limitLoopback: parsed.LIMIT_LOOPBACK,
+    },
+    trustProxy: parsed.TRUST_PROXY,
+    allowedOrigins: parsed.ALLOWED_ORIGINS,
+    heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
+    maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
   };
 }

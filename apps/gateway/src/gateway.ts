@@ -6,12 +6,15 @@ import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatRelay } from './chat-relay.js';
 import { ChatService } from './chat-service.js';
-import { hashAddress, peerAddress } from './client-address.js';
+import { clientAddress, compileProxyTrust, hashAddress, type ProxyTrust } from './client-address.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionLimits } from './connection-limits.js';
+import { Heartbeat } from './heartbeat.js';
 import { InboxReader } from './inbox-reader.js';
 import { Liveness } from './liveness.js';
-import { countRedisEvent, serveMetrics, watchConnections } from './metrics.js';
+import { countRedisEvent, metrics, serveMetrics, watchConnections } from './metrics.js';
 import { OnlineCounter } from './online-counter.js';
+import { isOriginAllowed } from './origin-check.js';
 import { serveStaticFile } from './static-files.js';
 import { Room } from './room/room.js';
 import { SessionStore } from './session-store.js';
@@ -31,6 +34,10 @@ export class Gateway {
   private readonly liveness: Liveness;
   private readonly chat: ChatService;
   private readonly room: Room;
+  private readonly limits: ConnectionLimits;
+  private readonly trust: ProxyTrust | undefined;
+  /** `/ws` heartbeat: two unanswered pings and the socket is cut (the session enters its grace). */
+  private readonly heartbeat: Heartbeat;
   private draining = false;
 
   constructor(
@@ -38,19 +45,27 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     const name = `gateway:${config.gatewayId}`;
-    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent });
+    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
     this.chat = new ChatService(
       this.redis,
       new ChatRelay(this.redis, config),
       new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds }),
       createClientFrameDecoder(config.limits),
-      { gatewayId: config.gatewayId, resumeGraceMs: config.resumeGraceMs, handoffTimeoutMs: config.alive.ttlMs },
+      {
+        gatewayId: config.gatewayId,
+        resumeGraceMs: config.resumeGraceMs,
+        handoffTimeoutMs: config.alive.ttlMs,
+        chatRate: config.chatRate,
+        typingRate: config.typingRate,
+        rateLimitCloseAfter: config.rateLimitCloseAfter,
+        maxBufferedBytes: config.maxBufferedBytes,
+      },
       () => this.online.value,
       logger,
       this.liveness,
     );
-    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:inbox`, onEvent: countRedisEvent });
+    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:inbox`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.inbox = new InboxReader(
       this.reader,
       this.redis,
@@ -60,6 +75,9 @@ export class Gateway {
       logger,
     );
     this.room = new Room(this.redis, config, logger, this.liveness);
+    this.limits = new ConnectionLimits(config.connectionLimits);
+    this.trust = config.trustProxy && config.trustProxy.length > 0 ? compileProxyTrust(config.trustProxy) : undefined;
+    this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2);
     watchConnections(this.chat.connections);
     this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.wss.clients.size, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
@@ -83,6 +101,7 @@ export class Gateway {
     await this.inbox.start();
     await this.online.start();
     await this.room.start();
+    this.heartbeat.start();
     await new Promise<void>((resolve) => this.server.listen(this.config.port, this.config.host, resolve));
   }
 
@@ -92,6 +111,7 @@ export class Gateway {
    */
   async stop(): Promise<void> {
     this.draining = true;
+    this.heartbeat.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.chat.drain();
     await this.room.stop();
@@ -130,8 +150,26 @@ export class Gateway {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    if (path !== '/ws' && !Room.handles(path)) {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (!isOriginAllowed(request.headers.origin, this.config.allowedOrigins)) {
+      metrics.upgradesRefused.inc({ status: '403' });
+      rejectUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    const address = clientAddress(request, this.trust);
+    const admission = this.limits.admit(address);
+    if (!admission.ok) {
+      metrics.upgradesRefused.inc({ status: String(admission.status) });
+      rejectUpgrade(socket, admission.status, admission.reason);
+      return;
+    }
+    // Counted per TCP socket, released when it closes, whatever happens to the upgrade.
+    socket.once('close', () => this.limits.release(address));
     if (path === '/ws') {
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.onChatSocket(ws, request));
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.onChatSocket(ws, request, address));
       return;
     }
     if (Room.handles(path)) {
@@ -141,8 +179,9 @@ export class Gateway {
     rejectUpgrade(socket, 404, 'Not Found');
   }
 
-  private onChatSocket(ws: WebSocket, request: IncomingMessage): void {
-    this.chat.onSocket(ws, request, hashAddress(peerAddress(request), this.config.ipHashSalt));
+  private onChatSocket(ws: WebSocket, request: IncomingMessage, address: string): void {
+    this.heartbeat.watch(ws);
+    this.chat.onSocket(ws, request, hashAddress(address, this.config.ipHashSalt));
   }
 }
 

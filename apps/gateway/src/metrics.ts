@@ -71,6 +71,18 @@ export const metrics = {
     labelNames: ['surface'] as const,
     registers: [registry],
   }),
+  upgradesRefused: new Counter({
+    name: 'strangers_gateway_upgrades_refused_total',
+    help: 'WebSocket upgrades refused by admission control, by HTTP status (403 origin, 429 per-address limits, 503 full)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  }),
+  connectionsCut: new Counter({
+    name: 'strangers_gateway_connections_cut_total',
+    help: 'Connections the gateway cut, by reason (heartbeat, backpressure, abuse)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   resumes: new Counter({
     name: 'strangers_gateway_resumes_total',
     help: 'Sessions resumed on this gateway after a reconnect',

@@ -11,6 +11,12 @@ export interface RedisClientSettings {
   autoPipelining?: boolean;
   /** Told of every `error` and `reconnecting` event, e.g. to count them in metrics. */
   onEvent?: (event: 'error' | 'reconnecting') => void;
+  /**
+   * CA certificate(s) to verify the server with, for `rediss://` URLs whose server
+   * certificate is not signed by a public CA. AUTH needs no option: user and password in
+   * the URL (`redis://user:pass@host`) are sent by ioredis itself.
+   */
+  tlsCa?: Buffer | string;
 }
 
 /**
@@ -30,6 +36,8 @@ export function createRedisClient(settings: RedisClientSettings): Redis {
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
     lazyConnect: false,
   };
+  // ioredis turns TLS on for `rediss://` by itself; only the CA needs passing.
+  if (settings.tlsCa !== undefined && settings.url.startsWith('rediss://')) options.tls = { ca: settings.tlsCa };
   const client = new Redis(settings.url, options);
   registerScripts(client);
   const log = settings.logger.child({ redis: settings.connectionName });

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { getFreePort } from './ports.js';
 import { waitFor } from './wait.js';
 
@@ -28,6 +28,10 @@ process.once('exit', () => {
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. `['--appendonly', 'yes']`. */
   args?: string[];
+  /** Require this password (`--requirepass`); the handle's `url` carries it. */
+  password?: string;
+  /** Serve TLS only (plain port off); the handle's `url` is `rediss://`, clients trust `caFile`. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /**
@@ -37,20 +41,27 @@ export interface RedisServerOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const port = await getFreePort();
   const dir = mkdtempSync(join(tmpdir(), 'strangers-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  const url = `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`;
+  const portArgs = options.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile]
+    : ['--port', String(port)];
+  if (options.tls) portArgs.push('--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no');
+  if (options.password !== undefined) portArgs.push('--requirepass', options.password);
+  const clientOptions: RedisOptions = options.tls ? { tls: { ca: readFileSync(options.tls.caFile) } } : {};
   let child: ChildProcess | undefined;
   const clients: Redis[] = [];
 
   async function start(): Promise<void> {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
+      [...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const started = child;
     servers.add(started);
     started.once('exit', () => servers.delete(started));
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis(url, { ...clientOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => {});
     try {
       await waitFor(
@@ -84,7 +95,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url,
     dir,
     client() {
-      const client = new Redis(url);
+      const client = new Redis(url, clientOptions);
       client.on('error', () => {});
       clients.push(client);
       return client;

@@ -12,6 +12,8 @@ export interface ServiceHandle {
   port: number;
   /** Every JSON log line seen so far, parsed. */
   logs: Record<string, unknown>[];
+  /** Every stderr line seen so far (crashes, unhandled rejections). */
+  stderr: string[];
   /** Resolves with the first log line for which `match` is true. */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Sends a signal; resolves when the process has exited. */
@@ -105,6 +107,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     pid: child.pid!,
     port: typeof ready.port === 'number' ? ready.port : 0,
     logs,
+    stderr,
     waitForLog,
     exited,
     async stop(signal = 'SIGTERM') {

@@ -6,7 +6,7 @@ import type { RoomFeed } from './room-broadcast.js';
 import { roomEventText, welcomeText, type RoomEvent } from './room-events.js';
 import type { RoomNames } from './room-names.js';
 import { metrics } from '../metrics.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../token-bucket.js';
 
 export interface RoomConnectionDeps {
   names: RoomNames;
@@ -37,8 +37,6 @@ const MAX_EARLY_MESSAGES = 16;
  */
 export class RoomConnection {
   state: 'claiming' | 'joined' | 'refused' | 'closed' = 'claiming';
-  /** Heartbeat: cleared on each ping, set by the pong. */
-  isAlive = true;
   /** Resolves once the socket has closed and the name is released (or was never ours). */
   readonly done: Promise<void>;
   /** The id of our join event: earlier room events happened before we arrived. */
@@ -59,7 +57,6 @@ export class RoomConnection {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     socket.on('message', (data, isBinary) => this.onSocketMessage(data, isBinary));
     socket.on('close', () => this.onSocketClose());
-    socket.on('pong', () => (this.isAlive = true));
     socket.on('error', (error) => this.log.debug({ err: error.message }, 'socket error'));
   }
 
@@ -116,11 +113,6 @@ export class RoomConnection {
 
   terminate(): void {
     this.socket.terminate();
-  }
-
-  ping(): void {
-    this.isAlive = false;
-    this.socket.ping();
   }
 
   private sendText(text: string): void {

@@ -5,6 +5,7 @@ import type { Logger } from '@strangers/config';
 import { CloseCode } from '@strangers/protocol';
 import { createRedisClient, type Redis } from '@strangers/redis';
 import type { GatewayConfig } from '../config.js';
+import { Heartbeat } from '../heartbeat.js';
 import type { Liveness } from '../liveness.js';
 import { RoomFeed } from './room-broadcast.js';
 import { RoomConnection } from './room-connection.js';
@@ -12,8 +13,6 @@ import type { RoomEvent } from './room-events.js';
 import { RoomNames, roomNameFromPath } from './room-names.js';
 import { RoomSweeper } from './room-sweeper.js';
 
-/** Unsent bytes, in frames of the largest size, a member may fall behind before being dropped. */
-const MAX_BUFFERED_FRAMES = 64;
 /** How long `stop()` waits for members' names to be released before giving up. */
 const STOP_GRACE_MS = 5000;
 
@@ -31,7 +30,8 @@ export class Room {
   private readonly members = new Set<RoomConnection>();
   /** Names whose release Redis did not answer; retried every liveness tick. */
   private readonly unreleased = new Set<string>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** The ws README's heartbeat: a member that did not answer the last ping is gone. */
+  private readonly heartbeat: Heartbeat;
 
   constructor(
     redis: Redis,
@@ -40,7 +40,8 @@ export class Room {
     /** This gateway's heartbeat, shared with the `/ws` sessions (started by the gateway). */
     private readonly liveness: Liveness,
   ) {
-    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room` });
+    this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room`, tlsCa: config.redisTlsCa });
+    this.heartbeat = new Heartbeat(config.room.heartbeatMs, 1);
     liveness.onTick((lapsed) => this.onLivenessTick(lapsed));
     this.names = new RoomNames(redis, this.liveness.owner, config.room.eventsMaxLength);
     this.feed = new RoomFeed(this.reader, redis, config.room.eventsMaxLength, (event) => this.onRoomEvent(event), logger);
@@ -55,14 +56,12 @@ export class Room {
 
   async start(): Promise<void> {
     await this.feed.start();
-    // The ws README's heartbeat: a member that did not answer the last ping is gone.
-    this.heartbeat = setInterval(() => this.onHeartbeat(), this.config.room.heartbeatMs);
-    this.heartbeat.unref();
+    this.heartbeat.start();
   }
 
   /** Closes members with 1012 and releases their names (each announced as left), then stops. */
   async stop(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     for (const member of this.members) member.close(CloseCode.serviceRestart, 'gateway restarting');
     const released = Promise.all([...this.members].map((member) => member.done));
     await Promise.race([released, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
@@ -78,12 +77,13 @@ export class Room {
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
+      this.heartbeat.watch(ws);
       const member = new RoomConnection(ws, name, {
         names: this.names,
         feed: this.feed,
         maxTextLength: this.config.limits.maxTextLength,
         rate: { perSecond: this.config.room.ratePerSecond, burst: this.config.room.rateBurst },
-        maxBufferedBytes: MAX_BUFFERED_FRAMES * this.config.limits.maxFrameBytes,
+        maxBufferedBytes: this.config.maxBufferedBytes,
         logger: this.logger,
         onClosed: (closed) => this.members.delete(closed),
         releaseLater: (unreleased) => this.unreleased.add(unreleased),
@@ -106,13 +106,6 @@ export class Room {
 
   private onRoomEvent(event: RoomEvent): void {
     for (const member of this.members) member.deliver(event);
-  }
-
-  private onHeartbeat(): void {
-    for (const member of this.members) {
-      if (member.isAlive) member.ping();
-      else member.terminate();
-    }
   }
 
   private onLivenessTick(lapsed: boolean): void {
