@@ -2,7 +2,7 @@ import type { Logger } from '@strangers/config';
 import {
   controlEntrySchema,
   decodeEntry,
-  inboxEntrySchema,
+  decodeInboxEntry,
   keys,
   parseStreamsReply,
   type ControlEntry,
@@ -98,7 +98,7 @@ export class InboxReader {
             if (entry) this.handlers.onControl(entry);
             else this.logger.error({ id }, 'malformed control entry dropped');
           } else {
-            const entry = decodeEntry(inboxEntrySchema, fields);
+            const entry = decodeInboxEntry(fields);
             if (entry) this.handlers.onInbox(entry);
             else this.logger.error({ id }, 'malformed inbox entry dropped');
           }

@@ -1,6 +1,6 @@
 import { ErrorCode } from './codes.js';
 import { createClientFrameSchema, type ClientFrame } from './client-frames.js';
-import type { ProtocolLimits } from './limits.js';
+import { MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
 import type { ServerFrame } from './server-frames.js';
 
 export type DecodeResult =
@@ -67,6 +67,12 @@ export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDec
           code: ErrorCode.textTooLong,
           message: `text is longer than ${limits.maxTextLength} characters`,
         };
+      }
+      // Fast path for the one frame on the hot path: a well-formed `message` needs no schema walk.
+      if (type === 'message' && typeof text === 'string' && text.length > 0) {
+        const { id } = value as { id?: unknown };
+        if (id === undefined) return { ok: true, frame: { type: 'message', text } };
+        if (typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH) return { ok: true, frame: { type: 'message', text, id } };
       }
       const parsed = schema.safeParse(value);
       if (!parsed.success) {

@@ -116,6 +116,22 @@ export function encodeTypingEntry(to: string, chat: string, typing: boolean): st
   return ['t', 'typing', 'to', to, 'chat', chat, 'typing', typing ? '1' : '0'];
 }
 
+/**
+ * Decodes an inbox entry. Partner messages are the hot path, so a well-formed `msg` is
+ * checked by hand; anything else goes through the schema.
+ */
+export function decodeInboxEntry(fields: StreamFields): InboxEntry | undefined {
+  if (fields.t === 'msg') {
+    const { to, chat, text } = fields;
+    const seq = Number(fields.seq);
+    const ts = Number(fields.ts);
+    if (to !== undefined && chat !== undefined && text !== undefined && Number.isInteger(seq) && Number.isInteger(ts)) {
+      return { t: 'msg', to, chat, seq, text, ts };
+    }
+  }
+  return decodeEntry(inboxEntrySchema, fields);
+}
+
 /** Decodes with a schema; a malformed entry is reported rather than thrown. */
 export function decodeEntry<S extends z.ZodType>(schema: S, fields: StreamFields): z.output<S> | undefined {
   const parsed = schema.safeParse(fields);
