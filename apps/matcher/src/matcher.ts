@@ -219,6 +219,8 @@ export class Matcher {
       } catch (error) {
         if (!this.running) return;
         if (isFenced(error)) {
+          // Nothing of this batch was stored; its events stay pending for the new leader to claim.
+          this.logger.warn({ err: (error as Error).message }, 'commit refused: lease not held');
           this.stepDown((error as Error).message);
           return;
         }

@@ -37,9 +37,20 @@ export async function loadDurableState(redis: Redis, now: number, reportWindowMs
 /** Bound on a gateway's control stream, for gateways that died and no longer trim it. */
 const CONTROL_MAX_LENGTH = 100_000;
 
+/** Random bytes drawn in bulk: one randomBytes call per pair was the loop's largest cost. */
+const ID_BYTES = 12;
+let idPool = Buffer.alloc(0);
+let idOffset = 0;
+
 export function newChatId(buckets: number): string {
+  if (idOffset + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * 4096);
+    idOffset = 0;
+  }
+  const id = idPool.toString('base64url', idOffset, idOffset + ID_BYTES);
+  idOffset += ID_BYTES;
   const bucket = buckets > 1 ? Math.floor(Math.random() * buckets) : 0;
-  return `${bucket}.${randomBytes(12).toString('base64url')}`;
+  return `${bucket}.${id}`;
 }
 
 /**
@@ -48,7 +59,8 @@ export function newChatId(buckets: number): string {
  * neither, and a redelivery replays the batch against the state as it was.
  */
 export class CommitBatch {
-  private readonly queueWrites = new Map<string, string | null>();
+  /** sid → its waiting entry (serialized only at commit: most are paired within the batch), or null = removed. */
+  private readonly queueWrites = new Map<string, WaitingSession | null>();
   private readonly apart: (string | number)[] = [];
   private readonly reports: (string | number)[] = [];
   private readonly flagged: (string | number)[] = [];
@@ -71,7 +83,7 @@ export class CommitBatch {
   }
 
   enqueued(session: WaitingSession): void {
-    this.queueWrites.set(session.sid, JSON.stringify(session));
+    this.queueWrites.set(session.sid, session);
   }
 
   dequeued(sid: string): void {
@@ -109,9 +121,9 @@ export class CommitBatch {
     const commands: Command[] = [];
     const removed: string[] = [];
     const set: string[] = [];
-    for (const [sid, json] of this.queueWrites) {
-      if (json === null) removed.push(sid);
-      else set.push(sid, json);
+    for (const [sid, session] of this.queueWrites) {
+      if (session === null) removed.push(sid);
+      else set.push(sid, JSON.stringify(session));
     }
     chunked(commands, ['HDEL', keys.matcherQueue], removed, 1);
     chunked(commands, ['HSET', keys.matcherQueue], set, 2);
