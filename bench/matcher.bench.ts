@@ -124,7 +124,7 @@ async function fixedRate(matcher: ServiceHandle, redis: Redis, reader: Redis): P
       while (next < total && start + (next * 1000) / RATE <= now) {
         const sid = sids[next]!;
         sentAt.set(sid, start + (next * 1000) / RATE);
-        void publisher.xadd(EVENTS, '*', ...joinFields(sid, next));
+        publisher.xadd(EVENTS, '*', ...joinFields(sid, next)).catch(() => undefined);
         next++;
       }
       if (next < total) setTimeout(tick, 1);
@@ -134,7 +134,7 @@ async function fixedRate(matcher: ServiceHandle, redis: Redis, reader: Redis): P
   });
   await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 5000))]);
   watcher.stop();
-  publisher.disconnect();
+  await publisher.quit();
   // Pairs are consecutive joins here; the later joiner of each pair is timed.
   const later: number[] = [];
   const all: number[] = [];
