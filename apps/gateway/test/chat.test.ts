@@ -12,7 +12,8 @@ before(async () => {
   // A short resume grace: closed clients leave the queue quickly between tests.
   stack = await startStack({
     matcherEnv: { INTEREST_FALLBACK_MS: String(FALLBACK_MS), NEXT_COOLDOWN_MS: '60000' },
-    gatewayEnv: { RESUME_GRACE_MS: '300' },
+    // Bursts of 200 messages test ordering, not the rate limit (limits.test.ts does that).
+    gatewayEnv: { RESUME_GRACE_MS: '300', CHAT_RATE_PER_SECOND: '100000', CHAT_RATE_BURST: '100000' },
   });
 });
 afterEach(async () => stack.reset());
