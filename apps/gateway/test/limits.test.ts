@@ -271,6 +271,9 @@ describe('abuse costs nobody else', () => {
     assert.match(metrics, /strangers_gateway_upgrades_refused_total\{status="429"\} [1-9]/);
     assert.match(metrics, /strangers_gateway_connections_cut_total\{reason="heartbeat"\} [1-9]/);
     await normalPairTalks();
+    // Logs hold neither message text nor client addresses.
+    const logs = JSON.stringify([main.logs, fast.logs, strict.logs]);
+    for (const secret of ['still here', 'after a pause', '203.0.113.7', '198.51.100.9', '192.0.2.']) assert.ok(!logs.includes(secret), secret);
   });
 });
 
