@@ -5,13 +5,15 @@
  * client could send any `Origin` it likes, so refusing it would add no protection and would
  * break wscat and load tests; it is allowed.
  *
- * `allowed` undefined = every origin is allowed. Entries are compared as serialized origins
- * (`scheme://host[:port]`, lower-case, no trailing slash); `*` allows all.
+ * `allowed` undefined = every origin is allowed. Both sides are compared as serialized
+ * origins (`scheme://host[:port]`, lower-case, default port and trailing slash dropped);
+ * `*` allows all.
  */
 export function isOriginAllowed(origin: string | undefined, allowed: readonly string[] | undefined): boolean {
   if (allowed === undefined || allowed.includes('*')) return true;
   if (origin === undefined) return true;
-  return allowed.includes(normalizeOrigin(origin));
+  const normalized = normalizeOrigin(origin);
+  return allowed.some((entry) => normalizeOrigin(entry) === normalized);
 }
 
 export function normalizeOrigin(origin: string): string {
