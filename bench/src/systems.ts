@@ -39,7 +39,16 @@ export async function startGatewayProcess(redisUrl: string, id: string, options:
   return launch({
     name: `gateway ${id}`,
     script: options.fromSource ? 'apps/gateway/src/main.ts' : 'apps/gateway/dist/main.js',
-    env: { REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GATEWAY_ID: id },
+    env: {
+      REDIS_URL: redisUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      GATEWAY_ID: id,
+      // The per-session rate limit is policy, not relay cost: lift it so the fixed rates are what is measured.
+      CHAT_RATE_PER_SECOND: '1000000',
+      CHAT_RATE_BURST: '1000000',
+    },
     readyPath: '/readyz',
     port,
     nodeArgs: options.gatewayNodeArgs,
