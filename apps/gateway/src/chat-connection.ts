@@ -57,7 +57,8 @@ export class ChatConnection {
   private graceTimer: NodeJS.Timeout | undefined;
   /** Set while a resume replays history: live partner messages wait here, in order. */
   private replayBuffer: InboxEntry[] | undefined;
-  private readonly log: Logger;
+  /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
+  private childLogger: Logger | undefined;
   /** Rate limits belong to the session, so reconnecting does not refill them. */
   private readonly frameBucket: TokenBucket;
   private readonly typingBucket: TokenBucket;
@@ -68,9 +69,12 @@ export class ChatConnection {
     readonly session: Session,
     private readonly deps: ChatConnectionDeps,
   ) {
-    this.log = deps.logger.child({ session: session.id });
     this.frameBucket = new TokenBucket(deps.chatRate.perSecond, deps.chatRate.burst);
     this.typingBucket = new TokenBucket(deps.typingRate.perSecond, deps.typingRate.burst);
+  }
+
+  private get log(): Logger {
+    return (this.childLogger ??= this.deps.logger.child({ session: this.session.id }));
   }
 
   get attached(): boolean {
