@@ -41,6 +41,22 @@ const FRAME_VALID_IN: Record<ClientFrame['type'], readonly Session['state'][]> =
   report: ['paired'],
 };
 
+/** The connection a socket belongs to, so one set of module-level listeners serves every socket. */
+const kConnection = Symbol('chat-connection');
+type OwnedSocket = WebSocket & { [kConnection]?: ChatConnection };
+
+// Named module-level listeners (as in `ws` itself) rather than closures per socket: stack
+// traces read better and a closure and its scope per socket and event cost memory.
+function socketOnMessage(this: OwnedSocket, data: RawData, isBinary: boolean): void {
+  this[kConnection]?.onSocketMessage(this, data, isBinary);
+}
+function socketOnClose(this: OwnedSocket): void {
+  this[kConnection]?.onSocketClose(this);
+}
+function socketOnError(this: OwnedSocket, error: Error): void {
+  this[kConnection]?.logSocketError(error);
+}
+
 /**
  * One `/ws` session on this gateway and, while connected, its socket: decodes client
  * frames, runs the session's state machine, and turns inbox entries into frames.
@@ -85,9 +101,15 @@ export class ChatConnection {
     clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
     this.socket = socket;
-    socket.on('message', (data, isBinary) => this.onSocketMessage(socket, data, isBinary));
-    socket.on('close', () => this.onSocketClose(socket));
-    socket.on('error', (error) => this.log.debug({ err: error.message }, 'socket error'));
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('message', socketOnMessage);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+  }
+
+  /** @internal the socket's `error` listener. */
+  logSocketError(error: Error): void {
+    this.log.debug({ err: error.message }, 'socket error');
   }
 
   /** Lets go of the socket without ending the session (drain, handoff, takeover). */
@@ -125,7 +147,8 @@ export class ChatConnection {
     this.deps.store.save(this.session, !this.attached).catch((error: Error) => this.redisFailed(error, 'save session'));
   }
 
-  private onSocketMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
+  /** @internal the socket's `message` listener. */
+  onSocketMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
     if (socket !== this.socket) return; // a socket we already let go of
     if (isBinary) {
       socket.close(CloseCode.unsupportedData, 'binary frames are not supported');
@@ -196,7 +219,8 @@ export class ChatConnection {
     return false;
   }
 
-  private onSocketClose(socket: WebSocket): void {
+  /** @internal the socket's `close` listener. */
+  onSocketClose(socket: WebSocket): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
     this.persist();

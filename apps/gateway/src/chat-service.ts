@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import { CloseCode, ErrorCode, type ClientFrameDecoder } from '@strangers/protocol';
 import { encodeControlEntry, keys, type ControlEntry, type InboxEntry, type PairedEntry, type Redis } from '@strangers/redis';
-import { ChatConnection } from './chat-connection.js';
+import { ChatConnection, type ChatConnectionDeps } from './chat-connection.js';
 import type { ChatRelay } from './chat-relay.js';
 import { isOwnerAlive, type Liveness } from './liveness.js';
 import type { SessionStore } from './session-store.js';
@@ -33,6 +33,7 @@ const ORPHANS_PER_SWEEP = 200;
  */
 export class ChatService {
   readonly connections = new Map<string, ChatConnection>();
+  private readonly connectionDeps: ChatConnectionDeps;
   private readonly handoffWaiters = new Map<string, (ok: boolean) => void>();
   private reaping = false;
 
@@ -50,6 +51,23 @@ export class ChatService {
       if (lapsed) void this.reclaim();
       void this.reap();
     });
+    // One dependencies object shared by every connection (a per-connection copy costs memory).
+    this.connectionDeps = {
+      relay: this.relay,
+      store: this.store,
+      decoder: this.decoder,
+      gatewayId: this.settings.gatewayId,
+      resumeGraceMs: this.settings.resumeGraceMs,
+      chatRate: this.settings.chatRate,
+      typingRate: this.settings.typingRate,
+      rateLimitCloseAfter: this.settings.rateLimitCloseAfter,
+      maxBufferedBytes: this.settings.maxBufferedBytes,
+      online: this.online,
+      logger: this.logger,
+      onFinished: (finished) => {
+        if (this.connections.get(finished.session.id) === finished) this.connections.delete(finished.session.id);
+      },
+    };
   }
 
   onSocket(ws: WebSocket, request: IncomingMessage, ipHash: string): void {
@@ -76,25 +94,11 @@ export class ChatService {
   }
 
   private adopt(session: Session): ChatConnection {
-    const connection = new ChatConnection(session, {
-      relay: this.relay,
-      store: this.store,
-      decoder: this.decoder,
-      gatewayId: this.settings.gatewayId,
-      resumeGraceMs: this.settings.resumeGraceMs,
-      chatRate: this.settings.chatRate,
-      typingRate: this.settings.typingRate,
-      rateLimitCloseAfter: this.settings.rateLimitCloseAfter,
-      maxBufferedBytes: this.settings.maxBufferedBytes,
-      online: this.online,
-      logger: this.logger,
-      onFinished: (finished) => {
-        if (this.connections.get(finished.session.id) === finished) this.connections.delete(finished.session.id);
-      },
-    });
+    const connection = new ChatConnection(session, this.connectionDeps);
     this.connections.set(session.id, connection);
     return connection;
   }
+
 
   private async resume(ws: WebSocket, token: string, last: number, ipHash: string): Promise<void> {
     const sessionId = await this.store.lookup(token);
@@ -221,7 +225,7 @@ export class ChatService {
    * Runs on every liveness tick, on every gateway: orphans the sessions of gateway boots
    * that stopped refreshing their liveness key (their clients may resume anywhere within the
    * grace), and ends orphans whose grace has run out. Both steps are idempotent across
-   * gateways (compare-and-set on the owner; ZREM decides who ends an orphan).
+   * gateways (compare-and-set on the owner; removing the orphan marker decides who ends it).
    */
   async reap(): Promise<void> {
     if (this.reaping) return;
@@ -231,9 +235,9 @@ export class ChatService {
         if (owner === this.store.owner || (await isOwnerAlive(this.redis, owner))) continue;
         await this.orphanAll(owner);
       }
-      const expired = await this.redis.zrangebyscore(keys.sessionOrphans, '-inf', Date.now(), 'LIMIT', 0, ORPHANS_PER_SWEEP);
-      for (const sessionId of expired) {
-        if ((await this.redis.zrem(keys.sessionOrphans, sessionId)) === 1) await this.endOrphan(sessionId);
+      const now = Date.now();
+      for (const entry of await this.store.dueOrphans(now, ORPHANS_PER_SWEEP)) {
+        if ((await this.store.takeDueOrphan(entry, now)) === 'take') await this.endOrphan(entry.sessionId);
       }
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'reap failed');
@@ -257,7 +261,7 @@ export class ChatService {
         await this.relay.publish({ t: 'join', sid: sessionId, gw: this.settings.gatewayId, gen: session.gen, interests: session.interests, ipHash: session.ipHash, block: false });
       }
     }
-    await this.redis.multi().del(keys.sessionsOf(owner)).srem(keys.sessionOwners, owner).exec();
+    await this.store.forgetOwner(owner);
     this.logger.info({ owner, orphaned }, 'sessions of a dead gateway orphaned');
   }
 
