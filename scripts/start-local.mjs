@@ -6,7 +6,7 @@
  * - builds first when an app's (or a package it runs on) dist is missing or older than its src;
  * - uses the Redis at REDIS_URL, or starts a throw-away `redis-server` there (no persistence)
  *   when nothing answers and the binary is on PATH;
- * - runs MATCHERS matchers (default 1; status/metrics on METRICS_PORT, METRICS_PORT+1, …) and
+ * - runs MATCHERS matchers (default 2, one active and one standby; status/metrics on METRICS_PORT, METRICS_PORT+1, …) and
  *   GATEWAYS gateways on PORT, PORT+1, … with GATEWAY_ID gw-1, gw-2, …;
  * - pretty-prints their pino logs (LOG_PRETTY=0 or NODE_ENV=production keeps the JSON);
  * - Ctrl-C / SIGTERM stops the apps first (so gateways can drain against a live Redis), then
@@ -29,8 +29,8 @@ const env = process.env;
 const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
 const basePort = integer('PORT', 8080);
 const gatewayCount = integer('GATEWAYS', 2);
-// One until the matchers elect a leader: two without election would split the queue.
-const matcherCount = integer('MATCHERS', 1);
+// Active + standby, as in docker-compose.yml: the standby takes the lease if the active one dies.
+const matcherCount = integer('MATCHERS', 2);
 const metricsPort = integer('METRICS_PORT', 9090);
 const pretty = env.LOG_PRETTY !== '0' && env.LOG_PRETTY !== 'false' && env.NODE_ENV !== 'production';
 

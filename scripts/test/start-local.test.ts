@@ -39,10 +39,12 @@ after(() => {
   if (launcher && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
 });
 
-test('npm start runs redis, the matcher and two gateways, and SIGTERM stops every one of them', { timeout: 180_000 }, async () => {
+test('npm start runs redis, two matchers and two gateways, and SIGTERM stops every one of them', { timeout: 180_000 }, async () => {
   const redisPort = await getFreePort();
-  const metricsPort = await getFreePort();
-  const port = await freePortPair();
+  // Two consecutive free ports each: gateway i listens on PORT + i, matcher i on METRICS_PORT + i.
+  const metricsPort = await freePortPair();
+  let port = await freePortPair();
+  while (Math.abs(port - metricsPort) < 2) port = await freePortPair();
   launcher = spawn(process.execPath, [launcherPath], {
     env: {
       ...process.env,
@@ -71,7 +73,7 @@ test('npm start runs redis, the matcher and two gateways, and SIGTERM stops ever
   await ready;
 
   assert.ok(lines.some((line) => line.startsWith(`start-local: started redis-server on port ${redisPort}`)), 'it says it started redis-server');
-  assert.deepEqual([...pids.keys()].sort(), ['gw-1', 'gw-2', 'matcher-1', 'redis']);
+  assert.deepEqual([...pids.keys()].sort(), ['gw-1', 'gw-2', 'matcher-1', 'matcher-2', 'redis']);
   for (const gatewayPort of [port, port + 1]) {
     assert.equal((await fetch(`http://127.0.0.1:${gatewayPort}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${gatewayPort}/healthz`)).status, 200);
