@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
+import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
 const commaList = () =>
@@ -14,7 +15,11 @@ const commaList = () =>
 
 /** Every environment variable the gateway reads. README's configuration table mirrors it. */
 export const gatewayEnvSchema = z.object({
-  REDIS_URL: envField.redisUrl(),
+  /** One server (`redis://`, `rediss://`) or a cluster (`redis+cluster://host:port,host:port,…`). */
+  REDIS_URL: z
+    .string()
+    .refine(isValidRedisUrl, 'must be redis://host:port, rediss://…, or redis+cluster://host:port,host:port,…')
+    .default('redis://127.0.0.1:6379'),
   PORT: envField.port(8080),
   HOST: z.string().default('0.0.0.0'),
   GATEWAY_ID: z
@@ -26,8 +31,8 @@ export const gatewayEnvSchema = z.object({
   MAX_TEXT_LENGTH: envField.positiveInt(defaultLimits.maxTextLength),
   MAX_INTERESTS: envField.positiveInt(defaultLimits.maxInterests),
   MAX_INTEREST_LENGTH: envField.positiveInt(defaultLimits.maxInterestLength),
-  /** Chat buckets (see packages/redis/src/keys.ts); must match the matcher's. */
-  CHAT_BUCKETS: envField.positiveInt(1),
+  /** Chat buckets (see packages/redis/src/keys.ts); must match the matcher's. Default: 1, or 16 on a cluster. */
+  CHAT_BUCKETS: z.coerce.number().int().positive().optional(),
   /** Messages kept per chat for resume. */
   HISTORY_MAX_MESSAGES: envField.positiveInt(500),
   /** Longest a chat's keys live without ending (a safety net against leaks). */
@@ -138,7 +143,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       maxInterests: parsed.MAX_INTERESTS,
       maxInterestLength: parsed.MAX_INTEREST_LENGTH,
     },
-    chatBuckets: parsed.CHAT_BUCKETS,
+    chatBuckets: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)),
     historyMaxMessages: parsed.HISTORY_MAX_MESSAGES,
     chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,

@@ -1,8 +1,11 @@
 import type { Logger } from '@strangers/config';
 import {
+  compareStreamIds,
   controlEntrySchema,
   decodeEntry,
   decodeInboxEntry,
+  duplicateRedisClient,
+  isCluster,
   keys,
   parseStreamsReply,
   type ControlEntry,
@@ -19,23 +22,32 @@ const READ_COUNT = 1000;
 const BLOCK_MS = 2000;
 /** Processed entries are trimmed away at most this often. */
 const TRIM_INTERVAL_MS = 5000;
+/** Index of the control stream in `streams`; the message inboxes follow it. */
+const CONTROL = 0;
 
 /**
- * Reads this gateway's control stream and message inboxes with one blocking XREAD on its
- * own connection (a blocked connection stalls everything queued behind it).
+ * Reads this gateway's control stream and message inboxes with blocking XREADs on their own
+ * connections (a blocked connection stalls everything queued behind it).
  *
- * One call covers every stream, and control entries are handled first within a batch:
- * a partner's first message is written after the pair assignment, so when both are in
- * one reply the `paired` frame still goes out first.
+ * Single Redis: one XREAD covers every stream, and control entries are handled first within
+ * a batch: a partner's first message is written after the pair assignment, so when both are
+ * in one reply the `paired` frame still goes out first.
+ *
+ * Redis Cluster: the streams live on different slots (control on `{m}`, each inbox on its
+ * chat bucket's `{b<n>}`) and one XREAD may not span slots, so each stream gets its own
+ * blocking connection (a duplicate of `reader`; ioredis routes each to the node owning the
+ * stream, and follows it through a failover). The control-first order is kept by catching
+ * up on the control stream (non-blocking) before handling any inbox batch: whatever
+ * assignment preceded a message is in the control stream by then.
  */
 export class InboxReader {
   private readonly streams: string[];
   private readonly lastIds: string[];
+  /** One blocking connection per group of streams read together, with the groups' indexes. */
+  private readonly loops: { client: Redis; indexes: number[]; healthy: boolean }[] = [];
   private running = false;
-  private loop: Promise<void> | undefined;
+  private runs: Promise<void>[] = [];
   private lastTrimAt = Date.now();
-  /** True after a successful read; false while Redis is unreachable. */
-  healthy = false;
 
   constructor(
     private readonly reader: Redis,
@@ -50,50 +62,75 @@ export class InboxReader {
     this.lastIds = this.streams.map(() => '$');
   }
 
+  /** True after a successful read on every connection; false while Redis is unreachable. */
+  get healthy(): boolean {
+    return this.running && this.loops.every((loop) => loop.healthy);
+  }
+
   /** Starts after whatever the streams already hold (a restarted gateway has no sessions for it). */
   async start(): Promise<void> {
     const tails = await Promise.all(this.streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
     tails.forEach((tail, index) => {
       this.lastIds[index] = tail[0]?.[0] ?? '0-0';
     });
+    if (isCluster(this.reader)) {
+      this.streams.forEach((_, index) => {
+        const client = index === CONTROL ? this.reader : duplicateRedisClient(this.reader, `b${index - 1}`);
+        this.loops.push({ client, indexes: [index], healthy: true });
+      });
+    } else {
+      this.loops.push({ client: this.reader, indexes: this.streams.map((_, index) => index), healthy: true });
+    }
     this.running = true;
-    this.healthy = true;
-    this.loop = this.run();
+    this.runs = this.loops.map((loop) => this.run(loop));
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.reader.disconnect();
-    await this.loop;
+    for (const loop of this.loops) loop.client.disconnect();
+    await Promise.all(this.runs);
   }
 
-  private async run(): Promise<void> {
+  private async run(loop: { client: Redis; indexes: number[]; healthy: boolean }): Promise<void> {
+    const streams = loop.indexes.map((index) => this.streams[index]!);
+    const catchUp = isCluster(this.reader) && !loop.indexes.includes(CONTROL);
     while (this.running) {
       let reply: unknown;
       try {
-        reply = await this.reader.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...this.streams, ...this.lastIds);
-        this.healthy = true;
+        const ids = loop.indexes.map((index) => this.lastIds[index]!);
+        reply = await loop.client.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...ids);
+        if (reply && catchUp) await this.catchUpControl();
+        loop.healthy = true;
       } catch (error) {
         if (!this.running) return;
-        this.healthy = false;
+        loop.healthy = false;
         this.logger.warn({ err: (error as Error).message }, 'inbox read failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
-      if (reply) this.dispatch(parseStreamsReply(reply));
+      if (reply) this.dispatch(parseStreamsReply(reply), loop.indexes);
       this.maybeTrim();
     }
   }
 
-  private dispatch(byStream: ReturnType<typeof parseStreamsReply>): void {
-    // Index 0 is the control stream; handle it before the message inboxes.
-    for (let index = 0; index < this.streams.length; index++) {
+  /** Cluster only: handles control entries not yet read, so they go before an inbox batch. */
+  private async catchUpControl(): Promise<void> {
+    const reply = await this.commands.xread('COUNT', READ_COUNT, 'STREAMS', this.streams[CONTROL]!, this.lastIds[CONTROL]!);
+    if (reply) this.dispatch(parseStreamsReply(reply), [CONTROL]);
+  }
+
+  private dispatch(byStream: ReturnType<typeof parseStreamsReply>, indexes: readonly number[]): void {
+    // Indexes are in stream order, the control stream (0) first.
+    for (const index of indexes) {
       const entries = byStream.get(this.streams[index]!);
       if (!entries || entries.length === 0) continue;
-      this.lastIds[index] = entries[entries.length - 1]!.id;
-      for (const { id, fields } of entries) {
+      // Two readers may return the same control entries (the blocking read and a catch-up).
+      const fresh = index === CONTROL ? entries.filter(({ id }) => compareStreamIds(id, this.lastIds[CONTROL]!) > 0) : entries;
+      if (fresh.length === 0) continue;
+      this.lastIds[index] = fresh[fresh.length - 1]!.id;
+      for (const { id, fields } of fresh) {
         try {
-          if (index === 0) {
+          if (index === CONTROL) {
             const entry = decodeEntry(controlEntrySchema, fields);
             if (entry) this.handlers.onControl(entry);
             else this.logger.error({ id }, 'malformed control entry dropped');

@@ -1,4 +1,4 @@
-import { keys, type Redis } from '@strangers/redis';
+import { keys, orphanShard, ORPHAN_INDEX_SHARDS, type Redis } from '@strangers/redis';
 import { Session, type SessionRecord } from './session.js';
 
 export interface SessionStoreSettings {
@@ -10,10 +10,18 @@ export interface SessionStoreSettings {
 
 export type ClaimResult = 'claimed' | 'unknown' | 'moved';
 
+/** What the reaper does with one due orphan index entry (see `takeDueOrphan`). */
+export type ReapResult = 'take' | 'later' | 'stale';
+
 /**
  * The durable copy of `/ws` sessions that makes resume work on any gateway. The owning
  * gateway writes a session's state on every transition (never per message); a gateway a
- * client resumes on claims the record with a compare-and-set on its owner.
+ * client resumed on claims the record with a compare-and-set on its owner.
+ *
+ * Cluster-safe: every script and MULTI here touches one slot (the session's `sess:{sid}`);
+ * the owner sets, the resume token and the orphan index live on other slots and are written
+ * by separate single-key commands, ordered so that a crash between them leaves nothing that
+ * the reapers cannot repair (each method says how).
  */
 export class SessionStore {
   constructor(
@@ -25,17 +33,21 @@ export class SessionStore {
     return this.settings.owner;
   }
 
-  /** Registers a new session (and its token) as ours. */
+  /**
+   * Registers a new session (and its token) as ours. The commands leave in one write (the
+   * connection auto-pipelines), so only a Redis node failing mid-way can split them: a
+   * record missing from our set is then never orphaned by a reaper, but it still expires
+   * (TTL) and its token still resumes it while we live.
+   */
   async create(session: Session): Promise<void> {
     const ttl = this.settings.recordTtlSeconds;
-    await this.redis
-      .multi()
-      .hset(keys.session(session.id), { ...session.toRecord(), owner: this.owner, detached: '0' })
-      .expire(keys.session(session.id), ttl)
-      .set(keys.resumeToken(session.resumeToken), session.id, 'EX', ttl)
-      .sadd(keys.sessionsOf(this.owner), session.id)
-      .sadd(keys.sessionOwners, this.owner)
-      .exec();
+    const sessionKey = keys.session(session.id);
+    await Promise.all([
+      this.redis.sadd(keys.sessionsOf(this.owner), session.id),
+      this.redis.sadd(keys.sessionOwners, this.owner),
+      this.redis.multi().hset(sessionKey, { ...session.toRecord(), owner: this.owner, detached: '0' }).expire(sessionKey, ttl).exec(),
+      this.redis.set(keys.resumeToken(session.resumeToken), session.id, 'EX', ttl),
+    ]);
   }
 
   /** Writes a session's state after a transition. */
@@ -54,19 +66,58 @@ export class SessionStore {
 
   /** Takes ownership from `expectedOwner` ('' for an orphan). */
   async claim(sessionId: string, token: string, expectedOwner: string): Promise<ClaimResult> {
-    const status = await this.redis.sessionClaim(keys.session(sessionId), keys.sessionOrphans, sessionId, token, expectedOwner, this.owner);
+    const status = await this.redis.sessionClaim(keys.session(sessionId), sessionId, token, expectedOwner, this.owner);
     if (status === 1) {
-      await this.redis.multi().sadd(keys.sessionsOf(this.owner), sessionId).sadd(keys.sessionOwners, this.owner).exec();
+      // Its orphan index entry (if any) stays: the reaper drops it as stale at its deadline.
+      await Promise.all([this.redis.sadd(keys.sessionsOf(this.owner), sessionId), this.redis.sadd(keys.sessionOwners, this.owner)]);
       return 'claimed';
     }
     return status === 0 ? 'unknown' : 'moved';
   }
 
-  /** Gives one of our sessions up for adoption until `deadline` (drain, or a boot found dead). */
+  /**
+   * Gives one of our sessions up for adoption until `deadline` (drain, or a boot found dead).
+   * The index entry goes first: a crash before the script leaves an entry for a session
+   * that is not an orphan (the reaper drops it as stale; the session is still in its owner's
+   * set, so the owner's reaper orphans it again), never an orphan nobody can find.
+   */
   async orphan(sessionId: string, owner: string, deadline: number): Promise<boolean> {
-    const done = (await this.redis.sessionOrphan(keys.session(sessionId), keys.sessionOrphans, sessionId, owner, deadline)) === 1;
+    await this.redis.zadd(keys.sessionOrphans(orphanShard(sessionId)), deadline, sessionId);
+    const done = (await this.redis.sessionOrphan(keys.session(sessionId), sessionId, owner, deadline)) === 1;
     await this.redis.srem(keys.sessionsOf(owner), sessionId);
     return done;
+  }
+
+  /** Up to `limit` orphan index entries per shard whose deadline passed: [sid, score] pairs. */
+  async dueOrphans(now: number, limit: number): Promise<{ sessionId: string; shard: number; score: string }[]> {
+    const shards = Array.from({ length: ORPHAN_INDEX_SHARDS }, (_, shard) => shard);
+    const replies = await Promise.all(
+      shards.map((shard) => this.redis.zrangebyscore(keys.sessionOrphans(shard), '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)),
+    );
+    const due: { sessionId: string; shard: number; score: string }[] = [];
+    replies.forEach((flat, shard) => {
+      for (let i = 0; i + 1 < flat.length; i += 2) due.push({ sessionId: flat[i]!, shard, score: flat[i + 1]! });
+    });
+    return due;
+  }
+
+  /**
+   * Decides a due orphan index entry: 'take' = the orphan is ours to end (we removed its
+   * marker; a resume can no longer claim it); 'later' = re-orphaned with a later deadline;
+   * 'stale' = not an orphan any more (resumed, ended, or the crash window above). Entries
+   * other than 'later' are dropped, unless re-added meanwhile with a new deadline.
+   */
+  async takeDueOrphan(entry: { sessionId: string; shard: number; score: string }, now: number): Promise<ReapResult> {
+    const status = await this.redis.sessionReap(keys.session(entry.sessionId), now);
+    if (status === -1) return 'later';
+    await this.redis.orphanIndexDrop(keys.sessionOrphans(entry.shard), entry.sessionId, entry.score);
+    return status === 1 ? 'take' : 'stale';
+  }
+
+  /** A dead boot's sessions are all orphaned: forget the boot (its set first, then the owner). */
+  async forgetOwner(owner: string): Promise<void> {
+    await this.redis.del(keys.sessionsOf(owner));
+    await this.redis.srem(keys.sessionOwners, owner);
   }
 
   /** No longer ours (handed to another gateway). */
@@ -74,13 +125,12 @@ export class SessionStore {
     await this.redis.srem(keys.sessionsOf(this.owner), sessionId);
   }
 
-  /** The session is over: forget it everywhere. */
+  /** The session is over: forget it everywhere (three slots; the record's TTL covers a partial failure). */
   async remove(session: Session, owner = this.owner): Promise<void> {
-    await this.redis
-      .multi()
-      .del(keys.session(session.id))
-      .del(keys.resumeToken(session.resumeToken))
-      .srem(keys.sessionsOf(owner), session.id)
-      .exec();
+    await Promise.all([
+      this.redis.del(keys.session(session.id)),
+      this.redis.del(keys.resumeToken(session.resumeToken)),
+      this.redis.srem(keys.sessionsOf(owner), session.id),
+    ]);
   }
 }

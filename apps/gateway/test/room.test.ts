@@ -2,24 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   startGateway,
-  startRedisServer,
+  startTestRedis,
   TestClient,
   waitFor,
-  type RedisServerHandle,
   type ServiceHandle,
+  type TestRedisHandle,
 } from '@strangers/testkit';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 // Short liveness so a killed gateway is seen dead quickly.
 const ALIVE = { GATEWAY_ALIVE_TTL_MS: '1500', GATEWAY_ALIVE_INTERVAL_MS: '500' };
 
-let redis: RedisServerHandle;
-let probe: Redis;
+let redis: TestRedisHandle;
+let probe: Redis | Cluster;
 let a: ServiceHandle;
 let b: ServiceHandle;
 
 before(async () => {
-  redis = await startRedisServer();
+  redis = await startTestRedis();
   probe = redis.client();
   [a, b] = await Promise.all([
     startGateway(redis.url, { GATEWAY_ID: 'gw-a', ...ALIVE }),
@@ -153,11 +153,14 @@ describe('shared room /chat/{user}', () => {
     const jo = await join(a, 'jo');
     const kim = await join(b, 'kim');
     await sawText(jo, 'kim joined the chat');
-    const list = (await probe.client('LIST')) as string;
-    const reader = list.split('\n').find((line) => line.includes('name=gateway:gw-a:room'));
-    assert.ok(reader, 'gw-a has a room reader connection');
-    const id = /\bid=(\d+)/.exec(reader)![1]!;
-    await probe.client('KILL', 'ID', id);
+    // On a cluster, the reader is connected to the node serving `{chat-users}`.
+    let killed = 0;
+    for (const node of probe instanceof Cluster ? probe.nodes('master') : [probe]) {
+      const list = (await node.client('LIST')) as string;
+      const reader = list.split('\n').find((line) => line.includes('name=gateway:gw-a:room'));
+      if (reader) killed += Number(await node.client('KILL', 'ID', /\bid=(\d+)/.exec(reader)![1]!));
+    }
+    assert.ok(killed > 0, 'gw-a has a room reader connection');
     for (let i = 0; i < 5; i++) kim.send(`while away ${i}`);
     for (let i = 0; i < 5; i++) await sawText(jo, `kim: while away ${i}`);
     const delivered = jo.texts.filter((text) => text.startsWith('kim: while away'));

@@ -3,15 +3,18 @@ import {
   waitFor,
   startGateway,
   startMatcher,
-  startRedisServer,
+  startTestRedis,
   TestClient,
-  type RedisServerHandle,
   type ServiceHandle,
+  type TestRedisHandle,
 } from '@strangers/testkit';
 
-/** A private redis-server, one matcher and N gateway processes, as a test fixture. */
+/**
+ * A private Redis, one matcher and N gateway processes, as a test fixture. The Redis is one
+ * server, or a 3-master cluster with `TEST_REDIS=cluster` (`npm run test:cluster`).
+ */
 export interface Stack {
-  redis: RedisServerHandle;
+  redis: TestRedisHandle;
   matcher: ServiceHandle;
   gateways: ServiceHandle[];
   /** Connects a /ws client to gateway `index` and consumes its `welcome`. */
@@ -24,7 +27,7 @@ export interface Stack {
 export async function startStack(
   options: { gateways?: number; matcherEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
 ): Promise<Stack> {
-  const redis = await startRedisServer();
+  const redis = await startTestRedis();
   const matcher = await startMatcher(redis.url, options.matcherEnv);
   const gateways = await Promise.all(
     Array.from({ length: options.gateways ?? 2 }, (_, index) =>

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
+import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 
 /** Every environment variable the matcher reads. README's configuration table mirrors it. */
 export const matcherEnvSchema = z.object({
-  REDIS_URL: envField.redisUrl(),
+  /** One server (`redis://`, `rediss://`) or a cluster (`redis+cluster://host:port,host:port,…`). */
+  REDIS_URL: z
+    .string()
+    .refine(isValidRedisUrl, 'must be redis://host:port, rediss://…, or redis+cluster://host:port,host:port,…')
+    .default('redis://127.0.0.1:6379'),
   /** PEM file of the CA that signed the Redis server's certificate (`rediss://` URLs); read at startup. */
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   MATCHER_ID: z
@@ -25,8 +30,8 @@ export const matcherEnvSchema = z.object({
   REPORT_WINDOW_MS: envField.positiveInt(3600 * 1000),
   /** How long a flagged address is only matched with other flagged ones. */
   REPORT_FLAG_MS: envField.positiveInt(3600 * 1000),
-  /** Chat buckets (see packages/redis/src/keys.ts); must match the gateways'. */
-  CHAT_BUCKETS: envField.positiveInt(1),
+  /** Chat buckets (see packages/redis/src/keys.ts); must match the gateways'. Default: 1, or 16 on a cluster. */
+  CHAT_BUCKETS: z.coerce.number().int().positive().optional(),
   /** Most events read and committed in one batch. */
   BATCH_SIZE: envField.positiveInt(512),
   /** The active matcher's lease lifetime: a standby takes over at most this long after the leader dies. */
@@ -40,8 +45,9 @@ export const matcherEnvSchema = z.object({
   path: ['LEASE_RENEW_MS'],
 });
 
-export type MatcherConfig = z.output<typeof matcherEnvSchema>;
+export type MatcherConfig = Omit<z.output<typeof matcherEnvSchema>, 'CHAT_BUCKETS'> & { CHAT_BUCKETS: number };
 
 export function loadMatcherConfig(env: NodeJS.ProcessEnv = process.env): MatcherConfig {
-  return parseEnv(matcherEnvSchema, env);
+  const parsed = parseEnv(matcherEnvSchema, env);
+  return { ...parsed, CHAT_BUCKETS: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)) };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeControlEntry, keys, MATCHER_GROUP, type Redis } from '@strangers/redis';
+import { encodeControlEntry, isCluster, keys, MATCHER_GROUP, type Redis } from '@strangers/redis';
 import type { Command } from './lease.js';
 import type { Pair, WaitingSession } from './pairing.js';
 
@@ -161,13 +161,23 @@ function chunked(out: Command[], head: Command, items: (string | number)[], stri
  */
 export async function liveSessions(redis: Redis, sessions: readonly { sid: string; gen: number }[]): Promise<boolean[]> {
   if (sessions.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const { sid } of sessions) pipeline.hmget(keys.session(sid), 'state', 'gen');
-  const results = (await pipeline.exec()) ?? [];
+  let records: (string | null)[][];
+  if (isCluster(redis)) {
+    // Records live on every node and a cluster pipeline may not span nodes: one command
+    // each, all written at once, answered by their own nodes.
+    records = await Promise.all(sessions.map(({ sid }) => redis.hmget(keys.session(sid), 'state', 'gen')));
+  } else {
+    const pipeline = redis.pipeline();
+    for (const { sid } of sessions) pipeline.hmget(keys.session(sid), 'state', 'gen');
+    const results = (await pipeline.exec()) ?? [];
+    records = sessions.map((_, i) => {
+      const [error, value] = results[i] ?? [new Error('no reply'), null];
+      if (error) throw error;
+      return value as (string | null)[];
+    });
+  }
   return sessions.map(({ gen }, i) => {
-    const [error, value] = results[i] ?? [new Error('no reply'), null];
-    if (error) throw error;
-    const [state, storedGen] = value as (string | null)[];
+    const [state, storedGen] = records[i]!;
     return state === 'waiting' && Number(storedGen) === gen;
   });
 }

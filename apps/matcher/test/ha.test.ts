@@ -3,28 +3,29 @@ import { after, before, describe, test } from 'node:test';
 import {
   startGateway,
   startMatcher,
-  startRedisServer,
+  startTestRedis,
   TestClient,
-  type RedisServerHandle,
   type ServiceHandle,
+  type TestRedisHandle,
 } from '@strangers/testkit';
 
 /**
  * Matcher high availability against real processes: two matchers (one active, one standby),
- * two gateways, a private redis-server, raw WebSocket clients.
+ * two gateways, a private Redis (one server, or a cluster with TEST_REDIS=cluster), raw
+ * WebSocket clients.
  */
 
 const LEASE = { LEASE_TTL_MS: '1500', LEASE_RENEW_MS: '500' };
 
 interface Stack {
-  redis: RedisServerHandle;
+  redis: TestRedisHandle;
   gateways: ServiceHandle[];
   matchers: ServiceHandle[];
   clients: TestClient[];
 }
 
 async function startStack(): Promise<Stack> {
-  const redis = await startRedisServer();
+  const redis = await startTestRedis();
   const gateways = await Promise.all([startGateway(redis.url), startGateway(redis.url)]);
   const first = await startMatcher(redis.url, { MATCHER_ID: 'matcher-a', ...LEASE });
   await first.waitForLog((line) => line.msg === 'matcher active');

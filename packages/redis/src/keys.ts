@@ -10,6 +10,8 @@
  *   default, single Redis) every gateway reads one message inbox; a cluster spreads
  *   chats over many buckets.
  * - `{chat-users}` is the shared room's slot (`chat-users` itself is fixed by PROTOCOL.md).
+ * - `sess:{<sid>}`: each session record is its own slot; every other key is touched by
+ *   single-key commands only, so its slot does not matter.
  */
 const MATCHER = '{m}';
 
@@ -49,8 +51,13 @@ export const keys = {
   sessionsOf: (owner: string) => `sessions:of:${owner}`,
   /** Set: every gateway boot that owns sessions, scanned for dead ones. */
   sessionOwners: 'sessions:owners',
-  /** Sorted set: orphaned session id → end of its resume grace (ms). */
-  sessionOrphans: 'sessions:orphans',
+  /**
+   * Sorted set: orphaned session id → end of its resume grace (ms), one of
+   * `ORPHAN_INDEX_SHARDS` shards picked by `orphanShard(sid)`. Only an index for the reapers:
+   * the truth is the `orphan` field of the session hash (single-slot scripts decide who takes
+   * an orphan), so a stale or missing entry is harmless (see session-store.ts).
+   */
+  sessionOrphans: (shard: number) => `sessions:orphans:${shard}`,
 
   /** Hash: gateway id → "<sessions>|<unix ms>", summed for the `online` figure. */
   onlineCounts: 'gateways:online',
@@ -84,3 +91,22 @@ function bucketTag(chatId: string): string {
 }
 
 export const MATCHER_GROUP = 'matchers';
+
+/** Shards of the orphan index: spread over a cluster's nodes, few enough to scan every tick. */
+export const ORPHAN_INDEX_SHARDS = 8;
+
+/** The orphan index shard of a session (FNV-1a of its id). */
+export function orphanShard(sessionId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < sessionId.length; i++) hash = Math.imul(hash ^ sessionId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % ORPHAN_INDEX_SHARDS;
+}
+
+/**
+ * Chat buckets when CHAT_BUCKETS is unset: one on a single Redis (every gateway reads one
+ * message inbox), 16 on a cluster so chats spread over its shards (each gateway then reads
+ * 16 inboxes). Gateways and matcher must agree; both derive it from the same REDIS_URL.
+ */
+export function defaultChatBuckets(cluster: boolean): number {
+  return cluster ? 16 : 1;
+}

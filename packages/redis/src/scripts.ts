@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { Redis } from './client.js';
 
 /** Lua sources live beside `src/` and `dist/` alike, so one relative path serves both. */
 function lua(name: string): string {
@@ -10,13 +11,18 @@ const scripts = {
   chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
   chatMove: { numberOfKeys: 2, lua: lua('chat_move') },
-  sessionClaim: { numberOfKeys: 2, lua: lua('session_claim') },
-  sessionOrphan: { numberOfKeys: 2, lua: lua('session_orphan') },
+  sessionClaim: { numberOfKeys: 1, lua: lua('session_claim') },
+  sessionOrphan: { numberOfKeys: 1, lua: lua('session_orphan') },
+  sessionReap: { numberOfKeys: 1, lua: lua('session_reap') },
+  orphanIndexDrop: { numberOfKeys: 1, lua: lua('orphan_index_drop') },
   roomClaim: { numberOfKeys: 5, lua: lua('room_claim') },
   roomRelease: { numberOfKeys: 5, lua: lua('room_release') },
 } as const;
 
-/** Registers every script once per client; ioredis then uses EVALSHA with a NOSCRIPT fallback. */
+/**
+ * Registers every script once per client; ioredis then uses EVALSHA with a NOSCRIPT fallback
+ * (on a cluster, per node: a promoted replica that never saw the script gets it on first use).
+ */
 export function registerScripts(client: Redis): void {
   for (const [name, script] of Object.entries(scripts)) client.defineCommand(name, script);
 }
@@ -40,14 +46,17 @@ declare module 'ioredis' {
     /** See lua/session_claim.lua. */
     sessionClaim(
       sessionKey: string,
-      orphansKey: string,
       sessionId: string,
       resumeToken: string,
       expectedOwner: string,
       newOwner: string,
     ): Result<number, Context>;
     /** See lua/session_orphan.lua. */
-    sessionOrphan(sessionKey: string, orphansKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<number, Context>;
+    sessionOrphan(sessionKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<number, Context>;
+    /** See lua/session_reap.lua. */
+    sessionReap(sessionKey: string, now: number): Result<number, Context>;
+    /** See lua/orphan_index_drop.lua. */
+    orphanIndexDrop(indexKey: string, sessionId: string, score: number | string): Result<number, Context>;
     chatSend(
       chatKey: string,
       chatLogKey: string,

@@ -1,0 +1,263 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
+import { waitFor } from './wait.js';
+
+const run = promisify(execFile);
+
+export interface ClusterNodeHandle {
+  port: number;
+  /** PID of the running redis-server (0 while stopped). */
+  pid: number;
+  /** SIGKILL this node (a crash); `start()` brings it back on the same port and dir. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface RedisClusterHandle {
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…`: REDIS_URL for the services. */
+  url: string;
+  /** Every node, masters first as created (roles change on failover: see `masterPorts`). */
+  nodes: ClusterNodeHandle[];
+  /** A cluster client for assertions; closed by `stop()`. */
+  client(): Cluster;
+  /** The ports of the nodes that are masters now (asked of a live node). */
+  masterPorts(): Promise<number[]>;
+  /** The port of the master serving `key` now. */
+  masterOf(key: string): Promise<number>;
+  /** Resolves once every live node reports `cluster_state:ok` and agrees on the masters. */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  /** SIGKILL every node (a whole-cluster outage); `start()` restarts them from their nodes.conf. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  masters?: number;
+  replicasPerMaster?: 0 | 1;
+  /** `cluster-node-timeout` (ms): how long a master may be unreachable before failover. */
+  nodeTimeoutMs?: number;
+}
+
+/** Every cluster node this process started, killed if the test process exits without stopping them. */
+const processes = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of processes) child.kill('SIGKILL');
+});
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose cluster bus port (+10000) is free too. */
+async function getFreeClusterPort(taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (taken.has(port) || taken.has(port + 10_000) || taken.has(port - 10_000)) continue;
+    if ((await canListen(port)) && (await canListen(port + 10_000))) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port pair for a cluster node');
+}
+
+async function info(port: number, section: string): Promise<string> {
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return section === 'cluster' ? ((await probe.cluster('INFO')) as string) : await probe.info(section);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function clusterNodes(port: number): Promise<string[][]> {
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    const text = (await probe.cluster('NODES')) as string;
+    return text.trim().split('\n').map((line) => line.split(' '));
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Starts a private Redis Cluster: `masters` × (1 + `replicasPerMaster`) `redis-server
+ * --cluster-enabled yes` processes on free ports, joined with `redis-cli --cluster create`,
+ * and waits for `cluster_state:ok` everywhere. Nothing persists but each node's nodes.conf.
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 0;
+  const nodeTimeout = options.nodeTimeoutMs ?? 2000;
+  const root = mkdtempSync(join(tmpdir(), 'strangers-cluster-'));
+  const taken = new Set<number>();
+  const clients: Cluster[] = [];
+  const nodes: (ClusterNodeHandle & { child?: ChildProcess })[] = [];
+
+  for (let index = 0; index < masters * (1 + replicas); index++) {
+    const port = await getFreeClusterPort(taken);
+    const dir = join(root, String(port));
+    mkdirSync(dir);
+    const node: ClusterNodeHandle & { child?: ChildProcess } = {
+      port,
+      get pid() {
+        return node.child && node.child.exitCode === null && node.child.signalCode === null ? (node.child.pid ?? 0) : 0;
+      },
+      async start() {
+        const child = spawn(
+          'redis-server',
+          [
+            '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+            '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
+            '--save', '', '--appendonly', 'no',
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
+        node.child = child;
+        processes.add(child);
+        child.once('exit', () => processes.delete(child));
+        await waitFor(async () => (await info(port, 'server').catch(() => '')).includes('redis_version'), {
+          timeoutMs: 10_000,
+          what: `cluster node on port ${port}`,
+        });
+      },
+      async kill() {
+        const child = node.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+    nodes.push(node);
+  }
+
+  async function liveNode(): Promise<number> {
+    for (const node of nodes) if (node.pid) return node.port;
+    throw new Error('no cluster node running');
+  }
+
+  async function masterPorts(): Promise<number[]> {
+    const lines = await clusterNodes(await liveNode());
+    return lines
+      .filter((fields) => fields[2]!.includes('master') && !fields[2]!.includes('fail') && fields.length > 8)
+      .map((fields) => Number(fields[1]!.split('@')[0]!.split(':')[1]));
+  }
+
+  async function waitHealthy(timeoutMs = 20_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const live = nodes.filter((node) => node.pid);
+        for (const node of live) {
+          const text = await info(node.port, 'cluster').catch(() => '');
+          if (!text.includes('cluster_state:ok')) return false;
+        }
+        // Every live node sees every slot served by a live master (a dead master still
+        // counts as serving its slots until the cluster has failed it over), all agreeing.
+        const livePorts = new Set(live.map((node) => node.port));
+        const views = await Promise.all(live.map((node) => slotOwnersSeenBy(node.port).catch(() => 'x')));
+        return views.every((view) => view === views[0] && view !== 'x' && view.split(',').every((port) => livePorts.has(Number(port))));
+      },
+      { timeoutMs, intervalMs: 100, what: 'cluster_state:ok on every node' },
+    );
+  }
+
+  /** The ports of the masters serving slots, as `port` sees them ('x' if a slot is unserved). */
+  async function slotOwnersSeenBy(port: number): Promise<string> {
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      const ranges = (await probe.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+      const covered = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+      if (covered !== 16384) return 'x';
+      return [...new Set(ranges.map((range) => range[2][1]))].sort().join(',');
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    await run('redis-cli', [
+      '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas', String(replicas), '--cluster-yes',
+    ]);
+    await waitHealthy();
+    if (replicas > 0) {
+      // Replicas attached and in sync, so a failover has someone up to date to promote.
+      await waitFor(
+        async () => {
+          const mastersNow = new Set(await masterPorts());
+          for (const node of nodes.filter((n) => !mastersNow.has(n.port))) {
+            if (!(await info(node.port, 'replication').catch(() => '')).includes('master_link_status:up')) return false;
+          }
+          return true;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: 'replicas in sync' },
+      );
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.kill()));
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+
+  const seeds = nodes.slice(0, masters).map((node) => `127.0.0.1:${node.port}`);
+  return {
+    url: `redis+cluster://${seeds.join(',')}`,
+    nodes,
+    client() {
+      const client = new Cluster(
+        nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
+        { scaleReads: 'master', retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, slotsRefreshInterval: 1000 },
+      );
+      client.on('error', () => {});
+      clients.push(client);
+      return client;
+    },
+    masterPorts,
+    async masterOf(key: string) {
+      const probe = new Redis({ port: await liveNode(), host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        const slot = (await probe.cluster('KEYSLOT', key)) as number;
+        const ranges = (await probe.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        if (!range) throw new Error(`slot ${slot} unserved`);
+        return range[2][1];
+      } finally {
+        probe.disconnect();
+      }
+    },
+    waitHealthy,
+    async kill() {
+      await Promise.all(nodes.map((node) => node.kill()));
+    },
+    async start() {
+      await Promise.all(nodes.filter((node) => !node.pid).map((node) => node.start()));
+      await waitHealthy();
+    },
+    async stop() {
+      for (const client of clients) client.disconnect();
+      await Promise.all(nodes.map((node) => node.kill()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
