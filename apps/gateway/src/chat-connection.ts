@@ -251,14 +251,21 @@ export class ChatConnection {
     session.gen += 1;
     const gen = session.gen;
     this.send({ type: 'waiting', online: this.deps.online() });
-    this.persist();
-    this.publishJoin(avoid, block).catch((error: Error) => {
-      this.log.warn({ err: error.message }, 'could not publish join');
-      if (session.state === 'waiting' && session.gen === gen) {
-        session.state = 'idle';
-        this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
-      }
-    });
+    const saved = this.deps.store.save(this.session, !this.attached);
+    saved.catch((error: Error) => this.redisFailed(error, 'save session'));
+    const publish = () =>
+      this.publishJoin(avoid, block).catch((error: Error) => {
+        this.log.warn({ err: error.message }, 'could not publish join');
+        if (session.state === 'waiting' && session.gen === gen) {
+          session.state = 'idle';
+          this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
+        }
+      });
+    // The matcher checks each join against the session record (no ghosts), so the record
+    // must be saved first. One server runs a connection's commands in order; on a cluster the
+    // record and the join stream are on different nodes, so the join waits for the save.
+    if (this.deps.store.ordered) publish();
+    else void saved.then(publish, publish);
   }
 
   /**

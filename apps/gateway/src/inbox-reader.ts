@@ -99,7 +99,7 @@ export class InboxReader {
       try {
         const ids = loop.indexes.map((index) => this.lastIds[index]!);
         reply = await loop.client.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...ids);
-        if (reply && catchUp) await this.catchUpControl();
+        if (reply && catchUp) await this.catchUpControl(loop.client);
         loop.healthy = true;
       } catch (error) {
         if (!this.running) return;
@@ -113,9 +113,14 @@ export class InboxReader {
     }
   }
 
-  /** Cluster only: handles control entries not yet read, so they go before an inbox batch. */
-  private async catchUpControl(): Promise<void> {
-    const reply = await this.commands.xread('COUNT', READ_COUNT, 'STREAMS', this.streams[CONTROL]!, this.lastIds[CONTROL]!);
+  /**
+   * Cluster only: handles control entries not yet read, so they go before an inbox batch.
+   * Read on the inbox's own connection, idle between its blocking reads: not on the
+   * auto-pipelined commands connection, whose cluster batching takes a command's first
+   * argument for its key (here `COUNT`) and would fail the whole batch as cross-slot.
+   */
+  private async catchUpControl(client: Redis): Promise<void> {
+    const reply = await client.xread('COUNT', READ_COUNT, 'STREAMS', this.streams[CONTROL]!, this.lastIds[CONTROL]!);
     if (reply) this.dispatch(parseStreamsReply(reply), [CONTROL]);
   }
 

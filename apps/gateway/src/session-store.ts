@@ -1,4 +1,4 @@
-import { keys, orphanShard, ORPHAN_INDEX_SHARDS, type Redis } from '@strangers/redis';
+import { isCluster, keys, orphanShard, ORPHAN_INDEX_SHARDS, type Redis } from '@strangers/redis';
 import { Session, type SessionRecord } from './session.js';
 
 export interface SessionStoreSettings {
@@ -31,6 +31,15 @@ export class SessionStore {
 
   get owner(): string {
     return this.settings.owner;
+  }
+
+  /**
+   * True when commands issued one after another reach Redis in that order whatever their
+   * keys (one server, one connection). False on a cluster: keys of different slots are on
+   * different nodes, so a write another process must see first has to be awaited.
+   */
+  get ordered(): boolean {
+    return !isCluster(this.redis);
   }
 
   /**
