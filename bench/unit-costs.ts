@@ -1,7 +1,8 @@
 /**
  * Unit costs of the product in Redis, for the capacity model in ARCHITECTURE.md:
  * Redis commands (`INFO commandstats`), network bytes (`INFO stats`) and memory
- * (`INFO memory`, `MEMORY USAGE`) per connection, per pair and per message.
+ * (`INFO memory`, `MEMORY USAGE`) and Redis CPU (`INFO cpu`) per connection, per pair and per
+ * message.
  *
  * Runs a private redis-server, one matcher and two gateways from source (as the tests do),
  * then three phases: N sessions connect (welcome), they pair up (N/2 pairs), each pair
@@ -9,8 +10,12 @@
  * (liveness, online counts, blocking reads) measured while idle for the same time.
  *
  *   node --conditions=development --import tsx bench/unit-costs.ts [sessions=400] [messagesPerPair=20]
+ *
+ * The figures ARCHITECTURE.md cites are in bench/unit-costs.result.json (1000 sessions, 30
+ * messages per pair).
  */
 import { startGateway, startMatcher, startRedisServer, TestClient } from '@strangers/testkit';
+import { cpus, loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 
 const SESSIONS = Number(process.argv[2] ?? 400);
@@ -23,10 +28,12 @@ interface Snapshot {
   netIn: number;
   netOut: number;
   memory: number;
+  /** Redis process CPU seconds (user + sys). */
+  cpu: number;
 }
 
 async function snapshot(redis: Redis): Promise<Snapshot> {
-  const [commandstats, stats, memory] = await Promise.all([redis.info('commandstats'), redis.info('stats'), redis.info('memory')]);
+  const [commandstats, stats, memory, cpu] = await Promise.all([redis.info('commandstats'), redis.info('stats'), redis.info('memory'), redis.info('cpu')]);
   const calls = new Map<string, number>();
   for (const match of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1]!, Number(match[2]));
   const field = (text: string, name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -36,11 +43,12 @@ async function snapshot(redis: Redis): Promise<Snapshot> {
     netIn: field(stats, 'total_net_input_bytes'),
     netOut: field(stats, 'total_net_output_bytes'),
     memory: field(memory, 'used_memory'),
+    cpu: ['used_cpu_user', 'used_cpu_sys'].reduce((sum, name) => sum + Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0), 0),
   };
 }
 
 /** Counter deltas of a phase, minus the idle background for the same duration, per unit. */
-function perUnit(before: Snapshot, after: Snapshot, idle: { callsPerMs: Map<string, number>; bytesPerMs: number }, units: number) {
+function perUnit(before: Snapshot, after: Snapshot, idle: { callsPerMs: Map<string, number>; bytesPerMs: number; cpuPerMs: number }, units: number) {
   const ms = after.at - before.at;
   const calls: Record<string, number> = {};
   let total = 0;
@@ -52,7 +60,14 @@ function perUnit(before: Snapshot, after: Snapshot, idle: { callsPerMs: Map<stri
     }
   }
   const bytes = (after.netIn - before.netIn + after.netOut - before.netOut - idle.bytesPerMs * ms) / units;
-  return { calls, commandsTotal: Math.round(total * 100) / 100, netBytes: Math.round(bytes), memoryBytes: Math.round((after.memory - before.memory) / units) };
+  const redisCpuMicros = ((after.cpu - before.cpu - idle.cpuPerMs * ms) * 1e6) / units;
+  return {
+    calls,
+    commandsTotal: Math.round(total * 100) / 100,
+    netBytes: Math.round(bytes),
+    memoryBytes: Math.round((after.memory - before.memory) / units),
+    redisCpuMicros: Math.round(redisCpuMicros * 10) / 10,
+  };
 }
 
 async function main(): Promise<void> {
@@ -71,6 +86,7 @@ async function main(): Promise<void> {
     const idle = {
       callsPerMs: new Map([...idleEnd.calls].map(([name, count]) => [name, (count - (idleStart.calls.get(name) ?? 0)) / idleMs])),
       bytesPerMs: (idleEnd.netIn - idleStart.netIn + idleEnd.netOut - idleStart.netOut) / idleMs,
+      cpuPerMs: (idleEnd.cpu - idleStart.cpu) / idleMs,
     };
 
     // Connections: a session each (record, token, owner set).
@@ -115,6 +131,8 @@ async function main(): Promise<void> {
     const chatLogBytes = Number(await admin.memory('USAGE', `{b${bucket}}:chat:${chatId}:log`, 'SAMPLES', '0')) || 0;
 
     const result = {
+      measuredAt: new Date().toISOString(),
+      machine: `${cpus().length} cores ${cpus()[0]?.model ?? ''}, load average ${loadavg()[0]!.toFixed(2)}; Node ${process.version}; Redis ${/redis_version:(\S+)/.exec(await admin.info('server'))?.[1]}`,
       sessions: SESSIONS,
       pairs: pairs.length,
       messages: pairs.length * MESSAGES_PER_PAIR,
