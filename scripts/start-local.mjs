@@ -126,6 +126,11 @@ function onPath(binary) {
 }
 
 async function ensureRedis() {
+  if (/^rediss?\+cluster:\/\//.test(redisUrl)) {
+    // A cluster is never started here; the services connect to it and retry until it answers.
+    say(`using the Redis Cluster at ${redisUrl}`);
+    return;
+  }
   const url = new URL(redisUrl);
   const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   const port = Number(url.port || 6379);
