@@ -35,8 +35,15 @@ function isRunning(pid: number): boolean {
 }
 
 let launcher: ChildProcess | undefined;
+/** Name → pid of every child the launcher reported starting. */
+const pids = new Map<string, number>();
 after(() => {
   if (launcher && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+  // The launcher runs its children in their own process group: if the test failed before
+  // the launcher stopped them, they would outlive it. End each one we saw start.
+  for (const pid of pids.values()) {
+    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
 });
 
 test('npm start runs redis, two matchers and two gateways, and SIGTERM stops every one of them', { timeout: 180_000 }, async () => {
@@ -57,7 +64,6 @@ test('npm start runs redis, two matchers and two gateways, and SIGTERM stops eve
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const pids = new Map<string, number>();
   const lines: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
     createInterface({ input: launcher!.stdout! }).on('line', (line) => {
