@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CloseCode, ErrorCode } from '@strangers/protocol';
-import { startGateway, startMatcher, startRedisServer, TestClient, waitFor, type RedisServerHandle, type ServiceHandle } from '@strangers/testkit';
+import { startGateway, startMatcher, startTestRedis, TestClient, waitFor, type TestRedisHandle, type ServiceHandle } from '@strangers/testkit';
 import { pairUp } from './stack.js';
 
 const HEARTBEAT_MS = 400;
 const RESUME_GRACE_MS = 1500;
 const CLOSE_AFTER = 30;
 
-let redis: RedisServerHandle;
+let redis: TestRedisHandle;
 let matcher: ServiceHandle;
 /** Default rate limits; trusts loopback as a proxy, so `X-Forwarded-For` names the client. */
 let main: ServiceHandle;
@@ -61,7 +61,7 @@ async function normalPairTalks(): Promise<number> {
 }
 
 before(async () => {
-  redis = await startRedisServer();
+  redis = await startTestRedis();
   matcher = await startMatcher(redis.url, { INTEREST_FALLBACK_MS: '600000' });
   const common = { HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS), RESUME_GRACE_MS: String(RESUME_GRACE_MS), RATE_LIMIT_CLOSE_AFTER: String(CLOSE_AFTER) };
   [main, fast, strict] = await Promise.all([

@@ -5,9 +5,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   startGateway,
   startMatcher,
-  startRedisServer,
+  startTestRedis,
   TestClient,
-  type RedisServerHandle,
+  type TestRedisHandle,
   type ServiceHandle,
 } from '@strangers/testkit';
 import { buildWeb } from '../scripts/build.ts';
@@ -17,9 +17,9 @@ export const chromiumMissing = existsSync(CHROMIUM_PATH)
   ? false
   : `no Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`;
 
-/** A private redis-server, the matcher and two gateways serving a freshly built web client. */
+/** A private Redis (one server, or a cluster with TEST_REDIS=cluster), the matcher and two gateways serving a freshly built web client. */
 export interface WebStack {
-  redis: RedisServerHandle;
+  redis: TestRedisHandle;
   matcher: ServiceHandle;
   gateways: ServiceHandle[];
   browser: Browser;
@@ -34,7 +34,7 @@ export interface WebStack {
 
 export async function startWebStack(gatewayEnv: Record<string, string> = {}): Promise<WebStack> {
   const webDir = await buildWeb({ outDir: mkdtempSync(join(tmpdir(), 'strangers-web-')), fromSource: true });
-  const redis = await startRedisServer();
+  const redis = await startTestRedis();
   const matcher = await startMatcher(redis.url);
   const gateways = await Promise.all(
     [0, 1].map((i) => startGateway(redis.url, { GATEWAY_ID: `web-gw-${i}`, WEB_DIR: webDir, ...gatewayEnv })),

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { startGateway, startMatcher, startRedisServer, type RedisServerHandle, type ServiceHandle } from '@strangers/testkit';
+import { startGateway, startMatcher, startTestRedis, type TestRedisHandle, type ServiceHandle } from '@strangers/testkit';
 import { StrangerClient, StrangerClientError } from '../src/index.ts';
 import { nextEvent, record } from './events.ts';
 
 // The SDK against the real stack: a private redis-server, the matcher and two gateway
 // processes. Each client pair sits on different gateways.
 
-let redis: RedisServerHandle;
+let redis: TestRedisHandle;
 let services: ServiceHandle[] = [];
 let gateways: ServiceHandle[] = [];
 const clients: StrangerClient[] = [];
 
 before(async () => {
-  redis = await startRedisServer();
+  redis = await startTestRedis();
   const matcher = await startMatcher(redis.url);
   gateways = await Promise.all([0, 1].map((i) => startGateway(redis.url, { GATEWAY_ID: `sdk-gw-${i}` })));
   services = [matcher, ...gateways];
