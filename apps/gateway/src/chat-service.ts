@@ -99,7 +99,6 @@ export class ChatService {
     return connection;
   }
 
-
   private async resume(ws: WebSocket, token: string, last: number, ipHash: string): Promise<void> {
     const sessionId = await this.store.lookup(token);
     const local = sessionId ? this.connections.get(sessionId) : undefined;
