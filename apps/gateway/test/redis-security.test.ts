@@ -1,38 +1,39 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { startGateway, startMatcher, startRedisServer, TestClient, type RedisServerHandle, type ServiceHandle } from '@strangers/testkit';
+import {
+  makeTestCertificates,
+  nodePorts,
+  startGateway,
+  startMatcher,
+  startTestRedis,
+  TestClient,
+  type ServiceHandle,
+  type TestCertificates,
+  type TestRedisHandle,
+} from '@strangers/testkit';
 import { pairUp } from './stack.js';
 
+/**
+ * Redis AUTH and TLS, on one server or (`TEST_REDIS=cluster`) on a 3-master cluster whose
+ * every node requires the password and speaks TLS only, the cluster bus included.
+ */
 const PASSWORD = 'correct horse battery staple';
 
 let dir: string;
-let ca: { caFile: string; certFile: string; keyFile: string };
-
-/** A throwaway CA and a server certificate for 127.0.0.1 it signed, made with the openssl CLI. */
-function makeCertificates(into: string): typeof ca {
-  const file = (name: string) => join(into, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=strangers test CA');
-  openssl('req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '1', '-extfile', file('san.ext'));
-  return { caFile: file('ca.crt'), certFile: file('server.crt'), keyFile: file('server.key') };
-}
+let certificates: TestCertificates;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'strangers-tls-'));
-  ca = makeCertificates(dir);
+  certificates = makeTestCertificates(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs a matcher and a gateway against `redis` and checks that two clients pair and talk. */
-async function pairThrough(redis: RedisServerHandle, env: Record<string, string> = {}): Promise<void> {
+async function pairThrough(redis: TestRedisHandle, env: Record<string, string> = {}): Promise<void> {
   const services: ServiceHandle[] = [];
   const clients: TestClient[] = [];
   try {
@@ -50,6 +51,8 @@ async function pairThrough(redis: RedisServerHandle, env: Record<string, string>
     assert.equal((await a.next('ack')).id, 'x');
     assert.equal((await b.next('message')).text, 'over a protected redis');
     assert.equal((await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status, 200);
+    // On a cluster the gateway reads a stream on every master: it got through to each.
+    for (const port of nodePorts(redis)) assert.match(await clientList(redis, port), /name=gateway/, `node ${port}`);
     // The password never reaches the logs.
     for (const service of services) {
       assert.ok(!JSON.stringify(service.logs).includes(PASSWORD.split(' ')[1]!));
@@ -61,7 +64,18 @@ async function pairThrough(redis: RedisServerHandle, env: Record<string, string>
   }
 }
 
-/** The error a client gets from `redis` when it connects with the given URL and options. */
+/** CLIENT LIST of the node on `port`, asked with the password (and the CA, over TLS). */
+async function clientList(redis: TestRedisHandle, port: number): Promise<string> {
+  const tls = redis.url.startsWith('rediss') ? { ca: readFileSync(certificates.caFile) } : undefined;
+  const node = new Redis({ host: '127.0.0.1', port, password: PASSWORD, ...(tls && { tls }), maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    return (await node.client('LIST')) as string;
+  } finally {
+    node.disconnect();
+  }
+}
+
+/** The error a client gets from one node when it connects with the given URL and options. */
 async function pingError(url: string, options: ConstructorParameters<typeof Redis>[1] = {}): Promise<string> {
   // No ready check: it would hide the server's answer behind "Connection is closed".
   const client = new Redis(url, { ...options, enableReadyCheck: false, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -78,33 +92,46 @@ async function pingError(url: string, options: ConstructorParameters<typeof Redi
   }
 }
 
+/** The URL form the topology uses, with or without TLS: `redis://`, `rediss+cluster://`, … */
+const URL_FORM = /^rediss?(\+cluster)?:\/\/:[^@]+@127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*$/;
+
 describe('Redis AUTH', () => {
-  let redis: RedisServerHandle;
-  before(async () => (redis = await startRedisServer({ password: PASSWORD })));
+  let redis: TestRedisHandle;
+  before(async () => (redis = await startTestRedis({ password: PASSWORD })));
   after(async () => redis.stop());
 
-  test('the server refuses clients without the password', async () => {
-    assert.match(await pingError(`redis://127.0.0.1:${redis.port}`), /NOAUTH/);
+  test('every node refuses clients without the password or with a wrong one', async () => {
+    for (const port of nodePorts(redis)) {
+      assert.match(await pingError(`redis://127.0.0.1:${port}`), /NOAUTH/);
+      assert.match(await pingError(`redis://:wrong@127.0.0.1:${port}`), /WRONGPASS/);
+    }
   });
 
   test('gateway and matcher authenticate with the password in REDIS_URL and pair two clients', async () => {
-    assert.match(redis.url, /^redis:\/\/:.+@127\.0\.0\.1:\d+$/);
+    assert.match(redis.url, URL_FORM);
+    assert.match(redis.url, redis.topology === 'cluster' ? /^redis\+cluster:/ : /^redis:/);
     await pairThrough(redis);
   });
 });
 
 describe('Redis TLS', () => {
-  let redis: RedisServerHandle;
-  before(async () => (redis = await startRedisServer({ password: PASSWORD, tls: ca })));
+  let redis: TestRedisHandle;
+  before(async () => (redis = await startTestRedis({ password: PASSWORD, tls: certificates })));
   after(async () => redis.stop());
 
-  test('the server speaks TLS only, and a client that does not trust the CA is refused', async () => {
-    assert.match(redis.url, /^rediss:\/\//);
-    assert.notEqual(await pingError(`redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}`, { connectTimeout: 1000 }), '');
-    assert.match(await pingError(redis.url), /self[- ]signed|unable to verify|certificate/i);
+  test('every node speaks TLS only, and a client that does not trust the CA is refused', async () => {
+    assert.match(redis.url, URL_FORM);
+    assert.match(redis.url, redis.topology === 'cluster' ? /^rediss\+cluster:/ : /^rediss:/);
+    const auth = `:${encodeURIComponent(PASSWORD)}@127.0.0.1`;
+    for (const port of nodePorts(redis)) {
+      assert.notEqual(await pingError(`redis://${auth}:${port}`, { connectTimeout: 1000 }), '');
+      assert.match(await pingError(`rediss://${auth}:${port}`), /self[- ]signed|unable to verify|certificate/i);
+      // …and one that trusts it (and knows the password) is served.
+      assert.equal(await pingError(`rediss://${auth}:${port}`, { tls: { ca: readFileSync(certificates.caFile) } }), '');
+    }
   });
 
-  test('gateway and matcher connect over rediss:// with REDIS_TLS_CA_FILE (and AUTH) and pair two clients', async () => {
-    await pairThrough(redis, { REDIS_TLS_CA_FILE: ca.caFile });
+  test('gateway and matcher connect over TLS with REDIS_TLS_CA_FILE (and AUTH) and pair two clients', async () => {
+    await pairThrough(redis, { REDIS_TLS_CA_FILE: certificates.caFile });
   });
 });

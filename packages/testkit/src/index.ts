@@ -5,3 +5,4 @@ export * from './services.js';
 export * from './ws-client.js';
 export * from './redis-cluster.js';
 export * from './test-redis.js';
+export * from './certificates.js';

@@ -1,10 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { TestCertificates } from './certificates.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -19,11 +20,14 @@ export interface ClusterNodeHandle {
 }
 
 export interface RedisClusterHandle {
-  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…`: REDIS_URL for the services. */
+  /**
+   * `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…` (`rediss+cluster://:pass@…` with TLS and a
+   * password): REDIS_URL for the services.
+   */
   url: string;
   /** Every node, masters first as created (roles change on failover: see `masterPorts`). */
   nodes: ClusterNodeHandle[];
-  /** A cluster client for assertions; closed by `stop()`. */
+  /** A cluster client for assertions (with the password and CA, if any); closed by `stop()`. */
   client(): Cluster;
   /** The ports of the nodes that are masters now (asked of a live node). */
   masterPorts(): Promise<number[]>;
@@ -42,6 +46,16 @@ export interface RedisClusterOptions {
   replicasPerMaster?: 0 | 1;
   /** `cluster-node-timeout` (ms): how long a master may be unreachable before failover. */
   nodeTimeoutMs?: number;
+  /** Extra `redis-server` arguments for every node, e.g. `['--appendonly', 'yes']`. */
+  args?: string[];
+  /** Every node requires this password (`--requirepass`, and `--masterauth` for replicas). */
+  password?: string;
+  /**
+   * Every node serves TLS only: clients, the cluster bus and replication (plain ports off);
+   * the `url` is `rediss+cluster://`, clients trust `caFile`. One certificate serves every
+   * node (all on 127.0.0.1): `makeTestCertificates` makes a set.
+   */
+  tls?: TestCertificates;
 }
 
 /** Every cluster node this process started, killed if the test process exits without stopping them. */
@@ -72,33 +86,51 @@ async function getFreeClusterPort(taken: Set<number>): Promise<number> {
   throw new Error('no free port pair for a cluster node');
 }
 
-async function info(port: number, section: string): Promise<string> {
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
+/**
+ * Runs `ask` on a one-off connection to the node on `port` (never retried: a probe that
+ * fails says the node is not there yet), with the cluster's AUTH and TLS options.
+ */
+async function probe<T>(port: number, auth: RedisOptions, ask: (node: Redis) => Promise<T>): Promise<T> {
+  const node = new Redis({ ...auth, port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  node.on('error', () => {});
   try {
-    await probe.connect();
-    return section === 'cluster' ? ((await probe.cluster('INFO')) as string) : await probe.info(section);
+    await node.connect();
+    return await ask(node);
   } finally {
-    probe.disconnect();
+    node.disconnect();
   }
 }
 
-async function clusterNodes(port: number): Promise<string[][]> {
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    const text = (await probe.cluster('NODES')) as string;
+function info(port: number, auth: RedisOptions, section: string): Promise<string> {
+  return probe(port, auth, async (node) => (section === 'cluster' ? ((await node.cluster('INFO')) as string) : await node.info(section)));
+}
+
+function clusterNodes(port: number, auth: RedisOptions): Promise<string[][]> {
+  return probe(port, auth, async (node) => {
+    const text = (await node.cluster('NODES')) as string;
     return text.trim().split('\n').map((line) => line.split(' '));
-  } finally {
-    probe.disconnect();
-  }
+  });
+}
+
+/** `redis-server` arguments for a node on `port`: plain, or TLS only (clients, bus, replication). */
+function listenArgs(port: number, options: RedisClusterOptions): string[] {
+  const args = options.tls
+    ? [
+        '--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes',
+        '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile,
+        '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no',
+      ]
+    : ['--port', String(port)];
+  if (options.password !== undefined) args.push('--requirepass', options.password, '--masterauth', options.password);
+  return args;
 }
 
 /**
  * Starts a private Redis Cluster: `masters` × (1 + `replicasPerMaster`) `redis-server
  * --cluster-enabled yes` processes on free ports, joined with `redis-cli --cluster create`,
- * and waits for `cluster_state:ok` everywhere. Nothing persists but each node's nodes.conf.
+ * and waits for `cluster_state:ok` everywhere. Nothing persists but each node's nodes.conf
+ * (and its AOF, if `args` turns it on). With `password` and `tls`, every connection to
+ * every node (probes, `redis-cli`, `client()`, the services through `url`) uses them.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
   const masters = options.masters ?? 3;
@@ -108,6 +140,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const taken = new Set<number>();
   const clients: Cluster[] = [];
   const nodes: (ClusterNodeHandle & { child?: ChildProcess })[] = [];
+  const auth: RedisOptions = {};
+  if (options.password !== undefined) auth.password = options.password;
+  if (options.tls) auth.tls = { ca: readFileSync(options.tls.caFile) };
 
   for (let index = 0; index < masters * (1 + replicas); index++) {
     const port = await getFreeClusterPort(taken);
@@ -122,16 +157,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         const child = spawn(
           'redis-server',
           [
-            '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+            ...listenArgs(port, options), '--bind', '127.0.0.1', '--dir', dir,
             '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
-            '--save', '', '--appendonly', 'no',
+            '--save', '', '--appendonly', 'no', ...(options.args ?? []),
           ],
           { stdio: ['ignore', 'ignore', 'inherit'] },
         );
         node.child = child;
         processes.add(child);
         child.once('exit', () => processes.delete(child));
-        await waitFor(async () => (await info(port, 'server').catch(() => '')).includes('redis_version'), {
+        await waitFor(async () => (await info(port, auth, 'server').catch(() => '')).includes('redis_version'), {
           timeoutMs: 10_000,
           what: `cluster node on port ${port}`,
         });
@@ -153,7 +188,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   }
 
   async function masterPorts(): Promise<number[]> {
-    const lines = await clusterNodes(await liveNode());
+    const lines = await clusterNodes(await liveNode(), auth);
     return lines
       .filter((fields) => fields[2]!.includes('master') && !fields[2]!.includes('fail') && fields.length > 8)
       .map((fields) => Number(fields[1]!.split('@')[0]!.split(':')[1]));
@@ -164,7 +199,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       async () => {
         const live = nodes.filter((node) => node.pid);
         for (const node of live) {
-          const text = await info(node.port, 'cluster').catch(() => '');
+          const text = await info(node.port, auth, 'cluster').catch(() => '');
           if (!text.includes('cluster_state:ok')) return false;
         }
         // Every live node sees every slot served by a live master (a dead master still
@@ -179,25 +214,26 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   /** The ports of the masters serving slots, as `port` sees them ('x' if a slot is unserved). */
   async function slotOwnersSeenBy(port: number): Promise<string> {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      const ranges = (await probe.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+    return probe(port, auth, async (node) => {
+      const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
       const covered = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
       if (covered !== 16384) return 'x';
       return [...new Set(ranges.map((range) => range[2][1]))].sort().join(',');
-    } finally {
-      probe.disconnect();
-    }
+    });
   }
 
   try {
     await Promise.all(nodes.map((node) => node.start()));
-    await run('redis-cli', [
-      '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas', String(replicas), '--cluster-yes',
-    ]);
+    // The password goes through REDISCLI_AUTH: `-a` would make redis-cli warn on stderr.
+    await run(
+      'redis-cli',
+      [
+        ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
+        '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas', String(replicas), '--cluster-yes',
+      ],
+      { env: { ...process.env, ...(options.password === undefined ? {} : { REDISCLI_AUTH: options.password }) } },
+    );
     await waitHealthy();
     if (replicas > 0) {
       // Replicas attached and in sync, so a failover has someone up to date to promote.
@@ -205,7 +241,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         async () => {
           const mastersNow = new Set(await masterPorts());
           for (const node of nodes.filter((n) => !mastersNow.has(n.port))) {
-            if (!(await info(node.port, 'replication').catch(() => '')).includes('master_link_status:up')) return false;
+            if (!(await info(node.port, auth, 'replication').catch(() => '')).includes('master_link_status:up')) return false;
           }
           return true;
         },
@@ -219,13 +255,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   }
 
   const seeds = nodes.slice(0, masters).map((node) => `127.0.0.1:${node.port}`);
+  const credentials = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   return {
-    url: `redis+cluster://${seeds.join(',')}`,
+    url: `${options.tls ? 'rediss' : 'redis'}+cluster://${credentials}${seeds.join(',')}`,
     nodes,
     client() {
       const client = new Cluster(
         nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
-        { scaleReads: 'master', retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, slotsRefreshInterval: 1000 },
+        { redisOptions: auth, scaleReads: 'master', retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, slotsRefreshInterval: 1000 },
       );
       client.on('error', () => {});
       clients.push(client);
@@ -233,18 +270,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     },
     masterPorts,
     async masterOf(key: string) {
-      const probe = new Redis({ port: await liveNode(), host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        const slot = (await probe.cluster('KEYSLOT', key)) as number;
-        const ranges = (await probe.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+      return probe(await liveNode(), auth, async (node) => {
+        const slot = (await node.cluster('KEYSLOT', key)) as number;
+        const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
         const range = ranges.find(([from, to]) => slot >= from && slot <= to);
         if (!range) throw new Error(`slot ${slot} unserved`);
         return range[2][1];
-      } finally {
-        probe.disconnect();
-      }
+      });
     },
     waitHealthy,
     async kill() {

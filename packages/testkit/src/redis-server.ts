@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { TestCertificates } from './certificates.js';
 import { getFreePort } from './ports.js';
 import { waitFor } from './wait.js';
 
@@ -30,8 +31,11 @@ export interface RedisServerOptions {
   args?: string[];
   /** Require this password (`--requirepass`); the handle's `url` carries it. */
   password?: string;
-  /** Serve TLS only (plain port off); the handle's `url` is `rediss://`, clients trust `caFile`. */
-  tls?: { certFile: string; keyFile: string; caFile: string };
+  /**
+   * Serve TLS only (plain port off); the handle's `url` is `rediss://`, clients trust
+   * `caFile`. `makeTestCertificates` makes a set.
+   */
+  tls?: TestCertificates;
 }
 
 /**
