@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import {
   makeTestCertificates,
   nodePorts,
@@ -76,7 +76,7 @@ async function clientList(redis: TestRedisHandle, port: number): Promise<string>
 }
 
 /** The error a client gets from one node when it connects with the given URL and options. */
-async function pingError(url: string, options: ConstructorParameters<typeof Redis>[1] = {}): Promise<string> {
+async function pingError(url: string, options: RedisOptions = {}): Promise<string> {
   // No ready check: it would hide the server's answer behind "Connection is closed".
   const client = new Redis(url, { ...options, enableReadyCheck: false, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   let firstError = '';

@@ -17,6 +17,8 @@ export interface ClusterNodeHandle {
   /** SIGKILL this node (a crash); `start()` brings it back on the same port and dir. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /** `cluster_state` as this node sees it: `ok`, `fail`, or '' if it does not answer. */
+  clusterState(): Promise<string>;
 }
 
 export interface RedisClusterHandle {
@@ -170,6 +172,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           timeoutMs: 10_000,
           what: `cluster node on port ${port}`,
         });
+      },
+      async clusterState() {
+        const text = await info(port, auth, 'cluster').catch(() => '');
+        return /cluster_state:(\w+)/.exec(text)?.[1] ?? '';
       },
       async kill() {
         const child = node.child;
