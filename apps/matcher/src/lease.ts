@@ -1,11 +1,13 @@
 import type { Result } from 'ioredis';
 import { keys, type Redis } from '@strangers/redis';
+import { matcherLua, type CommitScript } from './commit.js';
 
 /**
  * The active matcher's lease: `{m}:leader` = "<matcher id>|<fencing token>" with a PX TTL its
  * holder renews. The token comes from INCR `{m}:leader:epoch`, so every term has its own
  * value and a holder that was paused past its TTL can never mistake a newer term for its own.
- * The scripts live here (not in packages/redis/lua) because only the matcher runs them.
+ * The lease scripts live here, the commit script in ../lua (not in packages/redis/lua): only
+ * the matcher runs them.
  */
 
 /**
@@ -33,29 +35,13 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 `;
 
-/**
- * KEYS[1] leader key, KEYS[2..] every key the commands touch (all in the `{m}` slot);
- * ARGV[1] our lease value, ARGV[2] the commands as a JSON array of string arrays.
- * Runs the commands only while the lease is ours: a script is atomic, so this is the
- * fenced equivalent of MULTI/EXEC in one round trip (WATCH would abort on every renewal).
- * One JSON argument instead of thousands of small ones: encoding each argument was the
- * client's largest cost per pair.
- */
-const FENCED_COMMIT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED lease not held') end
-local commands = cjson.decode(ARGV[2])
-for i = 1, #commands do
-  redis.call(unpack(commands[i]))
-end
-return #commands
-`;
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     matcherLeaseAcquire(leader: string, epoch: string, id: string, ttlMs: number): Result<string | null, Context>;
     matcherLeaseRenew(leader: string, value: string, ttlMs: number): Result<number, Context>;
     matcherLeaseRelease(leader: string, value: string): Result<number, Context>;
-    matcherFencedCommit(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    /** lua/fenced_commit.lua; an array argument is flattened by ioredis (no spread of thousands of arguments). */
+    matcherFencedCommit(numKeys: number, keysAndArgs: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -64,7 +50,7 @@ export function defineLeaseCommands(redis: Redis): void {
   redis.defineCommand('matcherLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
   redis.defineCommand('matcherLeaseRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('matcherLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
-  redis.defineCommand('matcherFencedCommit', { lua: FENCED_COMMIT });
+  redis.defineCommand('matcherFencedCommit', { lua: matcherLua('fenced_commit') });
 }
 
 /** A commit refused because this process no longer holds the lease. */
@@ -76,13 +62,6 @@ export class FencedError extends Error {
 export function isFenced(error: unknown): boolean {
   return error instanceof FencedError || String((error as Error)?.message).startsWith('FENCED');
 }
-
-function numbersAsStrings(_key: string, value: unknown): unknown {
-  return typeof value === 'number' ? String(value) : value;
-}
-
-/** One Redis command as its name and arguments. */
-export type Command = (string | number)[];
 
 export class Lease {
   /** Our lease value while we believe we hold it. */
@@ -138,16 +117,12 @@ export class Lease {
     this.value = undefined;
   }
 
-  /** Runs the commands atomically, only if the lease is still ours; throws FencedError if not. */
-  async commit(commands: Command[]): Promise<void> {
+  /** Runs a batch's commit script atomically, only if the lease is still ours; throws FencedError if not. */
+  async commit(script: CommitScript): Promise<void> {
     const value = this.value;
     if (!value) throw new FencedError('lease not held');
-    const touched = new Set<string>();
-    for (const command of commands) touched.add(String(command[1]));
-    // Numbers as strings: Lua would turn a large one into "1.79e+12".
-    const json = JSON.stringify(commands, numbersAsStrings);
     try {
-      await this.redis.matcherFencedCommit(1 + touched.size, keys.matcherLeader, ...touched, value, json);
+      await this.redis.matcherFencedCommit(1 + script.keys.length, [keys.matcherLeader, ...script.keys, value, ...script.args]);
     } catch (error) {
       if (isFenced(error)) throw new FencedError('lease lost before the commit');
       throw error;

@@ -1,22 +1,11 @@
 import type { Logger } from '@strangers/config';
-import {
-  compareStreamIds,
-  decodeEntry,
-  fieldsToRecord,
-  keys,
-  MATCHER_GROUP,
-  matcherEventSchema,
-  parseStreamsReply,
-  type JoinEvent,
-  type MatcherEvent,
-  type Redis,
-  type StreamEntry,
-} from '@strangers/redis';
+import { compareStreamIds, decodeMatcherEvent, keys, MATCHER_GROUP, type JoinEvent, type MatcherEvent, type Redis } from '@strangers/redis';
+import { CommitBatch } from './commit.js';
 import type { MatcherConfig } from './config.js';
 import { FencedError, isFenced, Lease } from './lease.js';
 import { pairMade } from './metrics.js';
 import { PairingQueue, pairKey, type Pair } from './pairing.js';
-import { CommitBatch, liveSessions, loadDurableState, newChatId } from './store.js';
+import { liveSessions, loadDurableState, newChatId } from './store.js';
 
 const MAX_BLOCK_MS = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
@@ -27,6 +16,16 @@ const RECENT_PAIR_TTL_MS = 120_000;
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 export type Role = 'standby' | 'active';
+
+/** A stream entry as XREADGROUP and XAUTOCLAIM return it: fields are null for an entry deleted while pending. */
+type RawEntry = [id: string, fields: string[] | null];
+
+/** An assignment kept for a while, under both of its sessions. */
+interface RecentPair {
+  at: number;
+  pair: Pair;
+  chat: string;
+}
 
 export interface MatcherStats {
   joins: number;
@@ -57,7 +56,7 @@ export class Matcher {
    * Recent assignments by session: a session that resumed on another gateway re-sends its
    * join (same gen); if it was paired meanwhile, the assignment is sent again to where it is.
    */
-  private readonly recentPairs = new Map<string, { gen: number; at: number; pair: Pair; chat: string }>();
+  private readonly recentPairs = new Map<string, RecentPair>();
   private running = false;
   private loop: Promise<void> | undefined;
   private lastPruneAt = 0;
@@ -212,7 +211,8 @@ export class Matcher {
           cursor === '>'
             ? await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', keys.matcherEvents, '>')
             : await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'STREAMS', keys.matcherEvents, cursor);
-        const entries = parseStreamsReply(reply).get(keys.matcherEvents) ?? [];
+        // One stream asked for: the reply is null or [[stream, entries]].
+        const entries = (reply as [string, RawEntry[]][] | null)?.[0]?.[1] ?? [];
         if (cursor === '0' && entries.length === 0) cursor = '>';
         await this.processBatch(entries);
         this.healthy = true;
@@ -242,10 +242,10 @@ export class Matcher {
     let start = '0-0';
     let claimed = 0;
     do {
-      const reply = (await this.redis.xautoclaim(keys.matcherEvents, MATCHER_GROUP, this.config.MATCHER_ID, 0, start, 'COUNT', this.config.BATCH_SIZE)) as [string, ([string, string[]] | null)[]];
+      const reply = (await this.redis.xautoclaim(keys.matcherEvents, MATCHER_GROUP, this.config.MATCHER_ID, 0, start, 'COUNT', this.config.BATCH_SIZE)) as [string, (RawEntry | null)[]];
       start = reply[0];
-      const entries = reply[1].filter((entry): entry is [string, string[]] => Array.isArray(entry?.[1])).map(([id, fields]) => ({ id, fields: fieldsToRecord(fields) }));
-      entries.sort((x, y) => compareStreamIds(x.id, y.id));
+      const entries = reply[1].filter((entry): entry is RawEntry => Array.isArray(entry));
+      entries.sort((x, y) => compareStreamIds(x[0], y[0]));
       claimed += entries.length;
       await this.processBatch(entries);
     } while (start !== '0-0');
@@ -262,20 +262,27 @@ export class Matcher {
     if (!batch.empty) await this.commit(batch, this.clock());
   }
 
-  private async processBatch(entries: StreamEntry[]): Promise<void> {
-    const events = entries.map(({ fields }) => decodeEntry(matcherEventSchema, fields));
-    const joins = events.filter((event): event is JoinEvent => event?.t === 'join');
-    // One pipelined read per batch, not per join: the ghost check costs a round trip per batch.
-    const live = this.config.GHOST_CHECK ? await liveSessions(this.redis, joins) : [];
-    const liveJoins = new Set<JoinEvent>(this.config.GHOST_CHECK ? joins.filter((_, i) => live[i]) : joins);
+  private async processBatch(entries: readonly RawEntry[]): Promise<void> {
+    const events: (MatcherEvent | undefined)[] = [];
+    const joins: JoinEvent[] = [];
+    for (const [, fields] of entries) {
+      const event = fields ? decodeMatcherEvent(fields) : undefined;
+      events.push(event);
+      if (event?.t === 'join') joins.push(event);
+    }
+    // One read per batch, not per join: the ghost check costs a round trip per batch.
+    const live = this.config.GHOST_CHECK ? await liveSessions(this.redis, joins) : undefined;
     const now = this.clock();
     const batch = new CommitBatch();
-    entries.forEach(({ id }, i) => {
+    let join = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const [id, fields] = entries[i]!;
       const event = events[i];
-      if (event) this.apply(event, id, now, batch, event.t !== 'join' || liveJoins.has(event));
-      else this.logger.error({ id }, 'malformed matcher event dropped');
+      if (event) this.apply(event, id, now, batch, event.t !== 'join' || live === undefined || live[join++]!);
+      // Deleted while pending (fields null) needs no more than its acknowledgement.
+      else if (fields) this.logger.error({ id }, 'malformed matcher event dropped');
       batch.acks.push(id);
-    });
+    }
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch);
     this.pruneRecentPairs(now);
     if (batch.empty) return;
@@ -296,11 +303,8 @@ export class Matcher {
           batch.keptApart(pairKey(event.sid, event.avoid), until);
         }
         const recent = this.recentPairs.get(event.sid);
-        if (recent && recent.gen === event.gen) {
-          const { pair, chat } = recent;
-          const side = pair.a.sid === event.sid ? 'a' : 'b';
-          const moved = { ...pair, [side]: { ...pair[side], gw: event.gw } };
-          batch.resend(moved, chat, event.sid);
+        if (recent && (recent.pair.a.sid === event.sid ? recent.pair.a : recent.pair.b).gen === event.gen) {
+          batch.resend(recent.pair, recent.chat, event.sid, event.gw);
           return;
         }
         if (!live) {
@@ -350,8 +354,12 @@ export class Matcher {
     batch.paired(pair, chat);
     const at = this.clock();
     pairMade(pair, at);
-    this.recentPairs.set(pair.a.sid, { gen: pair.a.gen, at, pair, chat });
-    this.recentPairs.set(pair.b.sid, { gen: pair.b.gen, at, pair, chat });
+    const recent: RecentPair = { at, pair, chat };
+    // Deleted first, so the map's order stays time order (pruneRecentPairs relies on it).
+    this.recentPairs.delete(pair.a.sid);
+    this.recentPairs.delete(pair.b.sid);
+    this.recentPairs.set(pair.a.sid, recent);
+    this.recentPairs.set(pair.b.sid, recent);
   }
 
   /** Forgets assignments older than the longest a resume can take. */
@@ -373,16 +381,16 @@ export class Matcher {
 
   private async commit(batch: CommitBatch, now: number): Promise<void> {
     const prune = now - this.lastPruneAt > PRUNE_INTERVAL_MS;
-    const commands = batch.toCommands(now, this.config.REPORT_WINDOW_MS, prune);
+    let trimTo: string | undefined;
     if (prune && this.lastAckedId !== '0-0') {
       // Everything up to the last acknowledged id is applied: the stream need not keep it;
       // but not past an entry still pending with another consumer (a deposed leader read it
       // and maintain() has yet to claim it). Entries delivered later are all newer than ours.
       const [pending, oldest] = (await this.redis.xpending(keys.matcherEvents, MATCHER_GROUP)) as [number, string | null];
-      const trimTo = pending > 0 && oldest && compareStreamIds(oldest, this.lastAckedId) < 0 ? oldest : this.lastAckedId;
-      commands.push(['XTRIM', keys.matcherEvents, 'MINID', '~', trimTo]);
+      trimTo = pending > 0 && oldest && compareStreamIds(oldest, this.lastAckedId) < 0 ? oldest : this.lastAckedId;
     }
-    await this.lease.commit(commands);
+    const cutoffs = prune ? { apartBefore: now, flaggedBefore: now, reportsBefore: now - this.config.REPORT_WINDOW_MS } : undefined;
+    await this.lease.commit(batch.toScript(cutoffs, trimTo));
     if (prune) this.lastPruneAt = now;
     this.stats.pairs += batch.pairCount;
   }

@@ -97,10 +97,14 @@ export function watchMatcher(matcher: MatcherSource): void {
   source = matcher;
 }
 
+/** The histogram's two series, looked up once rather than by label on every pair. */
+const waitedFor = { interest: metrics.waitTime.labels({ outcome: 'interest' }), any: metrics.waitTime.labels({ outcome: 'any' }) };
+
 /** A pair was made at `now`: records how long each side waited. */
 export function pairMade(pair: Pair, now: number): void {
-  const outcome = pair.shared.length > 0 ? 'interest' : 'any';
-  for (const side of [pair.a, pair.b]) metrics.waitTime.observe({ outcome }, Math.max(0, now - side.enqueuedAt) / 1000);
+  const series = pair.shared.length > 0 ? waitedFor.interest : waitedFor.any;
+  series.observe(Math.max(0, now - pair.a.enqueuedAt) / 1000);
+  series.observe(Math.max(0, now - pair.b.enqueuedAt) / 1000);
 }
 
 /** The `onEvent` option of createRedisClient. */

@@ -113,8 +113,15 @@ export class PairingQueue {
       }
       this.remove(existing);
     }
+    // Spelled out, not spread: this runs for every join.
     const queued: QueuedSession = {
-      ...session,
+      sid: session.sid,
+      gw: session.gw,
+      gen: session.gen,
+      interests: session.interests,
+      ipHash: session.ipHash,
+      enqueuedAt: session.enqueuedAt,
+      flagged: session.flagged,
       order: this.nextOrder++,
       open: session.interests.length === 0 || now - session.enqueuedAt >= this.options.fallbackMs,
     };
@@ -232,12 +239,19 @@ export class PairingQueue {
 }
 
 function toPublic(session: QueuedSession): WaitingSession {
-  const { order: _order, open: _open, ...rest } = session;
-  return rest;
+  const { sid, gw, gen, interests, ipHash, enqueuedAt, flagged } = session;
+  return { sid, gw, gen, interests, ipHash, enqueuedAt, flagged };
 }
 
 function makePair(x: QueuedSession, y: QueuedSession): Pair {
-  const [a, b] = x.order < y.order ? [x, y] : [y, x];
-  const theirs = new Set(b.interests);
-  return { a: toPublic(a), b: toPublic(b), shared: a.interests.filter((tag) => theirs.has(tag)) };
+  const a = x.order < y.order ? x : y;
+  const b = a === x ? y : x;
+  return { a: toPublic(a), b: toPublic(b), shared: sharedInterests(a.interests, b.interests) };
+}
+
+/** The interests both named, in the order of the first list. */
+function sharedInterests(first: string[], second: string[]): string[] {
+  if (first.length === 0 || second.length === 0) return [];
+  const theirs = new Set(second);
+  return first.filter((tag) => theirs.has(tag));
 }

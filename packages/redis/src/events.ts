@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordToFields, type StreamFields } from './streams.js';
+import { fieldsToRecord, recordToFields, type StreamFields } from './streams.js';
 
 /**
  * The service-to-service events carried by streams, with their encoders and zod decoders.
@@ -7,12 +7,8 @@ import { recordToFields, type StreamFields } from './streams.js';
  */
 
 const jsonStringArray = z.string().transform((raw, ctx) => {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
-  } catch {
-    // fall through to the issue below
-  }
+  const list = parseStringArray(raw);
+  if (list) return list;
   ctx.addIssue({ code: 'custom', message: 'expected a JSON array of strings' });
   return z.NEVER;
 });
@@ -59,6 +55,61 @@ export function encodeMatcherEvent(event: MatcherEvent): string[] {
     case 'reported':
       return recordToFields({ t: event.t, sid: event.sid, ipHash: event.ipHash });
   }
+}
+
+/**
+ * Decodes a matcher event from its flat field list (as a stream entry carries it). Joins are
+ * the matcher's hot path, so a well-formed join (as `encodeMatcherEvent` writes it) is
+ * checked by hand, to the same rules as the schema; anything else goes through the schema.
+ */
+export function decodeMatcherEvent(flat: readonly string[]): MatcherEvent | undefined {
+  if (flat[0] === 't' && flat[1] === 'join') {
+    const join = decodeJoinFields(flat);
+    if (join) return join;
+  }
+  return decodeEntry(matcherEventSchema, fieldsToRecord(flat));
+}
+
+/** A join by hand, or undefined for the schema to judge (and usually reject). */
+function decodeJoinFields(flat: readonly string[]): JoinEvent | undefined {
+  let sid: string | undefined;
+  let gw: string | undefined;
+  let gen: string | undefined;
+  let interests: string | undefined;
+  let ipHash = '';
+  let avoid: string | undefined;
+  let block: string | undefined;
+  for (let i = 2; i + 1 < flat.length; i += 2) {
+    const field = flat[i];
+    const value = flat[i + 1]!;
+    if (field === 'sid') sid = value;
+    else if (field === 'gw') gw = value;
+    else if (field === 'gen') gen = value;
+    else if (field === 'interests') interests = value;
+    else if (field === 'ipHash') ipHash = value;
+    else if (field === 'avoid') avoid = value;
+    else if (field === 'block') block = value;
+    else if (field === 't') return undefined; // a second type field: the schema decides
+    // other fields are dropped, as the schema drops them
+  }
+  const genNumber = Number(gen);
+  if (!sid || !gw || gen === undefined || !Number.isSafeInteger(genNumber) || interests === undefined) return undefined;
+  if (block !== undefined && block !== '0' && block !== '1') return undefined;
+  const list = interests === '[]' ? [] : parseStringArray(interests);
+  if (!list) return undefined;
+  const join: JoinEvent = { t: 'join', sid, gw, gen: genNumber, interests: list, ipHash, block: block === '1' };
+  if (avoid !== undefined) join.avoid = avoid;
+  return join;
+}
+
+function parseStringArray(raw: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  } catch {
+    // not JSON
+  }
+  return undefined;
 }
 
 // ---- matcher → gateway: keys.gatewayControl ----

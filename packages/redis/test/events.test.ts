@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { decodeEntry, decodeMatcherEvent, encodeMatcherEvent, fieldsToRecord, matcherEventSchema, type MatcherEvent } from '../src/index.js';
+
+/** What the schema alone makes of a field list: the fast path must never differ from it. */
+function bySchema(flat: string[]): MatcherEvent | undefined {
+  return decodeEntry(matcherEventSchema, fieldsToRecord(flat));
+}
+
+test('a join as a gateway writes it decodes to the event it came from', () => {
+  const events: MatcherEvent[] = [
+    { t: 'join', sid: 's1', gw: 'gw-a', gen: 3, interests: [], ipHash: '', block: false },
+    { t: 'join', sid: 's2', gw: 'gw-b', gen: 1, interests: ['music', 'go'], ipHash: 'h', avoid: 's9', block: true },
+    { t: 'join', sid: 's3', gw: 'gw-b', gen: 7, interests: ['x'], ipHash: 'h', avoid: 's8', block: false },
+    { t: 'cancel', sid: 's1', gen: 3 },
+    { t: 'reported', sid: 's1', ipHash: 'h' },
+  ];
+  for (const event of events) assert.deepEqual(decodeMatcherEvent(encodeMatcherEvent(event)), event);
+});
+
+test('malformed joins are rejected as the schema rejects them', () => {
+  const base = ['t', 'join', 'sid', 's1', 'gw', 'gw-a', 'gen', '1', 'interests', '[]'];
+  const malformed = [
+    ['t', 'join', 'gw', 'gw-a', 'gen', '1', 'interests', '[]'],
+    ['t', 'join', 'sid', '', 'gw', 'gw-a', 'gen', '1', 'interests', '[]'],
+    [...base.slice(0, 6), 'gen', '1.5', 'interests', '[]'],
+    [...base.slice(0, 6), 'gen', 'x', 'interests', '[]'],
+    [...base.slice(0, 8), 'interests', '[1]'],
+    [...base.slice(0, 8), 'interests', 'music'],
+    [...base, 'block', 'yes'],
+  ];
+  for (const flat of malformed) {
+    assert.equal(bySchema(flat), undefined, `the schema accepts ${flat.join(' ')}`);
+    assert.equal(decodeMatcherEvent(flat), undefined, `decoded ${flat.join(' ')}`);
+  }
+});
+
+test('for any field list, the hand-written join decoder agrees with the schema', () => {
+  const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { freq: 8, nil: undefined });
+  /** Usually a good value, sometimes an odd one. */
+  const mostly = <T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: odd });
+  const anyString = fc.string({ maxLength: 5 });
+  const stringList = fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }).map((list) => JSON.stringify(list));
+  // Mostly well-formed joins, each field possibly missing, odd or duplicated, in any order.
+  const join = fc.record({
+    sid: maybe(mostly(fc.constantFrom('s1', 's2'), fc.oneof(fc.constant(''), anyString))),
+    gw: maybe(mostly(fc.constantFrom('gw-a', 'gw-b'), fc.oneof(fc.constant(''), anyString))),
+    gen: maybe(mostly(fc.constantFrom('0', '1', '42'), fc.oneof(fc.constantFrom('-2', '1.5', ' 3 ', '1e3', '0x10', '9007199254740993', 'x', ''), anyString))),
+    interests: maybe(mostly(stringList, fc.constantFrom('["a",1]', '{}', 'null', '"a"', 'x', ''))),
+    ipHash: maybe(anyString),
+    avoid: maybe(anyString),
+    block: maybe(mostly(fc.constantFrom('0', '1'), fc.oneof(fc.constantFrom('yes', ''), anyString))),
+  });
+  const extra = fc.array(fc.tuple(fc.constantFrom('t', 'sid', 'gen', 'interests', 'block', 'extra'), fc.oneof(fc.constantFrom('join', 'cancel', '1', '[]'), anyString)), { maxLength: 1 });
+  const fields = fc.tuple(join, extra, fc.integer()).map(([record, more, seed]) => {
+    const pairs = Object.entries(record).filter((pair): pair is [string, string] => pair[1] !== undefined);
+    pairs.push(...more);
+    // A stable shuffle from the seed, so a failure replays.
+    pairs.sort((x, y) => ((x[0].length * 31 + seed) % 7) - ((y[0].length * 31 + seed) % 7));
+    return ['t', 'join', ...pairs.flat()];
+  });
+  let decoded = 0;
+  fc.assert(
+    fc.property(fields, (flat) => {
+      const expected = bySchema(flat);
+      assert.deepEqual(decodeMatcherEvent(flat), expected);
+      if (expected) decoded += 1;
+    }),
+    { numRuns: 3000 },
+  );
+  // The accepting path must be exercised, not only the rejections.
+  assert.ok(decoded > 300, `only ${decoded} generated joins were well-formed`);
+});
