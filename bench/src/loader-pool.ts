@@ -8,6 +8,11 @@ const entry = fileURLToPath(new URL('./loader.ts', import.meta.url));
 export class Loader {
   private constructor(private readonly child: ChildProcess) {}
 
+  /** The load process's pid, to count the CPU it uses (it shares the cores with the system under test). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   static start(): Loader {
     const child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Loader(child);

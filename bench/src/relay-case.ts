@@ -1,4 +1,5 @@
 import type { Loader } from './loader-pool.js';
+import { startCpuCount, type CpuRoles } from './process-cpu.js';
 import type { Profile } from './profile-options.js';
 import { mergeHistograms, percentilesMs, spread, type Spread } from './stats.js';
 import type { System } from './systems.js';
@@ -10,6 +11,8 @@ export interface RelayRun {
   p999: number;
   sent: number;
   lost: number;
+  /** CPU microseconds per message (warm-up included) by role, when the run was given roles. */
+  cpuPerMessage?: Record<string, number>;
 }
 
 export interface RateFigures {
@@ -19,6 +22,8 @@ export interface RateFigures {
   p99: Spread;
   p999: Spread;
   lost: number;
+  /** Median CPU microseconds per message by role (see `cpuRoles`). */
+  cpuPerMessage?: Record<string, Spread>;
 }
 
 export interface RelayFigures {
@@ -38,9 +43,30 @@ export async function connectPairs(system: System, loaders: Loader[], pairs: num
   );
 }
 
+/**
+ * The processes that share the box during a relay run, by role: every system's CPU per
+ * message, load generators included, is what bounds its maximum rate on these 2 cores.
+ */
+export async function cpuRoles(system: System, loaders: Loader[]): Promise<CpuRoles> {
+  const roles: CpuRoles = { servers: system.servers.map((server) => server.pid) };
+  if (system.redis) {
+    const info = await system.redis.client().info('server');
+    roles.redis = [Number(/^process_id:(\d+)/m.exec(info)![1])];
+  }
+  roles.load = loaders.map((loader) => loader.pid);
+  return roles;
+}
+
 /** One timed run at `rate` msg/s in total, split evenly over the loaders. */
-export async function relayOnce(loaders: Loader[], rate: number, profile: Profile, durationMs = profile.relay.durationMs): Promise<RelayRun> {
+export async function relayOnce(
+  loaders: Loader[],
+  rate: number,
+  profile: Profile,
+  durationMs = profile.relay.durationMs,
+  roles?: CpuRoles,
+): Promise<RelayRun> {
   const { warmupMs, drainMs } = profile.relay;
+  const cpu = roles && startCpuCount(roles);
   const replies = await Promise.all(
     loaders.map((loader) =>
       loader.request<'relay'>({ op: 'relay', rate: rate / loaders.length, warmupMs, durationMs, drainMs }, warmupMs + durationMs + drainMs + 60_000),
@@ -50,7 +76,14 @@ export async function relayOnce(loaders: Loader[], rate: number, profile: Profil
   const { p50, p99, p999 } = percentilesMs(histogram);
   const sent = replies.reduce((sum, reply) => sum + reply.result.sent, 0);
   const lost = replies.reduce((sum, reply) => sum + reply.result.lost, 0);
-  return { rate, p50, p99, p999, sent, lost };
+  const run: RelayRun = { rate, p50, p99, p999, sent, lost };
+  if (cpu) {
+    // The loaders return once everything was delivered (or the drain gave up), so every
+    // message of the run, warm-up included, was handled within the counted span.
+    const messages = (rate * (warmupMs + durationMs)) / 1000;
+    run.cpuPerMessage = Object.fromEntries(Object.entries(cpu.stop()).map(([role, micros]) => [role, micros / messages]));
+  }
+  return run;
 }
 
 function passes(run: RelayRun, profile: Profile): boolean {
@@ -64,12 +97,13 @@ function passes(run: RelayRun, profile: Profile): boolean {
  */
 export async function relayCase(system: System, loaders: Loader[], profile: Profile, log: (line: string) => void): Promise<RelayFigures> {
   const rates: RateFigures[] = [];
+  const roles = await cpuRoles(system, loaders);
   let collapsed = false;
   for (const rate of profile.relay.rates) {
     if (collapsed) break;
     const runs: RelayRun[] = [];
     for (let rep = 0; rep < profile.relay.reps; rep++) {
-      const run = await relayOnce(loaders, rate, profile);
+      const run = await relayOnce(loaders, rate, profile, undefined, roles);
       runs.push(run);
       log(`  ${system.name} ${rate}/s: p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} p99.9 ${run.p999.toFixed(2)} ms, lost ${run.lost}/${run.sent}`);
       if (run.lost > run.sent * 0.01) collapsed = true;
@@ -81,6 +115,7 @@ export async function relayCase(system: System, loaders: Loader[], profile: Prof
       p99: spread(runs.map((run) => run.p99)),
       p999: spread(runs.map((run) => run.p999)),
       lost: runs.reduce((sum, run) => sum + run.lost, 0),
+      cpuPerMessage: Object.fromEntries(Object.keys(roles).map((role) => [role, spread(runs.map((run) => run.cpuPerMessage![role]!))])),
     });
   }
   const maxRuns: number[] = [];

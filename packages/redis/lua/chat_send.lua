@@ -9,14 +9,16 @@
 -- Returns {1, seq} stored; {0, reason} the chat has ended; {-1, gateway} the partner is on
 -- another gateway (retry with that inbox); {-2, ''} the sender is not in this chat.
 local chat = KEYS[1]
-if redis.call('EXISTS', chat) == 0 then
+-- One read answers the common case; the rare first message pays for an EXISTS.
+local fields = redis.call('HMGET', chat, 'ended', 'gw:' .. ARGV[2], 'gw:' .. ARGV[4])
+if fields[1] then return {0, fields[1]} end
+if not fields[2] then
+  if redis.call('EXISTS', chat) == 1 then return {-2, ''} end
   -- First use of the chat: both sides got the same assignment from the matcher.
   redis.call('HSET', chat, 'seq', 0, 'gw:' .. ARGV[2], ARGV[3], 'gw:' .. ARGV[4], ARGV[5])
   redis.call('EXPIRE', chat, ARGV[10])
+  fields[3] = ARGV[5]
 end
-local fields = redis.call('HMGET', chat, 'ended', 'gw:' .. ARGV[2], 'gw:' .. ARGV[4])
-if fields[1] then return {0, fields[1]} end
-if not fields[2] then return {-2, ''} end
 if fields[3] ~= ARGV[5] then return {-1, fields[3] or ''} end
 local seq = redis.call('HINCRBY', chat, 'seq', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '*', 'seq', seq, 'from', ARGV[2], 'text', ARGV[6], 'ts', ARGV[7])
