@@ -1,11 +1,15 @@
 import type { Loader } from './loader-pool.js';
+import { startCpuCount } from './process-cpu.js';
 import type { Profile } from './profile-options.js';
+import { cpuRoles } from './relay-case.js';
 import { mergeHistograms, percentilesMs, spread, type Spread } from './stats.js';
 import type { System } from './systems.js';
 
 export interface PairingFigures {
   pairsPerSecond: Spread;
   burstPairs: number;
+  /** CPU microseconds per pair in the bursts by role (join, paired and leave of both sides). */
+  cpuPerPair?: Record<string, Spread>;
   joinRates: { rate: number; p50: Spread; p99: Spread; allP50: Spread; allP99: Spread; unpaired: number }[];
 }
 
@@ -19,14 +23,19 @@ export async function pairingCase(system: System, loaders: Loader[], profile: Pr
   const urls = [system.urlA, system.urlB];
   await Promise.all(loaders.map((loader) => loader.request({ op: 'pool', urls, count: Math.ceil(burstClients / loaders.length / 2) * 2 }, 180_000)));
   const rates: number[] = [];
+  const cpuRuns: Record<string, number>[] = [];
+  const roles = await cpuRoles(system, loaders, true);
   let burstPairs = 0;
   for (let rep = 0; rep < burstReps; rep++) {
+    const cpu = startCpuCount(roles);
     const replies = await Promise.all(loaders.map((loader) => loader.request<'burst'>({ op: 'burst', timeoutMs: 20_000 })));
     const paired = replies.reduce((sum, reply) => sum + reply.paired, 0);
     const seconds = (Math.max(...replies.map((reply) => reply.lastPaired)) - Math.min(...replies.map((reply) => reply.firstSend))) / 1000;
     burstPairs = paired / 2;
     rates.push(paired / 2 / seconds);
     log(`  burst: ${paired / 2} pairs in ${(seconds * 1000).toFixed(0)} ms → ${(paired / 2 / seconds).toFixed(0)} pairs/s`);
+    const used = cpu.stop();
+    if (burstPairs > 0) cpuRuns.push(Object.fromEntries(Object.entries(used).map(([role, micros]) => [role, micros / burstPairs])));
     // Let the leaves of this round reach the matcher before the next burst.
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -55,5 +64,6 @@ export async function pairingCase(system: System, loaders: Loader[], profile: Pr
     });
   }
   await timer.request({ op: 'close' });
-  return { pairsPerSecond: spread(rates), burstPairs, joinRates: figures };
+  const cpuPerPair = cpuRuns.length > 0 ? Object.fromEntries(Object.keys(roles).map((role) => [role, spread(cpuRuns.map((run) => run[role]!))])) : undefined;
+  return { pairsPerSecond: spread(rates), burstPairs, cpuPerPair, joinRates: figures };
 }

@@ -47,8 +47,9 @@ export async function connectPairs(system: System, loaders: Loader[], pairs: num
  * The processes that share the box during a relay run, by role: every system's CPU per
  * message, load generators included, is what bounds its maximum rate on these 2 cores.
  */
-export async function cpuRoles(system: System, loaders: Loader[]): Promise<CpuRoles> {
+export async function cpuRoles(system: System, loaders: Loader[], withMatcher = false): Promise<CpuRoles> {
   const roles: CpuRoles = { servers: system.servers.map((server) => server.pid) };
+  if (withMatcher && system.matcher) roles.matcher = [system.matcher.pid];
   if (system.redis) {
     const info = await system.redis.client().info('server');
     roles.redis = [Number(/^process_id:(\d+)/m.exec(info)![1])];

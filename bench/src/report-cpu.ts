@@ -24,12 +24,26 @@ export function cpuPerMessageSection(results: Results, rate: number, cores: numb
     `### CPU per relayed message at ${fmtRate(rate)} msg/s`,
     '',
     `CPU time (user + system, from \`/proc/<pid>/stat\`) each group of processes spent per message during the fixed-rate runs at ${fmtRate(rate)} msg/s,`,
-    `median of ${results.profile.relay.reps}, in microseconds. Servers, Redis and the load generators share ${cores} cores, so`,
-    `${cores} × 10⁶ µs / total is the rate at which the box runs out of CPU: the ceiling the maximum sustained rate approaches.`,
+    `median of ${results.profile.relay.reps}, in microseconds. Servers, Redis and the load generators share ${cores} cores, so ${cores} × 10⁶ µs / total is`,
+    'the rate at which the box would run out of CPU at this cost per message (the cost falls a little as rates rise and batches grow).',
     '',
     `| system | ${ROLE_LABELS.servers} µs | ${ROLE_LABELS.redis} µs | ${ROLE_LABELS.load} µs | total µs | CPU ceiling on ${cores} cores |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+  ];
+}
+
+/** One line on what a pair cost in CPU during the pairing bursts, and the ceiling it implies. */
+export function cpuPerPairLines(pairing: NonNullable<Results['pairing']>, cores: number): string[] {
+  const cpu = pairing.cpuPerPair;
+  if (!cpu) return [];
+  const total = Object.values(cpu).reduce((sum, spread) => sum + spread.median, 0);
+  const part = (role: string, label: string) => (cpu[role] ? `${label} ${cpu[role]!.median.toFixed(0)} µs` : undefined);
+  const parts = [part('servers', 'gateways'), part('matcher', 'matcher'), part('redis', 'Redis'), part('load', 'load generators')].filter(Boolean);
+  return [
+    `CPU per pair from the first \`join\` to the last \`paired\` of a burst (medians; both sides' \`join\`, \`waiting\` and \`paired\`): ${parts.join(', ')}; ` +
+      `**${total.toFixed(0)} µs in all**, so ${cores} cores run out at ≈ ${fmtRate((cores * 1e6) / total)} pairs/s end to end.`,
     '',
   ];
 }
