@@ -20,6 +20,13 @@ export type Role = 'standby' | 'active';
 /** A stream entry as XREADGROUP and XAUTOCLAIM return it: fields are null for an entry deleted while pending. */
 type RawEntry = [id: string, fields: string[] | null];
 
+/** A batch as read and decoded, its ghost check on its way (undefined: the check is off). */
+interface ReadBatch {
+  entries: readonly RawEntry[];
+  events: (MatcherEvent | undefined)[];
+  live: Promise<boolean[] | undefined>;
+}
+
 /** An assignment kept for a while, under both of its sessions. */
 interface RecentPair {
   at: number;
@@ -183,11 +190,24 @@ export class Matcher {
     this.logger.info({ waiting: this.queue.size }, 'queue restored');
   }
 
-  /** The leader's loop for one lease term (`term` is the lease value it runs under). */
+  /**
+   * The leader's loop for one lease term (`term` is the lease value it runs under).
+   *
+   * Idle, each batch is a blocking read, a ghost check and a commit. Under load (a read
+   * returned a full batch) it pipelines, so Redis works while this process does: the next
+   * batch is read while this one is applied, and its ghost check is sent before this
+   * batch's commit, so the next batch can be applied while Redis runs this commit. Commits
+   * stay strictly in order, one in flight: a failed commit throws where the next one waits
+   * for it, and whatever was applied in memory since is thrown away by the rebuild.
+   */
   private async run(term: string | undefined): Promise<void> {
     // Our own unacknowledged events first (a restart after a crash), then new ones.
     let cursor = '0';
     let rebuildNeeded = true;
+    /** The next batch, read ahead (only ever with cursor '>'), its ghost check sent once it arrived. */
+    let ahead: Promise<ReadBatch> | undefined;
+    /** The last commit sent and not yet confirmed. */
+    let inFlight: Promise<void> | undefined;
     this.lastMaintenanceAt = 0;
     while (this.running && this.active && this.lease.value === term) {
       try {
@@ -198,25 +218,42 @@ export class Matcher {
           cursor = '0';
         }
         let now = this.clock();
-        if (now - this.lastMaintenanceAt >= MAINTENANCE_INTERVAL_MS) {
+        const maintenanceDue = now - this.lastMaintenanceAt >= MAINTENANCE_INTERVAL_MS;
+        if (maintenanceDue && !ahead) {
+          // XAUTOCLAIM at min-idle 0 would also take our own unconfirmed events: nothing may be in flight.
+          await inFlight;
+          inFlight = undefined;
           await this.maintain();
           this.lastMaintenanceAt = now;
           now = this.clock();
         }
         if (!this.lease.fresh()) throw new FencedError('lease not renewed in time');
-        const wakeAt = Math.min(this.queue.nextWakeAt() ?? Infinity, this.lastMaintenanceAt + MAINTENANCE_INTERVAL_MS);
-        const blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, wakeAt - now));
-        const { MATCHER_ID: consumer, BATCH_SIZE: count } = this.config;
-        const reply =
-          cursor === '>'
-            ? await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', keys.matcherEvents, '>')
-            : await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'STREAMS', keys.matcherEvents, cursor);
-        // One stream asked for: the reply is null or [[stream, entries]].
-        const entries = (reply as [string, RawEntry[]][] | null)?.[0]?.[1] ?? [];
-        if (cursor === '0' && entries.length === 0) cursor = '>';
-        await this.processBatch(entries);
+        let current: ReadBatch;
+        if (ahead) {
+          current = await ahead;
+          ahead = undefined;
+        } else {
+          const wakeAt = Math.min(this.queue.nextWakeAt() ?? Infinity, this.lastMaintenanceAt + MAINTENANCE_INTERVAL_MS);
+          current = this.checkBatch(await this.readEvents(cursor, cursor === '>' ? Math.max(1, Math.min(MAX_BLOCK_MS, wakeAt - now)) : undefined));
+        }
+        if (cursor === '0' && current.entries.length === 0) cursor = '>';
+        // A full batch: more are waiting. (Not when maintenance is due: it waits for an empty pipeline.)
+        if (cursor === '>' && current.entries.length >= this.config.BATCH_SIZE && !maintenanceDue) {
+          ahead = this.readEvents('>', undefined).then((entries) => this.checkBatch(entries));
+          ahead.catch(() => undefined); // a failure surfaces where it is awaited (or the events are re-read after a rebuild)
+        }
+        const prepared = this.applyBatch(current, await current.live);
+        // The next batch's ghost check goes out before this commit (same connection, so Redis runs it first).
+        if (ahead) await ahead;
+        await inFlight;
+        inFlight = prepared ? this.commitBatch(prepared.batch, prepared.now) : undefined;
         this.healthy = true;
       } catch (error) {
+        // Reads not yet applied are dropped (their events stay pending: re-read after the
+        // rebuild, or claimed by the next leader); a commit in flight is let finish first.
+        ahead = undefined;
+        await inFlight?.catch(() => undefined);
+        inFlight = undefined;
         if (!this.running) return;
         if (isFenced(error)) {
           // Nothing of this batch was stored; its events stay pending for the new leader to claim.
@@ -230,13 +267,25 @@ export class Matcher {
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }
+    await inFlight?.catch(() => undefined);
+  }
+
+  /** Reads up to a batch of events: our own pending ones (cursor '0'), or new ones ('>'), waiting up to `blockMs` for them. */
+  private async readEvents(cursor: string, blockMs: number | undefined): Promise<RawEntry[]> {
+    const { MATCHER_ID: consumer, BATCH_SIZE: count } = this.config;
+    const reply =
+      blockMs === undefined
+        ? await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'STREAMS', keys.matcherEvents, cursor)
+        : await this.reader.xreadgroup('GROUP', MATCHER_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', keys.matcherEvents, cursor);
+    // One stream asked for: the reply is null or [[stream, entries]].
+    return (reply as [string, RawEntry[]][] | null)?.[0]?.[1] ?? [];
   }
 
   /**
    * Claims every event another consumer read but never acknowledged (a dead or deposed
    * leader's) and applies it; then drops queued sessions that are gone. Only the leader
    * reads, so min-idle 0 takes nothing anyone is still working on; our own pending list is
-   * empty here, since every batch is acknowledged in its commit before the next read.
+   * empty here: the loop runs this only with nothing read ahead and no commit in flight.
    */
   private async maintain(): Promise<void> {
     let start = '0-0';
@@ -262,7 +311,15 @@ export class Matcher {
     if (!batch.empty) await this.commit(batch, this.clock());
   }
 
+  /** Applies a batch of events and commits its effects. */
   private async processBatch(entries: readonly RawEntry[]): Promise<void> {
+    const read = this.checkBatch(entries);
+    const prepared = this.applyBatch(read, await read.live);
+    if (prepared) await this.commitBatch(prepared.batch, prepared.now);
+  }
+
+  /** Decodes a batch and sends its ghost check, one per batch rather than per join (not awaited here). */
+  private checkBatch(entries: readonly RawEntry[]): ReadBatch {
     const events: (MatcherEvent | undefined)[] = [];
     const joins: JoinEvent[] = [];
     for (const [, fields] of entries) {
@@ -270,8 +327,14 @@ export class Matcher {
       events.push(event);
       if (event?.t === 'join') joins.push(event);
     }
-    // One read per batch, not per join: the ghost check costs a round trip per batch.
-    const live = this.config.GHOST_CHECK ? await liveSessions(this.redis, joins) : undefined;
+    const live = this.config.GHOST_CHECK ? liveSessions(this.redis, joins) : Promise.resolve(undefined);
+    live.catch(() => undefined); // awaited by applyBatch's caller; a dropped batch must not leave an unhandled rejection
+    return { entries, events, live };
+  }
+
+  /** Applies a decoded batch in memory (`live`: its joins' ghost check); returns the writes to commit, if any. */
+  private applyBatch(read: ReadBatch, live: boolean[] | undefined): { batch: CommitBatch; now: number } | undefined {
+    const { entries, events } = read;
     const now = this.clock();
     const batch = new CommitBatch();
     let join = 0;
@@ -285,7 +348,10 @@ export class Matcher {
     }
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch);
     this.pruneRecentPairs(now);
-    if (batch.empty) return;
+    return batch.empty ? undefined : { batch, now };
+  }
+
+  private async commitBatch(batch: CommitBatch, now: number): Promise<void> {
     await this.commit(batch, now);
     this.stats.batches += 1;
     const lastId = batch.acks[batch.acks.length - 1];
