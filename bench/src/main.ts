@@ -1,5 +1,7 @@
 // `npm run bench` — starts every system itself, measures, and regenerates BENCHMARKS.md.
 // `npm run bench -- --smoke` does the same with tiny counts into a temp dir (< 30 s).
+// `npm run bench -- --only matcher` (any of relay,pairing,connections,matcher) measures those
+// cases; into the repo root, the other cases keep their figures from bench/results.json.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { relayChart } from './chart.js';
 import { connectionsCase, type ConnectionFigures } from './connections-case.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { startLoaders, type Loader } from './loader-pool.js';
+import { matcherCase } from './matcher-case.js';
 import { pairingCase } from './pairing-case.js';
 import { fullProfile, smokeProfile } from './profile-options.js';
 import { connectPairs, relayCase, relayOnce } from './relay-case.js';
@@ -24,11 +27,13 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     systems: { type: 'string' },
+    /** Runs the matcher case's matcher under `--cpu-prof` and prints where its time goes. */
+    'profile-matcher': { type: 'boolean', default: false },
   },
 });
 const profile = args.smoke ? smokeProfile : fullProfile;
 const outDir = args.out ?? (args.smoke ? mkdtempSync(join(tmpdir(), 'strangers-bench-')) : repoRoot);
-const only = new Set((args.only ?? 'relay,pairing,connections').split(','));
+const only = new Set((args.only ?? 'relay,pairing,connections,matcher').split(','));
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const systemOptions: SystemOptions = { fromSource: profile.smoke };
@@ -129,6 +134,46 @@ async function measureConnections(results: Results): Promise<void> {
   results.connections = figures;
 }
 
+async function measureMatcher(results: Results): Promise<void> {
+  log('matcher alone');
+  const loadStart = loadavg()[0]!;
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const dir = join(benchRoot, 'profiles', 'matcher');
+  if (args['profile-matcher']) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
+  const figures = await matcherCase(profile, { ...systemOptions, matcherNodeArgs: args['profile-matcher'] ? ['--cpu-prof', '--cpu-prof-dir', dir] : [] }, log);
+  results.matcher = { command: profile.smoke ? 'npm run bench -- --smoke --only matcher' : 'npm run bench -- --only matcher', date, load: [loadStart, loadavg()[0]!], ...figures };
+  if (args['profile-matcher']) {
+    for (const summary of summarizeProfiles(dir, 25)) {
+      log(`matcher profile ${join(dir, summary.file)}: idle ${summary.idlePercent.toFixed(0)} %; self % of busy time:`);
+      for (const group of summary.groups) log(`  ${group.selfPercent.toFixed(1).padStart(5)}  ${group.frame}`);
+      for (const frame of summary.frames) log(`  ${frame.selfPercent.toFixed(1).padStart(5)}  ${frame.frame}`);
+    }
+  }
+}
+
+/**
+ * `--only` into the repo root measures those cases and keeps every other case's figures,
+ * and the report's header, from the last run in bench/results.json.
+ */
+function mergeWithLastRun(fresh: Results): Results {
+  if (outDir !== repoRoot || args.only === undefined) return fresh;
+  let last: Results;
+  try {
+    last = JSON.parse(readFileSync(join(repoRoot, 'bench/results.json'), 'utf8')) as Results;
+  } catch {
+    return fresh;
+  }
+  const merged: Results = { ...last };
+  if (only.has('relay')) Object.assign(merged, { relay: fresh.relay, cpuProfile: fresh.cpuProfile });
+  if (only.has('pairing')) merged.pairing = fresh.pairing;
+  if (only.has('connections')) merged.connections = fresh.connections;
+  if (only.has('matcher')) merged.matcher = fresh.matcher;
+  return merged;
+}
+
 /** Profiles both gateways while they relay 10 k msg/s (or the product's max if lower). */
 async function profileGateway(results: Results): Promise<void> {
   const dir = join(benchRoot, 'profiles');
@@ -172,16 +217,18 @@ async function main(): Promise<void> {
   if (only.has('relay')) await measureRelay(results);
   if (only.has('pairing')) await measurePairing(results);
   if (only.has('connections')) await measureConnections(results);
+  if (only.has('matcher')) await measureMatcher(results);
   const missed = checkTargets(results).filter((check) => !check.met);
   if (missed.length > 0 && profile.profileSeconds > 0 && only.has('relay')) await profileGateway(results);
   results.durationSeconds = (Date.now() - started) / 1000;
   results.machine.loadEnd = loadavg()[0]!;
+  const written = mergeWithLastRun(results);
 
   const chart = 'docs/bench-relay.svg';
   mkdirSync(join(outDir, 'docs'), { recursive: true });
-  writeFileSync(join(outDir, chart), relayChart(results.relay, profile.relay.rates, profile.relay.p99LimitMs));
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), renderReport(results, chart));
-  writeFileSync(join(outDir, outDir === repoRoot ? 'bench/results.json' : 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, chart), relayChart(written.relay, written.profile.relay.rates, written.profile.relay.p99LimitMs));
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), renderReport(written, chart));
+  writeFileSync(join(outDir, outDir === repoRoot ? 'bench/results.json' : 'bench-results.json'), `${JSON.stringify(written, null, 2)}\n`);
   log(`wrote ${join(outDir, 'BENCHMARKS.md')} in ${results.durationSeconds.toFixed(0)} s`);
   for (const check of checkTargets(results)) log(`${check.met ? 'met   ' : 'MISSED'} ${check.target}: ${check.measured}`);
 }

@@ -16,6 +16,8 @@ export interface Profile {
   };
   pairing: { burstClients: number; burstReps: number; joinRates: number[]; joinReps: number; warmupMs: number; durationMs: number; pool: number };
   connections: { steps: number[]; reps: number; loaders: number };
+  /** The matcher alone (matcher-case.ts): a backlog for pairs/s, then fixed join rates. */
+  matcher: { backlogPairs: number; backlogReps: number; joinRates: number[]; joinReps: number; warmupMs: number; durationMs: number };
   profileSeconds: number;
 }
 
@@ -35,6 +37,7 @@ export const fullProfile: Profile = {
   },
   pairing: { burstClients: 4000, burstReps: 3, joinRates: [500, 2000], joinReps: 3, warmupMs: 300, durationMs: 2000, pool: 1000 },
   connections: { steps: [5000, 10_000, 18_000], reps: 3, loaders: 3 },
+  matcher: { backlogPairs: 20_000, backlogReps: 3, joinRates: [1000, 2000, 10_000], joinReps: 3, warmupMs: 500, durationMs: 3000 },
   profileSeconds: 4,
 };
 
@@ -44,5 +47,6 @@ export const smokeProfile: Profile = {
   relay: { pairs: 10, rates: [300], reps: 1, warmupMs: 100, durationMs: 300, drainMs: 1000, searchSteps: 1, searchReps: 1, p99LimitMs: 50 },
   pairing: { burstClients: 40, burstReps: 1, joinRates: [100], joinReps: 1, warmupMs: 100, durationMs: 300, pool: 40 },
   connections: { steps: [50, 100], reps: 1, loaders: 2 },
+  matcher: { backlogPairs: 200, backlogReps: 1, joinRates: [200], joinReps: 1, warmupMs: 100, durationMs: 300 },
   profileSeconds: 0,
 };

@@ -1,4 +1,5 @@
 import type { Results } from './results.js';
+import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
 import { systemLabels, type SystemName } from './systems.js';
 
@@ -9,6 +10,9 @@ export interface TargetCheck {
   /** How far off, when missed. */
   gap: string;
 }
+
+/** The fixed rate whose CPU per message is tabulated: near the maximum, where batching has set in. */
+const CPU_TABLE_RATE = 10_000;
 
 function ratio(x: number, y: number): number {
   return y > 0 ? x / y : Number.NaN;
@@ -30,10 +34,10 @@ const WHY_BEHIND = [
   '  `INFO commandstats`, against 1.2 µs for the bare relay\'s single `XADD`), and the sender gets an `ack` frame: two',
   '  client-facing socket writes per message where the bare relay has one. The profile agrees: `writev` and',
   '  `writeUtf8String` (socket writes) are the top frames, the gateway\'s own code is a few per cent.',
-  '- **Pairing end to end vs the matcher alone.** The matcher by itself pairs ≈ 16 000/s from a backlog',
-  '  (`node --conditions=development --import tsx bench/matcher.bench.ts`, 3 runs, 2 shared cores); the end-to-end',
-  '  burst above also pays for 4 000 WebSocket joins, a session-record write and an event per join on two gateways,',
-  '  and a short burst (2 000 pairs) in which the first batches are small.',
+  '- **Pairing end to end vs the matcher alone.** The matcher by itself pairs far faster from a backlog (section 4,',
+  '  `npm run bench -- --only matcher`); the end-to-end burst above also pays for 4 000 WebSocket joins, a',
+  '  session-record write and an event per join on two gateways, and a short burst (2 000 pairs) in which the first',
+  '  batches are small.',
   '- **Idle memory.** Live heap per session is ≈ 4.3 KiB (bare ws ≈ 2.9 KiB): the session, its chat state, two',
   '  token buckets. RSS per session is higher because V8 keeps the heap pages that connection set-up garbage grew',
   '  (measured: heap committed ≈ 2× heap used right after 6 000 connects).',
@@ -68,6 +72,7 @@ export function checkTargets(results: Results): TargetCheck[] {
       checks.push({ target: 'join → paired p99 ≤ 10 ms at 2 000 joins/s', measured: `${fmtMs(at2k.p99.median)} ms`, met: at2k.p99.median <= 10, gap: `${(at2k.p99.median / 10).toFixed(1)}× the target` });
     }
   }
+  checks.push(...matcherTargets(results));
   const gateway = results.connections.find((figures) => figures.label === 'gateway');
   if (gateway) {
     const last = gateway.steps[gateway.steps.length - 1]!;
@@ -140,6 +145,7 @@ export function renderReport(results: Results, chart: string): string {
     push(`| ${systemLabels[name]} | ${fmtSpread(figures.maxRate, fmtRate)} | ${figures.maxRuns.map(fmtRate).join(', ')} |`);
   }
   push('', 'The yardsticks live in [`bench/yardsticks/`](bench/yardsticks/) and are not part of the product.', '');
+  push(...cpuPerMessageSection(results, CPU_TABLE_RATE, machine.nproc));
 
   if (results.pairing) {
     const pairing = results.pairing;
@@ -147,10 +153,11 @@ export function renderReport(results: Results, chart: string): string {
       '## 2. Pairing',
       '',
       `Saturation: ${profile.pairing.burstClients} idle clients (half on each gateway, ${profile.loaders} processes) all send \`join\` at once;`,
-      `pairs/s = pairs formed / (last \`paired\` − first \`join\`), ${profile.pairing.burstReps}×. End to end: gateway → join stream → matcher → both gateways → clients.`,
+      `pairs/s = pairs formed / (last \`paired\` − first \`join\`), ${profile.pairing.burstReps}× after one warm-up burst. End to end: gateway → join stream → matcher → both gateways → clients.`,
       '',
       `**${fmtSpread(pairing.pairsPerSecond, (x) => x.toFixed(0))} pairs/s** (${pairing.burstPairs} pairs per burst).`,
       '',
+      ...cpuPerPairLines(pairing, machine.nproc),
       `Fixed join rates, one client process, ${profile.pairing.durationMs} ms measured per run, ${profile.pairing.joinReps}×. "later joiner" is the latency of the second`,
       'session of each pair (the first one also waits for a partner to arrive, which measures the arrival rate, not the system);',
       '"all joiners" includes that wait.',
@@ -199,6 +206,8 @@ export function renderReport(results: Results, chart: string): string {
     push('');
   }
 
+  if (results.matcher) push(...matcherSection(results.matcher));
+
   if (results.cpuProfile) {
     push(
       '## CPU profile of a gateway',
@@ -218,4 +227,51 @@ export function renderReport(results: Results, chart: string): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The matcher targets of issue 5, checked against the matcher-alone case. */
+function matcherTargets(results: Results): TargetCheck[] {
+  const matcher = results.matcher;
+  if (!matcher) return [];
+  const checks: TargetCheck[] = [];
+  const pps = matcher.pairsPerSecond.median;
+  checks.push({ target: 'matcher alone ≥ 20 000 pairs/s (issue 5)', measured: `${pps.toFixed(0)} pairs/s`, met: pps >= 20_000, gap: `${((1 - pps / 20_000) * 100).toFixed(0)} % short` });
+  const at2k = matcher.joinRates.find((figures) => figures.rate === 2000);
+  if (at2k) {
+    const p99 = at2k.p99.median;
+    checks.push({ target: 'matcher alone: join → paired p99 ≤ 10 ms at 2 000 joins/s (issue 5)', measured: `${fmtMs(p99)} ms`, met: p99 <= 10, gap: `${(p99 / 10).toFixed(1)}× the target` });
+  }
+  return checks;
+}
+
+function matcherSection(matcher: NonNullable<Results['matcher']>): string[] {
+  const { settings } = matcher;
+  const lines = [
+    '## 4. The matcher alone',
+    '',
+    `Measured by \`${matcher.command}\` on ${matcher.date} (1-minute load average ${matcher.load[0].toFixed(2)} → ${matcher.load[1].toFixed(2)}).`,
+    'One matcher process (ghost check on, default batch size) on a private `redis-server`, no gateways or WebSockets: the',
+    'harness writes each session\'s record and its join event as a gateway does and reads the assignments from the',
+    'gateways\' control streams, so these are the matcher\'s own figures (section 2 adds the gateways and the clients).',
+    '',
+    `Saturation: the matcher is paused (SIGSTOP), ${settings.backlogPairs * 2} joins are written, the matcher is continued; pairs/s = pairs /`,
+    `(last assignment's stream time − continue), ${settings.backlogReps}× after one uncounted warm-up backlog.`,
+    '',
+    `**${fmtSpread(matcher.pairsPerSecond, (x) => x.toFixed(0))} pairs/s** (${matcher.backlogPairs} pairs per backlog).`,
+    '',
+    `Fixed join rates: ${settings.warmupMs} ms of warm-up then ${settings.durationMs} ms measured, ${settings.joinReps}×; latency from each join's intended send`,
+    'time to its assignment being read. Joins pair in arrival order: "later joiner" times the matcher, "all joiners" adds the',
+    'first one\'s wait for a partner to arrive. "In the matcher" is the later joiner\'s join entry → its assignment entry by',
+    'their stream ids (Redis\' clock, whole milliseconds): the matcher\'s own share, without the harness and its sockets.',
+    '',
+    '| joins/s | later joiner p50 ms | later joiner p99 ms | all joiners p99 ms | in the matcher p50 / p99 ms | unpaired |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  const wholeMs = (x: number) => x.toFixed(0);
+  for (const one of matcher.joinRates) {
+    const inMatcher = one.matcherP99 ? `${fmtSpread(one.matcherP50, wholeMs)} / ${fmtSpread(one.matcherP99, wholeMs)}` : '–';
+    lines.push(`| ${fmtRate(one.rate)} | ${fmtSpread(one.p50)} | ${fmtSpread(one.p99)} | ${fmtSpread(one.allP99)} | ${inMatcher} | ${one.unpaired} |`);
+  }
+  lines.push('');
+  return lines;
 }

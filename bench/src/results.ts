@@ -1,5 +1,6 @@
 import type { ConnectionFigures } from './connections-case.js';
 import type { ProfileSummary } from './cpu-profile.js';
+import type { MatcherFigures } from './matcher-case.js';
 import type { PairingFigures } from './pairing-case.js';
 import type { Profile } from './profile-options.js';
 import type { RelayFigures } from './relay-case.js';
@@ -27,5 +28,6 @@ export interface Results {
   relay: Partial<Record<SystemName, RelayFigures>>;
   pairing?: PairingFigures;
   connections: ConnectionFigures[];
+  matcher?: MatcherFigures;
   cpuProfile?: { rate: number; summaries: ProfileSummary[] };
 }

@@ -32,6 +32,8 @@ export interface SystemOptions {
   /** Extra node flags for the product gateways, e.g. `--cpu-prof`. */
   gatewayNodeArgs?: string[];
   matcherEnv?: Record<string, string>;
+  /** Extra node flags for the matcher, e.g. `--cpu-prof`. */
+  matcherNodeArgs?: string[];
 }
 
 export async function startGatewayProcess(redisUrl: string, id: string, options: SystemOptions): Promise<ServerProcess> {
@@ -63,6 +65,7 @@ export async function startMatcherProcess(redisUrl: string, options: SystemOptio
     env: { REDIS_URL: redisUrl, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...options.matcherEnv },
     readyPath: '/readyz',
     port,
+    nodeArgs: options.matcherNodeArgs,
   });
 }
 

@@ -37,7 +37,7 @@ test('the bench smoke mode measures every case and writes a report with a chart'
     );
     assert.equal(code, 0, output);
     const report = readFileSync(join(out, 'BENCHMARKS.md'), 'utf8');
-    for (const heading of ['## Targets (issue 3)', '## 1. Cross-gateway relay', '## 2. Pairing', '## 3. Idle connections']) {
+    for (const heading of ['## Targets (issue 3)', '## 1. Cross-gateway relay', '## 2. Pairing', '## 3. Idle connections', '## 4. The matcher alone']) {
       assert.ok(report.includes(heading), `missing ${heading}`);
     }
     for (const system of ['strangers (product)', 'bare ws, 1 process', 'bare ws + Redis Streams', 'Socket.IO']) {
