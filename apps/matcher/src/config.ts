@@ -40,6 +40,12 @@ export const matcherEnvSchema = z.object({
   LEASE_RENEW_MS: envField.positiveInt(500),
   /** Check each join against its session record (`sess:{id}`) so ghosts are never queued or paired. */
   GHOST_CHECK: envField.boolean(true),
+  /**
+   * How long a pair assignment is remembered, so a session that resumes on another gateway
+   * before its assignment reached it gets it again. Keep it above the gateways'
+   * RESUME_GRACE_MS; every pair made in this window is held in memory.
+   */
+  RECENT_PAIR_TTL_MS: envField.positiveInt(30_000),
 }).refine((config) => config.LEASE_RENEW_MS * 2 <= config.LEASE_TTL_MS, {
   message: 'LEASE_RENEW_MS must be at most half of LEASE_TTL_MS',
   path: ['LEASE_RENEW_MS'],

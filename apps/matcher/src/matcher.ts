@@ -10,8 +10,6 @@ import { liveSessions, loadDurableState, newChatId } from './store.js';
 const MAX_BLOCK_MS = 1000;
 const PRUNE_INTERVAL_MS = 10_000;
 const RETRY_DELAY_MS = 250;
-/** Longer than any resume grace: a resumed session's re-join finds its assignment. */
-const RECENT_PAIR_TTL_MS = 120_000;
 /** How often the leader claims events other consumers read but never acknowledged, and re-checks the queue for ghosts. */
 const MAINTENANCE_INTERVAL_MS = 1000;
 
@@ -431,7 +429,7 @@ export class Matcher {
   /** Forgets assignments older than the longest a resume can take. */
   private pruneRecentPairs(now: number): void {
     for (const [sid, recent] of this.recentPairs) {
-      if (now - recent.at > RECENT_PAIR_TTL_MS) this.recentPairs.delete(sid);
+      if (now - recent.at > this.config.RECENT_PAIR_TTL_MS) this.recentPairs.delete(sid);
       else break; // insertion order is time order
     }
   }
