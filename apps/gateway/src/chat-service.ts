@@ -6,6 +6,7 @@ import { encodeControlEntry, keys, type ControlEntry, type InboxEntry, type Pair
 import { ChatConnection, type ChatConnectionDeps } from './chat-connection.js';
 import type { ChatRelay } from './chat-relay.js';
 import { isOwnerAlive, type Liveness } from './liveness.js';
+import { readPairAssignments } from './lost-assignments.js';
 import type { SessionStore } from './session-store.js';
 import { Session } from './session.js';
 
@@ -123,7 +124,11 @@ export class ChatService {
         await this.requestHandoff(sessionId, owner);
         continue;
       }
-      if (owner !== '') await this.store.orphan(sessionId, owner, Date.now() + this.settings.resumeGraceMs);
+      if (owner !== '') {
+        // Its gateway died (and no reaper got to it yet): first what that gateway never read.
+        if (record.state === 'waiting') await this.recoverAssignments(owner, [sessionId]);
+        await this.store.orphan(sessionId, owner, Date.now() + this.settings.resumeGraceMs);
+      }
       const claimed = await this.store.claim(sessionId, token, '');
       if (claimed === 'unknown') break;
     }
@@ -206,11 +211,8 @@ export class ChatService {
       const ownerGateway = owner.slice(0, owner.indexOf('|'));
       if (record && owner !== '' && ownerGateway !== this.settings.gatewayId) {
         await this.redis.xadd(keys.gatewayControl(ownerGateway), '*', ...encodeControlEntry(entry));
-      } else if (record && owner === '' && record.state === 'waiting' && Number(record.gen) === entry.gen) {
-        const session = Session.fromRecord(entry.to, record);
-        session.state = 'paired';
-        session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
-        await this.store.save(session, true);
+      } else if (record && owner === '') {
+        await this.store.assign(entry, '');
       } else if (!record) {
         const chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 };
         await this.relay.end(entry.to, chat, 'disconnected');
@@ -247,6 +249,7 @@ export class ChatService {
 
   private async orphanAll(owner: string): Promise<void> {
     const sessionIds = await this.redis.smembers(keys.sessionsOf(owner));
+    await this.recoverAssignments(owner, sessionIds);
     const deadline = Date.now() + this.settings.resumeGraceMs;
     let orphaned = 0;
     for (const sessionId of sessionIds) {
@@ -262,6 +265,24 @@ export class ChatService {
     }
     await this.store.forgetOwner(owner);
     this.logger.info({ owner, orphaned }, 'sessions of a dead gateway orphaned');
+  }
+
+  /**
+   * Pair assignments the dead boot `owner` never read (see lost-assignments.ts), stored in
+   * the records of its sessions still waiting for them while it still owns them (so before
+   * they are orphaned, and a resume cannot have claimed them): their resume then lands in
+   * the chat, and their reaper, once the grace runs out, tells the partner `disconnected`.
+   */
+  private async recoverAssignments(owner: string, sessionIds: readonly string[]): Promise<void> {
+    const unread = await readPairAssignments(this.redis, owner.slice(0, owner.indexOf('|')));
+    if (unread.size === 0) return;
+    for (const sessionId of sessionIds) {
+      for (const entry of unread.get(sessionId) ?? []) {
+        if (!(await this.store.assign(entry, owner))) continue;
+        this.logger.info({ session: sessionId, chat: entry.chat }, 'pair assignment left by a dead gateway recovered');
+        break;
+      }
+    }
   }
 
   /**

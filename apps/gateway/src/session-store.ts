@@ -1,4 +1,4 @@
-import { isCluster, keys, orphanShard, ORPHAN_INDEX_SHARDS, type Redis } from '@strangers/redis';
+import { isCluster, keys, orphanShard, ORPHAN_INDEX_SHARDS, type PairedEntry, type Redis } from '@strangers/redis';
 import { Session, type SessionRecord } from './session.js';
 
 export interface SessionStoreSettings {
@@ -95,6 +95,16 @@ export class SessionStore {
     const done = (await this.redis.sessionOrphan(keys.session(sessionId), sessionId, owner, deadline)) === 1;
     await this.redis.srem(keys.sessionsOf(owner), sessionId);
     return done;
+  }
+
+  /**
+   * Stores a pair assignment in the record of a session no live gateway holds: an orphan
+   * (`owner` '') or a session of a dead boot (`owner` that boot), if it is still waiting with
+   * the assignment's gen. Its resume then lands in the chat; its reaper ends the chat.
+   */
+  async assign(entry: PairedEntry, owner: string): Promise<boolean> {
+    const interests = JSON.stringify(entry.interests);
+    return (await this.redis.sessionAssign(keys.session(entry.to), owner, entry.gen, entry.chat, entry.partner, entry.pgw, interests)) === 1;
   }
 
   /** Up to `limit` orphan index entries per shard whose deadline passed: [sid, score] pairs. */

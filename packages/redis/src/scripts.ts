@@ -14,6 +14,7 @@ const scripts = {
   sessionClaim: { numberOfKeys: 1, lua: lua('session_claim') },
   sessionOrphan: { numberOfKeys: 1, lua: lua('session_orphan') },
   sessionReap: { numberOfKeys: 1, lua: lua('session_reap') },
+  sessionAssign: { numberOfKeys: 1, lua: lua('session_assign') },
   orphanIndexDrop: { numberOfKeys: 1, lua: lua('orphan_index_drop') },
   roomClaim: { numberOfKeys: 5, lua: lua('room_claim') },
   roomRelease: { numberOfKeys: 5, lua: lua('room_release') },
@@ -55,6 +56,16 @@ declare module 'ioredis' {
     sessionOrphan(sessionKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<number, Context>;
     /** See lua/session_reap.lua. */
     sessionReap(sessionKey: string, now: number): Result<number, Context>;
+    /** See lua/session_assign.lua. */
+    sessionAssign(
+      sessionKey: string,
+      expectedOwner: string,
+      gen: number,
+      chatId: string,
+      partnerId: string,
+      partnerGateway: string,
+      sharedInterests: string,
+    ): Result<number, Context>;
     /** See lua/orphan_index_drop.lua. */
     orphanIndexDrop(indexKey: string, sessionId: string, score: number | string): Result<number, Context>;
     chatSend(

@@ -66,6 +66,21 @@ test('on a cluster: scripts run single-slot, and claim and reap race for an orph
   assert.equal(await redis.orphanIndexDrop(shard, 'later', 5000), 1);
 });
 
+test('on a cluster: session_assign stores an assignment only for the expected owner, waiting with its gen', async () => {
+  const assign = (sid: string, owner: string, gen: number) => redis.sessionAssign(keys.session(sid), owner, gen, '0.c', 'p', 'gw-p', '["go"]');
+  await redis.hset(keys.session('w1'), { token: 't', owner: 'dead|1', state: 'waiting', gen: '3' });
+  assert.equal(await assign('w1', 'dead|1', 2), 0, 'another gen');
+  assert.equal(await assign('w1', '', 3), 0, 'not an orphan yet');
+  assert.equal(await assign('w1', 'dead|1', 3), 1);
+  assert.deepEqual(await redis.hmget(keys.session('w1'), 'state', 'chat', 'partner', 'pgw', 'cint'), ['paired', '0.c', 'p', 'gw-p', '["go"]']);
+  assert.equal(await assign('w1', 'dead|1', 3), 0, 'already paired');
+  // A session a resume claimed meanwhile is left alone.
+  await redis.hset(keys.session('w2'), { token: 't', owner: 'gw2|1', state: 'waiting', gen: '1' });
+  assert.equal(await assign('w2', '', 1), 0);
+  assert.equal(await redis.hget(keys.session('w2'), 'state'), 'waiting');
+  assert.equal(await assign('gone', '', 1), 0);
+});
+
 test('on a cluster: a duplicate reads a blocking stream on the node that owns it', async () => {
   const reader = duplicateRedisClient(redis, 'reader');
   try {
