@@ -75,19 +75,19 @@ export class ChatConnection {
   private replayBuffer: InboxEntry[] | undefined;
   /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
   private childLogger: Logger | undefined;
-  /** Rate limits belong to the session, so reconnecting does not refill them. */
-  private readonly frameBucket: TokenBucket;
-  private readonly typingBucket: TokenBucket;
+  /**
+   * Rate limits belong to the session, so reconnecting does not refill them. Made on the
+   * first frame of their kind (a new bucket is full anyway): most sessions sit idle.
+   */
+  private frameBucket: TokenBucket | undefined;
+  private typingBucket: TokenBucket | undefined;
   /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
   private limitedInARow = 0;
 
   constructor(
     readonly session: Session,
     private readonly deps: ChatConnectionDeps,
-  ) {
-    this.frameBucket = new TokenBucket(deps.chatRate.perSecond, deps.chatRate.burst);
-    this.typingBucket = new TokenBucket(deps.typingRate.perSecond, deps.typingRate.burst);
-  }
+  ) {}
 
   private get log(): Logger {
     return (this.childLogger ??= this.deps.logger.child({ session: this.session.id }));
@@ -204,7 +204,11 @@ export class ChatConnection {
    * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
    */
   private takeToken(socket: WebSocket, typing: boolean): boolean {
-    if ((typing ? this.typingBucket : this.frameBucket).take()) {
+    const { chatRate, typingRate } = this.deps;
+    const bucket = typing
+      ? (this.typingBucket ??= new TokenBucket(typingRate.perSecond, typingRate.burst))
+      : (this.frameBucket ??= new TokenBucket(chatRate.perSecond, chatRate.burst));
+    if (bucket.take()) {
       this.limitedInARow = 0;
       return true;
     }

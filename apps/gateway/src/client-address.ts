@@ -7,7 +7,10 @@ import proxyaddr from 'proxy-addr';
  * hash on every gateway, and logs must never hold the raw address.
  */
 export function hashAddress(address: string, salt: string): string {
-  return createHash('sha256').update(salt).update(address).digest('base64url').slice(0, 22);
+  // The first 22 base64url characters of the digest (132 bits, from its first 17 bytes). Cut
+  // through a Buffer: `.slice` on the string would keep all 43 characters alive behind it.
+  const encoded = createHash('sha256').update(salt).update(address).digest().toString('base64url', 0, 17);
+  return Buffer.from(encoded, 'latin1').toString('latin1', 0, 22);
 }
 
 export function peerAddress(request: IncomingMessage): string {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { TokenBucket } from './token-bucket.js';
 import { isLoopback } from './client-address.js';
 
@@ -17,6 +18,10 @@ export type Admission = { ok: true } | { ok: false; status: 429 | 503; reason: s
 /** Idle per-address buckets older than this are dropped: a full bucket is the same as none. */
 const BUCKET_IDLE_MS = 60_000;
 
+/** The address an admitted socket is counted against, kept on the socket. */
+const kAdmittedAddress = Symbol('admitted-address');
+type AdmittedSocket = Duplex & { [kAdmittedAddress]?: string };
+
 /**
  * Admission control for upgrades on one gateway: a total bound, a per-address bound on
  * open connections and a per-address token bucket on upgrade attempts. Counts are kept per
@@ -28,7 +33,21 @@ export class ConnectionLimits {
   private readonly upgradeBuckets = new Map<string, { bucket: TokenBucket; usedAt: number }>();
   private sweptAt = Date.now();
 
-  constructor(private readonly settings: ConnectionLimitSettings) {}
+  /**
+   * One `close` listener for every admitted socket (the socket is `this`): a closure, or a
+   * `once` wrapper, per socket would keep a few hundred bytes alive per idle connection.
+   */
+  private readonly releaseOnClose: (this: AdmittedSocket) => void;
+
+  constructor(private readonly settings: ConnectionLimitSettings) {
+    const limits = this;
+    this.releaseOnClose = function releaseOnClose(this: AdmittedSocket) {
+      const address = this[kAdmittedAddress];
+      if (address === undefined) return;
+      this[kAdmittedAddress] = undefined;
+      limits.release(address);
+    };
+  }
 
   get openConnections(): number {
     return this.open;
@@ -48,6 +67,12 @@ export class ConnectionLimits {
     this.open++;
     this.openByAddress.set(address, fromAddress + 1);
     return { ok: true };
+  }
+
+  /** After an `ok` admission: counts `socket` against `address` until it closes, whatever happens to its upgrade. */
+  holdUntilClosed(socket: Duplex, address: string): void {
+    (socket as AdmittedSocket)[kAdmittedAddress] = address;
+    socket.on('close', this.releaseOnClose);
   }
 
   release(address: string): void {

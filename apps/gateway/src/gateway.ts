@@ -77,11 +77,11 @@ export class Gateway {
     this.room = new Room(this.redis, config, logger, this.liveness);
     this.limits = new ConnectionLimits(config.connectionLimits);
     this.trust = config.trustProxy && config.trustProxy.length > 0 ? compileProxyTrust(config.trustProxy) : undefined;
-    this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2);
     watchConnections(this.chat.connections);
     this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.wss.clients.size, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
+    this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2, this.wss.clients);
     this.server = createServer((request, response) => this.onHttpRequest(request, response));
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
   }
@@ -166,7 +166,7 @@ export class Gateway {
       rejectUpgrade(socket, admission.status, admission.reason);
       return;
     }
-    this.releaseOnClose(socket, address);
+    this.limits.holdUntilClosed(socket, address);
     if (path === '/ws') {
       this.wss.handleUpgrade(request, socket, head, (ws) => this.onChatSocket(ws, request, address));
       return;
@@ -176,16 +176,6 @@ export class Gateway {
       return;
     }
     rejectUpgrade(socket, 404, 'Not Found');
-  }
-
-  /**
-   * Admission is counted per TCP socket and released when it closes, whatever happens to the
-   * upgrade. A method of its own so the listener's closure holds only `address`: a closure
-   * made inside onUpgrade would share its scope and keep the upgrade request alive as long
-   * as the socket (about 1 KiB per connection).
-   */
-  private releaseOnClose(socket: Duplex, address: string): void {
-    socket.once('close', () => this.limits.release(address));
   }
 
   private onChatSocket(ws: WebSocket, request: IncomingMessage, address: string): void {

@@ -24,6 +24,8 @@ export type ReapResult = 'take' | 'later' | 'stale';
  * the reapers cannot repair (each method says how).
  */
 export class SessionStore {
+  private ownerListed = false;
+
   constructor(
     private readonly redis: Redis,
     private readonly settings: SessionStoreSettings,
@@ -46,22 +48,45 @@ export class SessionStore {
    * Registers a new session (and its token) as ours. The commands leave in one write (the
    * connection auto-pipelines), so only a Redis node failing mid-way can split them: a
    * record missing from our set is then never orphaned by a reaper, but it still expires
-   * (TTL) and its token still resumes it while we live.
+   * (TTL) and its token still resumes it while we live; a record left without its TTL is
+   * still deleted when its session ends or is reaped.
+   *
+   * This runs once per connection, so it is kept lean: every ioredis command allocates a few
+   * KiB that live until Redis answers, and during a connection storm that garbage reaches the
+   * old generation and leaves the heap fragmented (a MULTI, a pipeline object of its own, cost
+   * as much as the rest together). Our boot is listed in `sessions:owners` once, not per session.
    */
   async create(session: Session): Promise<void> {
     const ttl = this.settings.recordTtlSeconds;
     const sessionKey = keys.session(session.id);
-    await Promise.all([
+    const writes = [
       this.redis.sadd(keys.sessionsOf(this.owner), session.id),
-      this.redis.sadd(keys.sessionOwners, this.owner),
-      this.redis.multi().hset(sessionKey, { ...session.toRecord(), owner: this.owner, detached: '0' }).expire(sessionKey, ttl).exec(),
+      this.redis.hset(sessionKey, ...session.toFields(this.owner, false)),
+      this.redis.expire(sessionKey, ttl),
       this.redis.set(keys.resumeToken(session.resumeToken), session.id, 'EX', ttl),
-    ]);
+    ];
+    if (!this.ownerListed) writes.push(this.listOwner());
+    await Promise.all(writes);
+  }
+
+  /**
+   * Lists this boot in `sessions:owners` (reapers find dead boots there). Once is enough:
+   * only a reaper that took us for dead, or our own drain, removes it, and after a lapse of
+   * our liveness `ChatService.reclaim` lists us again.
+   */
+  private async listOwner(): Promise<number> {
+    this.ownerListed = true;
+    try {
+      return await this.redis.sadd(keys.sessionOwners, this.owner);
+    } catch (error) {
+      this.ownerListed = false;
+      throw error;
+    }
   }
 
   /** Writes a session's state after a transition. */
   async save(session: Session, detached = false): Promise<void> {
-    await this.redis.hset(keys.session(session.id), { ...session.toRecord(), detached: detached ? '1' : '0' });
+    await this.redis.hset(keys.session(session.id), ...session.toFields(undefined, detached));
   }
 
   async lookup(token: string): Promise<string | null> {

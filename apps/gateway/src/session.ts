@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { LeftReason, SessionState } from '@strangers/protocol';
 
 /** What a paired session knows about its chat; all of it came from the matcher. */
@@ -12,10 +12,24 @@ export interface ChatLink {
   lastDeliveredSeq: number;
 }
 
-/** 128 bits from the CSPRNG, URL-safe. */
+const ID_BYTES = 16;
+/** Random bytes drawn for many ids at once: a draw per id costs a native job and a buffer each time. */
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolOffset = idPool.length;
+
+/** 128 bits from the CSPRNG, URL-safe; each pooled byte is used once. */
 export function randomId(): string {
-  return randomBytes(16).toString('base64url');
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES);
+  idPoolOffset += ID_BYTES;
+  return id;
 }
+
+/** Shared by every session that has not joined yet (frozen: a session replaces its list, never edits it). */
+const NO_INTERESTS = Object.freeze([]) as unknown as string[];
 
 /** The Redis hash a session is stored as (keys.session): flat strings. */
 export type SessionRecord = Record<string, string>;
@@ -28,7 +42,7 @@ export class Session {
   state: SessionState = 'idle';
   /** Bumped on every entry into the queue; a pair assignment for an older one is stale. */
   gen = 0;
-  interests: string[] = [];
+  interests: string[] = NO_INTERESTS;
   requeue = true;
   chat: ChatLink | undefined;
   /** Why the chat ended while the client was away; told right after it resumes. */
@@ -55,6 +69,30 @@ export class Session {
       cint: JSON.stringify(this.chat?.interests ?? []),
       left: this.missedLeft ?? '',
     };
+  }
+
+  /**
+   * The record as HSET's field-value list, plus `detached` (and `owner` when given): the
+   * same fields as `toRecord`, without the object ioredis would flatten again on every save.
+   */
+  toFields(owner: string | undefined, detached: boolean): string[] {
+    const chat = this.chat;
+    const fields = [
+      'token', this.resumeToken,
+      'ipHash', this.ipHash,
+      'state', this.state,
+      'gen', String(this.gen),
+      'interests', JSON.stringify(this.interests),
+      'requeue', this.requeue ? '1' : '0',
+      'chat', chat?.id ?? '',
+      'partner', chat?.partner ?? '',
+      'pgw', chat?.partnerGateway ?? '',
+      'cint', chat ? JSON.stringify(chat.interests) : '[]',
+      'left', this.missedLeft ?? '',
+      'detached', detached ? '1' : '0',
+    ];
+    if (owner !== undefined) fields.push('owner', owner);
+    return fields;
   }
 
   static fromRecord(id: string, record: SessionRecord): Session {

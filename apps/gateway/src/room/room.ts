@@ -41,12 +41,12 @@ export class Room {
     private readonly liveness: Liveness,
   ) {
     this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room`, tlsCa: config.redisTlsCa });
-    this.heartbeat = new Heartbeat(config.room.heartbeatMs, 1);
     liveness.onTick((lapsed) => this.onLivenessTick(lapsed));
     this.names = new RoomNames(redis, this.liveness.owner, config.room.eventsMaxLength);
     this.feed = new RoomFeed(this.reader, redis, config.room.eventsMaxLength, (event) => this.onRoomEvent(event), logger);
     this.sweeper = new RoomSweeper(redis, this.names, logger);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
+    this.heartbeat = new Heartbeat(config.room.heartbeatMs, 1, this.wss.clients);
   }
 
   /** True for every path this room answers, valid name or not. */
