@@ -48,21 +48,19 @@ export class SessionStore {
    * Registers a new session (and its token) as ours. The commands leave in one write (the
    * connection auto-pipelines), so only a Redis node failing mid-way can split them: a
    * record missing from our set is then never orphaned by a reaper, but it still expires
-   * (TTL) and its token still resumes it while we live; a record left without its TTL is
-   * still deleted when its session ends or is reaped.
+   * (TTL) and its token still resumes it while we live.
    *
    * This runs once per connection, so it is kept lean: every ioredis command allocates a few
    * KiB that live until Redis answers, and during a connection storm that garbage reaches the
-   * old generation and leaves the heap fragmented (a MULTI, a pipeline object of its own, cost
-   * as much as the rest together). Our boot is listed in `sessions:owners` once, not per session.
+   * old generation and leaves the heap fragmented. So the record and its TTL are one script
+   * (a MULTI costs ioredis a whole pipeline object), and our boot is listed in
+   * `sessions:owners` once, not per session.
    */
   async create(session: Session): Promise<void> {
     const ttl = this.settings.recordTtlSeconds;
-    const sessionKey = keys.session(session.id);
     const writes = [
       this.redis.sadd(keys.sessionsOf(this.owner), session.id),
-      this.redis.hset(sessionKey, ...session.toFields(this.owner, false)),
-      this.redis.expire(sessionKey, ttl),
+      this.redis.sessionCreate(keys.session(session.id), ttl, ...session.toFields(this.owner, false)),
       this.redis.set(keys.resumeToken(session.resumeToken), session.id, 'EX', ttl),
     ];
     if (!this.ownerListed) writes.push(this.listOwner());

@@ -11,6 +11,7 @@ const scripts = {
   chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
   chatMove: { numberOfKeys: 2, lua: lua('chat_move') },
+  sessionCreate: { numberOfKeys: 1, lua: lua('session_create') },
   sessionClaim: { numberOfKeys: 1, lua: lua('session_claim') },
   sessionOrphan: { numberOfKeys: 1, lua: lua('session_orphan') },
   sessionReap: { numberOfKeys: 1, lua: lua('session_reap') },
@@ -44,6 +45,8 @@ declare module 'ioredis' {
       partnerGateway: string,
       chatTtlSeconds: number,
     ): Result<(number | string)[], Context>;
+    /** See lua/session_create.lua: `fields` are field, value, field, value, … */
+    sessionCreate(sessionKey: string, ttlSeconds: number, ...fields: string[]): Result<number, Context>;
     /** See lua/session_claim.lua. */
     sessionClaim(
       sessionKey: string,
