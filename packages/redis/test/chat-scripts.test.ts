@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createLogger } from '@strangers/config';
-import { startRedisServer, type RedisServerHandle } from '@strangers/testkit';
+import { startTestRedis, type TestRedisHandle } from '@strangers/testkit';
 import { createRedisClient, fieldsToRecord, keys, type Redis } from '../src/index.js';
 
-let server: RedisServerHandle;
+let server: TestRedisHandle;
 let redis: Redis;
 before(async () => {
-  server = await startRedisServer();
+  server = await startTestRedis();
   redis = createRedisClient({ url: server.url, logger: createLogger({ name: 't', level: 'silent' }), connectionName: 'test' });
 });
 after(async () => {
