@@ -52,7 +52,9 @@ const WHY_BEHIND = [
   '  would mean 40 000 joins and 80 000 frames out per second, more than the bare single-process ws relay\'s maximum',
   '  on this box. The matcher itself, the part issue 5 sets the target for, makes ≈ 43 000 pairs/s and answers in',
   '  p99 ≈ 5 ms at 2 000 joins/s (section 4); the end-to-end join → paired p99 adds the gateways and the clients on',
-  '  the same 2 cores.',
+  '  the same 2 cores. Its tail is mostly the gateways\' garbage collection: with `--trace-gc` at 2 000 joins/s each',
+  '  gateway runs a mark-compact every 2–4 s, pausing 6–11 ms (plus incremental steps of up to 9 ms), and every join in',
+  '  flight then waits; a larger young generation (`--max-semi-space-size=64`) did not shorten the tail.',
 ];
 
 export function checkTargets(results: Results): TargetCheck[] {
