@@ -1,8 +1,7 @@
 import type { Logger } from '@strangers/config';
 import {
   compareStreamIds,
-  controlEntrySchema,
-  decodeEntry,
+  decodeControlEntry,
   decodeInboxEntry,
   duplicateRedisClient,
   isCluster,
@@ -136,7 +135,7 @@ export class InboxReader {
       for (const { id, fields } of fresh) {
         try {
           if (index === CONTROL) {
-            const entry = decodeEntry(controlEntrySchema, fields);
+            const entry = decodeControlEntry(fields);
             if (entry) this.handlers.onControl(entry);
             else this.logger.error({ id }, 'malformed control entry dropped');
           } else {

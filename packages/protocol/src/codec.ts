@@ -1,5 +1,5 @@
 import { ErrorCode } from './codes.js';
-import { createClientFrameSchema, type ClientFrame } from './client-frames.js';
+import { createClientFrameSchema, type ClientFrame, type JoinFrame } from './client-frames.js';
 import { MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
 import type { ServerFrame } from './server-frames.js';
 
@@ -35,6 +35,51 @@ function describeIssues(issues: readonly { path: PropertyKey[]; message: string 
   return `${where}: ${first.message}`;
 }
 
+/**
+ * A well-formed `message`, `typing`, `join`, `next` or `leave` decoded by hand, to the same
+ * rules as the schema (unknown fields dropped); undefined for the schema to judge.
+ */
+function decodeWellFormed(type: string, value: object, limits: ProtocolLimits): ClientFrame | undefined {
+  switch (type) {
+    case 'message': {
+      const { text, id } = value as { text?: unknown; id?: unknown };
+      if (typeof text !== 'string' || text.length === 0) return undefined;
+      if (id === undefined) return { type: 'message', text };
+      if (typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH) return { type: 'message', text, id };
+      return undefined;
+    }
+    case 'typing': {
+      const { typing } = value as { typing?: unknown };
+      return typeof typing === 'boolean' ? { type: 'typing', typing } : undefined;
+    }
+    case 'next':
+    case 'leave':
+      return { type };
+    case 'join':
+      return decodeJoin(value as { interests?: unknown; requeue?: unknown }, limits);
+  }
+  return undefined;
+}
+
+function decodeJoin({ interests, requeue }: { interests?: unknown; requeue?: unknown }, limits: ProtocolLimits): JoinFrame | undefined {
+  if (requeue !== undefined && typeof requeue !== 'boolean') return undefined;
+  const frame: JoinFrame = { type: 'join' };
+  if (interests !== undefined) {
+    if (!Array.isArray(interests) || interests.length > limits.maxInterests) return undefined;
+    const tags: string[] = [];
+    for (const raw of interests as unknown[]) {
+      if (typeof raw !== 'string') return undefined;
+      const tag = raw.trim().toLowerCase();
+      if (tag.length === 0 || tag.length > limits.maxInterestLength) return undefined;
+      // Duplicates are dropped, the first occurrence kept (as the schema does).
+      if (!tags.includes(tag)) tags.push(tag);
+    }
+    frame.interests = tags;
+  }
+  if (requeue !== undefined) frame.requeue = requeue;
+  return frame;
+}
+
 /** Turns a text frame into a typed client frame, or the error frame the client should get. */
 export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDecoder {
   const schema = createClientFrameSchema(limits);
@@ -68,12 +113,9 @@ export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDec
           message: `text is longer than ${limits.maxTextLength} characters`,
         };
       }
-      // Fast path for the one frame on the hot path: a well-formed `message` needs no schema walk.
-      if (type === 'message' && typeof text === 'string' && text.length > 0) {
-        const { id } = value as { id?: unknown };
-        if (id === undefined) return { ok: true, frame: { type: 'message', text } };
-        if (typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH) return { ok: true, frame: { type: 'message', text, id } };
-      }
+      // Fast paths for the frames of every chat: well-formed ones need no schema walk.
+      const frame = decodeWellFormed(type, value, limits);
+      if (frame) return { ok: true, frame };
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
         return { ok: false, code: ErrorCode.invalidMessage, message: describeIssues(parsed.error.issues) };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createClientFrameDecoder, defaultLimits, encodeServerFrame, serverFrameSchema } from '../src/index.js';
+import { createClientFrameDecoder, createClientFrameSchema, defaultLimits, encodeServerFrame, serverFrameSchema } from '../src/index.js';
 
 const decoder = createClientFrameDecoder(defaultLimits);
 
@@ -50,5 +50,41 @@ describe('server frames', () => {
       { type: 'error', code: 'rate_limited', message: 'slow down' },
     ] as const;
     for (const frame of frames) assert.deepEqual(serverFrameSchema.parse(JSON.parse(encodeServerFrame(frame))), frame);
+  });
+});
+
+describe('hand-decoded frames', () => {
+  const limits = { ...defaultLimits, maxInterests: 3, maxInterestLength: 4 };
+  const small = createClientFrameDecoder(limits);
+  const schema = createClientFrameSchema(limits);
+  const values: Record<string, unknown[]> = {
+    type: ['join', 'message', 'typing', 'next', 'leave'],
+    text: [undefined, '', 'hi', 1],
+    id: [undefined, 'c1', 'x'.repeat(65), 2],
+    typing: [undefined, true, false, 'true', 0],
+    interests: [undefined, null, [], [' Go ', 'go', 'MUSIC'], ['a', 'b', 'c', 'd'], ['toolong'], ['  '], ['İİ'], [1], 'go', {}],
+    requeue: [undefined, true, false, 'false', null],
+    extra: [undefined, 1],
+  };
+  /** Every combination of the values above, fields left out where undefined. */
+  function* frames(fields = Object.keys(values), frame: Record<string, unknown> = {}): Generator<Record<string, unknown>> {
+    const [field, ...rest] = fields;
+    if (field === undefined) return yield frame;
+    for (const value of values[field]!) yield* frames(rest, value === undefined ? frame : { ...frame, [field]: value });
+  }
+
+  test('agree with the schema on valid and invalid frames alike', () => {
+    let accepted = 0;
+    for (const frame of frames()) {
+      const raw = JSON.stringify(frame);
+      const parsed = schema.safeParse(frame);
+      const result = small.decode(raw);
+      assert.equal(result.ok, parsed.success, raw);
+      if (result.ok && parsed.success) {
+        assert.deepEqual(result.frame, parsed.data, raw);
+        accepted += 1;
+      }
+    }
+    assert.ok(accepted > 100, `only ${accepted} frames were valid`);
   });
 });

@@ -137,6 +137,23 @@ export const controlEntrySchema = z.discriminatedUnion('t', [
 ]);
 export type ControlEntry = z.output<typeof controlEntrySchema>;
 
+/**
+ * Decodes a control entry. Pair assignments are the hot path (one per session paired), so a
+ * well-formed `paired` (as `encodeControlEntry` writes it) is checked by hand, to the same
+ * rules as the schema; anything else goes through the schema.
+ */
+export function decodeControlEntry(fields: StreamFields): ControlEntry | undefined {
+  if (fields.t === 'paired') {
+    const { to, chat, partner, pgw, interests } = fields;
+    const gen = Number(fields.gen);
+    if (to !== undefined && chat !== undefined && partner !== undefined && pgw !== undefined && interests !== undefined && Number.isSafeInteger(gen)) {
+      const list = interests === '[]' ? [] : parseStringArray(interests);
+      if (list) return { t: 'paired', to, gen, chat, partner, pgw, interests: list };
+    }
+  }
+  return decodeEntry(controlEntrySchema, fields);
+}
+
 export function encodeControlEntry(entry: ControlEntry): string[] {
   switch (entry.t) {
     case 'paired':
@@ -167,17 +184,34 @@ export function encodeTypingEntry(to: string, chat: string, typing: boolean): st
   return ['t', 'typing', 'to', to, 'chat', chat, 'typing', typing ? '1' : '0'];
 }
 
+const LEFT_REASONS: ReadonlySet<string> = new Set(['left', 'next', 'disconnected', 'reported']);
+
 /**
- * Decodes an inbox entry. Partner messages are the hot path, so a well-formed `msg` is
- * checked by hand; anything else goes through the schema.
+ * Decodes an inbox entry. Every kind is on a hot path (partner messages, typing, and one
+ * `left` per chat), so well-formed entries are checked by hand, to the same rules as the
+ * schema; anything else goes through the schema.
  */
 export function decodeInboxEntry(fields: StreamFields): InboxEntry | undefined {
-  if (fields.t === 'msg') {
-    const { to, chat, text } = fields;
-    const seq = Number(fields.seq);
-    const ts = Number(fields.ts);
-    if (to !== undefined && chat !== undefined && text !== undefined && Number.isInteger(seq) && Number.isInteger(ts)) {
-      return { t: 'msg', to, chat, seq, text, ts };
+  const { to, chat } = fields;
+  if (to !== undefined && chat !== undefined) {
+    switch (fields.t) {
+      case 'msg': {
+        const { text } = fields;
+        const seq = Number(fields.seq);
+        const ts = Number(fields.ts);
+        if (text !== undefined && Number.isSafeInteger(seq) && Number.isSafeInteger(ts)) return { t: 'msg', to, chat, seq, text, ts };
+        break;
+      }
+      case 'typing':
+        if (fields.typing === '0' || fields.typing === '1') return { t: 'typing', to, chat, typing: fields.typing === '1' };
+        break;
+      case 'left': {
+        const { reason, by } = fields;
+        if (by !== undefined && reason !== undefined && LEFT_REASONS.has(reason)) {
+          return { t: 'left', to, chat, reason: reason as Extract<InboxEntry, { t: 'left' }>['reason'], by };
+        }
+        break;
+      }
     }
   }
   return decodeEntry(inboxEntrySchema, fields);

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeEntry, decodeMatcherEvent, encodeMatcherEvent, fieldsToRecord, matcherEventSchema, type MatcherEvent } from '../src/index.js';
+import {
+  controlEntrySchema,
+  decodeControlEntry,
+  decodeEntry,
+  decodeInboxEntry,
+  decodeMatcherEvent,
+  encodeControlEntry,
+  encodeMatcherEvent,
+  fieldsToRecord,
+  inboxEntrySchema,
+  matcherEventSchema,
+  type ControlEntry,
+  type MatcherEvent,
+} from '../src/index.js';
 
 /** What the schema alone makes of a field list: the fast path must never differ from it. */
 function bySchema(flat: string[]): MatcherEvent | undefined {
@@ -71,4 +84,76 @@ test('for any field list, the hand-written join decoder agrees with the schema',
   );
   // The accepting path must be exercised, not only the rejections.
   assert.ok(decoded > 300, `only ${decoded} generated joins were well-formed`);
+});
+
+test('control entries as they are written decode to the entry they came from', () => {
+  const entries: ControlEntry[] = [
+    { t: 'paired', to: 's1', gen: 2, chat: 'c1', partner: 's2', pgw: 'gw-b', interests: [] },
+    { t: 'paired', to: 's2', gen: 5, chat: 'c1', partner: 's1', pgw: 'gw-a', interests: ['music', 'go'] },
+    { t: 'handoff', to: 's1', owner: 'gw-b|boot', gw: 'gw-b' },
+    { t: 'handed', to: 's1', ok: true },
+    { t: 'handed', to: 's1', ok: false },
+  ];
+  for (const entry of entries) assert.deepEqual(decodeControlEntry(fieldsToRecord(encodeControlEntry(entry))), entry);
+});
+
+test('for any field list, the hand-written paired decoder agrees with the schema', () => {
+  const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { freq: 8, nil: undefined });
+  const mostly = <T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: odd });
+  const anyString = fc.string({ maxLength: 5 });
+  const stringList = fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }).map((list) => JSON.stringify(list));
+  // Mostly well-formed assignments, each field possibly missing or odd, plus a stray field.
+  const paired = fc.record({
+    t: mostly(fc.constant('paired'), fc.constantFrom('handed', 'handoff', 'x', '')),
+    to: maybe(anyString),
+    gen: maybe(mostly(fc.constantFrom('0', '1', '42'), fc.oneof(fc.constantFrom('-2', '1.5', ' 3 ', '1e3', '0x10', '9007199254740993', 'x', ''), anyString))),
+    chat: maybe(anyString),
+    partner: maybe(anyString),
+    pgw: maybe(anyString),
+    interests: maybe(mostly(stringList, fc.constantFrom('["a",1]', '{}', 'null', '"a"', 'x', ''))),
+    extra: maybe(anyString),
+  });
+  let decoded = 0;
+  fc.assert(
+    fc.property(paired, (record) => {
+      const flat = Object.entries(record).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
+      const fields = fieldsToRecord(flat);
+      const expected = decodeEntry(controlEntrySchema, fields);
+      assert.deepEqual(decodeControlEntry(fields), expected);
+      if (expected) decoded += 1;
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(decoded > 300, `only ${decoded} generated assignments were well-formed`);
+});
+
+test('for any field list, the hand-written inbox decoder agrees with the schema', () => {
+  const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { freq: 8, nil: undefined });
+  const mostly = <T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: odd });
+  const anyString = fc.string({ maxLength: 5 });
+  const integer = mostly(fc.constantFrom('0', '1', '1700000000000'), fc.oneof(fc.constantFrom('-2', '1.5', ' 3 ', '1e3', '0x10', '9007199254740993', 'x', ''), anyString));
+  // Every inbox kind, each field possibly missing or odd (fields of the other kinds included).
+  const entry = fc.record({
+    t: mostly(fc.constantFrom('msg', 'typing', 'left'), fc.constantFrom('paired', 'x', '')),
+    to: maybe(anyString),
+    chat: maybe(anyString),
+    seq: maybe(integer),
+    ts: maybe(integer),
+    text: maybe(anyString),
+    typing: maybe(mostly(fc.constantFrom('0', '1'), anyString)),
+    reason: maybe(mostly(fc.constantFrom('left', 'next', 'disconnected', 'reported'), anyString)),
+    by: maybe(anyString),
+  });
+  let decoded = 0;
+  fc.assert(
+    fc.property(entry, (record) => {
+      const flat = Object.entries(record).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
+      const fields = fieldsToRecord(flat);
+      const expected = decodeEntry(inboxEntrySchema, fields);
+      assert.deepEqual(decodeInboxEntry(fields), expected);
+      if (expected) decoded += 1;
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(decoded > 300, `only ${decoded} generated entries were well-formed`);
 });
