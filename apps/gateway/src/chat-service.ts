@@ -295,6 +295,8 @@ export class ChatService {
       const { session } = connection;
       try {
         const result = await this.store.claim(session.id, session.resumeToken, '');
+        // While orphaned, another gateway may have written its record (a pair assignment).
+        if (result === 'claimed') session.forgetWritten();
         if (result === 'unknown') {
           this.connections.delete(session.id);
           connection.detachSocket(CloseCode.serviceRestart, 'session expired while the service was unavailable');

@@ -60,11 +60,16 @@ export class SessionStore {
     const ttl = this.settings.recordTtlSeconds;
     const writes = [
       this.redis.sadd(keys.sessionsOf(this.owner), session.id),
-      this.redis.sessionCreate(keys.session(session.id), ttl, ...session.toFields(this.owner, false)),
+      this.redis.sessionCreate(keys.session(session.id), ttl, ...session.fieldsToWrite(this.owner, false)),
       this.redis.set(keys.resumeToken(session.resumeToken), session.id, 'EX', ttl),
     ];
     if (!this.ownerListed) writes.push(this.listOwner());
-    await Promise.all(writes);
+    try {
+      await Promise.all(writes);
+    } catch (error) {
+      session.forgetWritten();
+      throw error;
+    }
   }
 
   /**
@@ -82,9 +87,17 @@ export class SessionStore {
     }
   }
 
-  /** Writes a session's state after a transition. */
+  /**
+   * Writes what a transition changed in a session's record. After a failed write the next
+   * one writes every field, so the record catches up at the next transition.
+   */
   async save(session: Session, detached = false): Promise<void> {
-    await this.redis.hset(keys.session(session.id), ...session.toFields(undefined, detached));
+    try {
+      await this.redis.hset(keys.session(session.id), ...session.fieldsToWrite(undefined, detached));
+    } catch (error) {
+      session.forgetWritten();
+      throw error;
+    }
   }
 
   async lookup(token: string): Promise<string | null> {

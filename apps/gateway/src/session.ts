@@ -31,6 +31,17 @@ export function randomId(): string {
 /** Shared by every session that has not joined yet (frozen: a session replaces its list, never edits it). */
 const NO_INTERESTS = Object.freeze([]) as unknown as string[];
 
+/** What a session's record holds of the fields that change, as last written (see `Session.fieldsToWrite`). */
+interface WrittenFields {
+  state: SessionState;
+  gen: number;
+  interests: string[];
+  requeue: boolean;
+  chat: ChatLink | undefined;
+  pgw: string;
+  left: string;
+}
+
 /** The Redis hash a session is stored as (keys.session): flat strings. */
 export type SessionRecord = Record<string, string>;
 
@@ -47,6 +58,8 @@ export class Session {
   chat: ChatLink | undefined;
   /** Why the chat ended while the client was away; told right after it resumes. */
   missedLeft: LeftReason | undefined;
+  /** The record's fields as this process last wrote them; undefined: unknown (see `fieldsToWrite`). */
+  private written: WrittenFields | undefined;
 
   constructor(
     readonly ipHash: string,
@@ -72,27 +85,50 @@ export class Session {
   }
 
   /**
-   * The record as HSET's field-value list, plus `detached` (and `owner` when given): the
-   * same fields as `toRecord`, without the object ioredis would flatten again on every save.
+   * The record's fields as HSET's field-value list, plus `detached` (and `owner` when
+   * given): of the others, only those that differ from what this process last wrote (all
+   * of them the first time). Every transition is saved and most change a few fields (a
+   * join: state and gen; a pairing: state and the chat), while ioredis makes garbage per
+   * argument: the full record on each save was the largest share of a gateway's garbage
+   * per join. What is returned counts as written from here on.
    */
-  toFields(owner: string | undefined, detached: boolean): string[] {
+  fieldsToWrite(owner: string | undefined, detached: boolean): string[] {
     const chat = this.chat;
-    const fields = [
-      'token', this.resumeToken,
-      'ipHash', this.ipHash,
-      'state', this.state,
-      'gen', String(this.gen),
-      'interests', JSON.stringify(this.interests),
-      'requeue', this.requeue ? '1' : '0',
-      'chat', chat?.id ?? '',
-      'partner', chat?.partner ?? '',
-      'pgw', chat?.partnerGateway ?? '',
-      'cint', chat ? JSON.stringify(chat.interests) : '[]',
-      'left', this.missedLeft ?? '',
-      'detached', detached ? '1' : '0',
-    ];
+    const chatId = chat?.id ?? '';
+    const pgw = chat?.partnerGateway ?? '';
+    const left = this.missedLeft ?? '';
+    const written = this.written;
+    const fields: string[] = [];
+    if (!written) fields.push('token', this.resumeToken, 'ipHash', this.ipHash);
+    if (this.state !== written?.state) fields.push('state', this.state);
+    if (this.gen !== written?.gen) fields.push('gen', String(this.gen));
+    if (this.interests !== written?.interests) fields.push('interests', JSON.stringify(this.interests));
+    if (this.requeue !== written?.requeue) fields.push('requeue', this.requeue ? '1' : '0');
+    // (No chat is `undefined` on both sides: the first write must still have the fields.)
+    const chatChanged = !written || chat !== written.chat;
+    if (chatChanged) fields.push('chat', chatId, 'partner', chat?.partner ?? '', 'cint', chat ? JSON.stringify(chat.interests) : '[]');
+    if (chatChanged || pgw !== written.pgw) fields.push('pgw', pgw);
+    if (left !== written?.left) fields.push('left', left);
+    // Always: the claim and orphan scripts set it too.
+    fields.push('detached', detached ? '1' : '0');
     if (owner !== undefined) fields.push('owner', owner);
+    if (written) {
+      written.state = this.state;
+      written.gen = this.gen;
+      written.interests = this.interests;
+      written.requeue = this.requeue;
+      written.chat = chat;
+      written.pgw = pgw;
+      written.left = left;
+    } else {
+      this.written = { state: this.state, gen: this.gen, interests: this.interests, requeue: this.requeue, chat, pgw, left };
+    }
     return fields;
+  }
+
+  /** A write failed: what the record holds is unknown, so the next write has every field. */
+  forgetWritten(): void {
+    this.written = undefined;
   }
 
   static fromRecord(id: string, record: SessionRecord): Session {

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Session } from '../src/session.js';
+
+/** A field list as a record, to compare with `toRecord`. */
+function asRecord(fields: string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+  return record;
+}
+
+test('the first write of a session has its whole record', () => {
+  const session = new Session('hash');
+  assert.deepEqual(asRecord(session.fieldsToWrite('gw|boot', false)), { ...session.toRecord(), detached: '0', owner: 'gw|boot' });
+});
+
+test('later writes have only what changed since the last one, and detached', () => {
+  const session = new Session('hash');
+  session.fieldsToWrite('gw|boot', false);
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, true)), { detached: '1' });
+
+  session.interests = ['go'];
+  session.state = 'waiting';
+  session.gen += 1;
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, false)), { state: 'waiting', gen: '1', interests: '["go"]', detached: '0' });
+
+  session.state = 'paired';
+  session.chat = { id: 'c1', partner: 'p1', partnerGateway: 'gw-b', interests: ['go'], lastDeliveredSeq: 0 };
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, false)), {
+    state: 'paired',
+    chat: 'c1',
+    partner: 'p1',
+    pgw: 'gw-b',
+    cint: '["go"]',
+    detached: '0',
+  });
+
+  session.chat.partnerGateway = 'gw-c'; // the partner resumed elsewhere
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, false)), { pgw: 'gw-c', detached: '0' });
+
+  session.chat = undefined;
+  session.state = 'idle';
+  session.missedLeft = 'next';
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, true)), {
+    state: 'idle',
+    chat: '',
+    partner: '',
+    pgw: '',
+    cint: '[]',
+    left: 'next',
+    detached: '1',
+  });
+});
+
+test('after a failed write the next one has every field again', () => {
+  const session = new Session('hash');
+  session.fieldsToWrite('gw|boot', false);
+  session.state = 'waiting';
+  session.fieldsToWrite(undefined, false);
+  session.forgetWritten();
+  assert.deepEqual(asRecord(session.fieldsToWrite(undefined, false)), { ...session.toRecord(), detached: '0' });
+});
+
+test('a session read back from its record writes it whole the first time', () => {
+  const original = new Session('hash');
+  original.state = 'paired';
+  original.chat = { id: 'c1', partner: 'p1', partnerGateway: 'gw-b', interests: [], lastDeliveredSeq: 0 };
+  const copy = Session.fromRecord(original.id, original.toRecord());
+  assert.deepEqual(asRecord(copy.fieldsToWrite(undefined, true)), { ...original.toRecord(), detached: '1' });
+});
