@@ -295,7 +295,8 @@ export class ChatService {
       const { session } = connection;
       try {
         const result = await this.store.claim(session.id, session.resumeToken, '');
-        // While orphaned, another gateway may have written its record (a pair assignment).
+        // The claim set `detached`; while orphaned, another gateway may have written the
+        // record too (a pair assignment): the next save writes it whole.
         if (result === 'claimed') session.forgetWritten();
         if (result === 'unknown') {
           this.connections.delete(session.id);

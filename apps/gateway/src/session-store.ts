@@ -88,12 +88,14 @@ export class SessionStore {
   }
 
   /**
-   * Writes what a transition changed in a session's record. After a failed write the next
-   * one writes every field, so the record catches up at the next transition.
+   * Writes what a transition changed in a session's record, if anything. After a failed
+   * write the next one writes every field, so the record catches up at the next transition.
    */
   async save(session: Session, detached = false): Promise<void> {
+    const fields = session.fieldsToWrite(undefined, detached);
+    if (fields.length === 0) return; // e.g. `leave` while idle
     try {
-      await this.redis.hset(keys.session(session.id), ...session.fieldsToWrite(undefined, detached));
+      await this.redis.hset(keys.session(session.id), ...fields);
     } catch (error) {
       session.forgetWritten();
       throw error;

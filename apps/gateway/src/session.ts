@@ -40,6 +40,7 @@ interface WrittenFields {
   chat: ChatLink | undefined;
   pgw: string;
   left: string;
+  detached: boolean;
 }
 
 /** The Redis hash a session is stored as (keys.session): flat strings. */
@@ -85,12 +86,13 @@ export class Session {
   }
 
   /**
-   * The record's fields as HSET's field-value list, plus `detached` (and `owner` when
-   * given): of the others, only those that differ from what this process last wrote (all
-   * of them the first time). Every transition is saved and most change a few fields (a
-   * join: state and gen; a pairing: state and the chat), while ioredis makes garbage per
+   * The record's fields as HSET's field-value list (plus `owner` when given): only those
+   * that differ from what this process last wrote, all of them the first time; none when
+   * nothing changed. Every transition is saved and most change a few fields (a join: state
+   * and gen; a pairing: state and the chat), while ioredis makes garbage per command and per
    * argument: the full record on each save was the largest share of a gateway's garbage
-   * per join. What is returned counts as written from here on.
+   * per join. What is returned counts as written from here on, so whoever else writes these
+   * fields of a session we hold (a reclaim: `detached`) must call `forgetWritten`.
    */
   fieldsToWrite(owner: string | undefined, detached: boolean): string[] {
     const chat = this.chat;
@@ -109,8 +111,7 @@ export class Session {
     if (chatChanged) fields.push('chat', chatId, 'partner', chat?.partner ?? '', 'cint', chat ? JSON.stringify(chat.interests) : '[]');
     if (chatChanged || pgw !== written.pgw) fields.push('pgw', pgw);
     if (left !== written?.left) fields.push('left', left);
-    // Always: the claim and orphan scripts set it too.
-    fields.push('detached', detached ? '1' : '0');
+    if (detached !== written?.detached) fields.push('detached', detached ? '1' : '0');
     if (owner !== undefined) fields.push('owner', owner);
     if (written) {
       written.state = this.state;
@@ -120,8 +121,9 @@ export class Session {
       written.chat = chat;
       written.pgw = pgw;
       written.left = left;
+      written.detached = detached;
     } else {
-      this.written = { state: this.state, gen: this.gen, interests: this.interests, requeue: this.requeue, chat, pgw, left };
+      this.written = { state: this.state, gen: this.gen, interests: this.interests, requeue: this.requeue, chat, pgw, left, detached };
     }
     return fields;
   }
