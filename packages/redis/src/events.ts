@@ -39,17 +39,14 @@ export type JoinEvent = Extract<MatcherEvent, { t: 'join' }>;
 
 export function encodeMatcherEvent(event: MatcherEvent): string[] {
   switch (event.t) {
-    case 'join':
-      return recordToFields({
-        t: event.t,
-        sid: event.sid,
-        gw: event.gw,
-        gen: event.gen,
-        interests: JSON.stringify(event.interests),
-        ipHash: event.ipHash,
-        avoid: event.avoid,
-        block: event.block ? '1' : undefined,
-      });
+    case 'join': {
+      // By hand, not with recordToFields: one per join on every gateway.
+      const interests = event.interests.length === 0 ? '[]' : JSON.stringify(event.interests);
+      const fields = ['t', 'join', 'sid', event.sid, 'gw', event.gw, 'gen', String(event.gen), 'interests', interests, 'ipHash', event.ipHash];
+      if (event.avoid !== undefined) fields.push('avoid', event.avoid);
+      if (event.block) fields.push('block', '1');
+      return fields;
+    }
     case 'cancel':
       return recordToFields({ t: event.t, sid: event.sid, gen: event.gen });
     case 'reported':

@@ -29,13 +29,13 @@ export function parseStreamsReply(reply: unknown): Map<string, StreamEntry[]> {
   const result = new Map<string, StreamEntry[]>();
   if (!Array.isArray(reply)) return result;
   for (const [stream, entries] of reply as RawStreams) {
-    result.set(
-      stream,
-      entries
-        // XREADGROUP returns null fields for entries deleted while pending.
-        .filter(([, fields]) => Array.isArray(fields))
-        .map(([id, fields]) => ({ id, fields: fieldsToRecord(fields) })),
-    );
+    // One pass, no intermediate arrays: every entry a gateway or the matcher reads comes through here.
+    const parsed: StreamEntry[] = [];
+    for (const [id, fields] of entries) {
+      // XREADGROUP returns null fields for entries deleted while pending.
+      if (Array.isArray(fields)) parsed.push({ id, fields: fieldsToRecord(fields) });
+    }
+    result.set(stream, parsed);
   }
   return result;
 }
