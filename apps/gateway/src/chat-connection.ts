@@ -16,16 +16,23 @@ import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 
-export interface ChatConnectionDeps {
+/** The gateway settings every `/ws` connection needs (ChatServiceSettings adds the service's own). */
+export interface ChatConnectionSettings {
+  gatewayId: string;
+  resumeGraceMs: number;
+  /** Per-connection token buckets: every frame but typing, and typing. */
+  chatRate: { perSecond: number; burst: number };
+  typingRate: { perSecond: number; burst: number };
+  /** Consecutive rate-limited frames that close the connection with 1008. */
+  rateLimitCloseAfter: number;
+  /** Unsent bytes past which a client counts as not reading and is cut. */
+  maxBufferedBytes: number;
+}
+
+export interface ChatConnectionDeps extends ChatConnectionSettings {
   relay: ChatRelay;
   store: SessionStore;
   decoder: ClientFrameDecoder;
-  gatewayId: string;
-  resumeGraceMs: number;
-  chatRate: { perSecond: number; burst: number };
-  typingRate: { perSecond: number; burst: number };
-  rateLimitCloseAfter: number;
-  maxBufferedBytes: number;
   online(): number;
   logger: Logger;
   /** The session is over (left for good, or handed to another gateway): forget it. */

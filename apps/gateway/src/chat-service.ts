@@ -3,25 +3,16 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import { CloseCode, ErrorCode, type ClientFrameDecoder } from '@strangers/protocol';
 import { encodeControlEntry, keys, type ControlEntry, type InboxEntry, type PairedEntry, type Redis } from '@strangers/redis';
-import { ChatConnection, type ChatConnectionDeps } from './chat-connection.js';
+import { ChatConnection, type ChatConnectionDeps, type ChatConnectionSettings } from './chat-connection.js';
 import type { ChatRelay } from './chat-relay.js';
 import { isOwnerAlive, type Liveness } from './liveness.js';
 import { readPairAssignments } from './lost-assignments.js';
 import type { SessionStore } from './session-store.js';
 import { Session } from './session.js';
 
-export interface ChatServiceSettings {
-  gatewayId: string;
-  resumeGraceMs: number;
+export interface ChatServiceSettings extends ChatConnectionSettings {
   /** How long a resume waits for the previous gateway to hand the session over. */
   handoffTimeoutMs: number;
-  /** Per-connection token buckets: every frame but typing, and typing. */
-  chatRate: { perSecond: number; burst: number };
-  typingRate: { perSecond: number; burst: number };
-  /** Consecutive rate-limited frames that close the connection with 1008. */
-  rateLimitCloseAfter: number;
-  /** Unsent bytes past which a client counts as not reading and is cut. */
-  maxBufferedBytes: number;
 }
 
 const MAX_RESUME_ATTEMPTS = 5;
@@ -54,15 +45,10 @@ export class ChatService {
     });
     // One dependencies object shared by every connection (a per-connection copy costs memory).
     this.connectionDeps = {
+      ...this.settings,
       relay: this.relay,
       store: this.store,
       decoder: this.decoder,
-      gatewayId: this.settings.gatewayId,
-      resumeGraceMs: this.settings.resumeGraceMs,
-      chatRate: this.settings.chatRate,
-      typingRate: this.settings.typingRate,
-      rateLimitCloseAfter: this.settings.rateLimitCloseAfter,
-      maxBufferedBytes: this.settings.maxBufferedBytes,
       online: this.online,
       logger: this.logger,
       onFinished: (finished) => {

@@ -1,4 +1,4 @@
-import { controlEntrySchema, decodeEntry, fieldsToRecord, keys, type PairedEntry, type Redis } from '@strangers/redis';
+import { decodeControlEntry, fieldsToRecord, keys, type PairedEntry, type Redis } from '@strangers/redis';
 
 const PAGE = 1000;
 
@@ -25,7 +25,7 @@ export async function readPairAssignments(redis: Redis, gatewayId: string): Prom
   for (let start = '-'; ; ) {
     const page = await redis.xrange(stream, start, '+', 'COUNT', PAGE);
     for (const [, flat] of page) {
-      const entry = decodeEntry(controlEntrySchema, fieldsToRecord(flat));
+      const entry = decodeControlEntry(fieldsToRecord(flat));
       if (entry?.t !== 'paired') continue;
       const list = byTo.get(entry.to);
       if (list) list.push(entry);
