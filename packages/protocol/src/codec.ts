@@ -1,6 +1,6 @@
 import { ErrorCode } from './codes.js';
-import { createClientFrameSchema, type ClientFrame, type JoinFrame } from './client-frames.js';
-import { MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
+import { createClientFrameSchema, type ClientFrame, type JoinFrame, type MessageFrame } from './client-frames.js';
+import { MAX_CHAT_ID_LENGTH, MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
 import type { ServerFrame } from './server-frames.js';
 
 export type DecodeResult =
@@ -35,6 +35,12 @@ function describeIssues(issues: readonly { path: PropertyKey[]; message: string 
   return `${where}: ${first.message}`;
 }
 
+/** A valid optional `chat` field (v1.1), or false when it is present but not valid. */
+function chatField(chat: unknown): string | undefined | false {
+  if (chat === undefined) return undefined;
+  return typeof chat === 'string' && chat.length > 0 && chat.length <= MAX_CHAT_ID_LENGTH ? chat : false;
+}
+
 /**
  * A well-formed `message`, `typing`, `join`, `next` or `leave` decoded by hand, to the same
  * rules as the schema (unknown fields dropped); undefined for the schema to judge.
@@ -43,25 +49,50 @@ function decodeWellFormed(type: string, value: object, limits: ProtocolLimits): 
   switch (type) {
     case 'message': {
       const { text, id } = value as { text?: unknown; id?: unknown };
-      if (typeof text !== 'string' || text.length === 0) return undefined;
-      if (id === undefined) return { type: 'message', text };
-      if (typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH) return { type: 'message', text, id };
-      return undefined;
+      const chat = chatField((value as { chat?: unknown }).chat);
+      if (typeof text !== 'string' || text.length === 0 || chat === false) return undefined;
+      if (id !== undefined && (typeof id !== 'string' || id.length > MAX_MESSAGE_ID_LENGTH)) return undefined;
+      const frame: MessageFrame = { type: 'message', text };
+      if (id !== undefined) frame.id = id;
+      if (chat !== undefined) frame.chat = chat;
+      return frame;
     }
     case 'typing': {
       const { typing } = value as { typing?: unknown };
-      return typeof typing === 'boolean' ? { type: 'typing', typing } : undefined;
+      const chat = chatField((value as { chat?: unknown }).chat);
+      if (typeof typing !== 'boolean' || chat === false) return undefined;
+      return chat === undefined ? { type: 'typing', typing } : { type: 'typing', typing, chat };
     }
-    case 'next':
+    case 'next': {
+      const { chat: rawChat, proof } = value as { chat?: unknown; proof?: unknown };
+      const chat = chatField(rawChat);
+      // A proof goes through the schema (rare: only after a challenge).
+      if (chat === false || proof !== undefined) return undefined;
+      return chat === undefined ? { type } : { type, chat };
+    }
     case 'leave':
       return { type };
     case 'join':
-      return decodeJoin(value as { interests?: unknown; requeue?: unknown }, limits);
+      return decodeJoin(value as JoinFields, limits);
   }
   return undefined;
 }
 
-function decodeJoin({ interests, requeue }: { interests?: unknown; requeue?: unknown }, limits: ProtocolLimits): JoinFrame | undefined {
+interface JoinFields {
+  interests?: unknown;
+  requeue?: unknown;
+  lang?: unknown;
+  adult?: unknown;
+  media?: unknown;
+  proof?: unknown;
+}
+
+function decodeJoin(
+  { interests, requeue, lang, adult, media, proof }: JoinFields,
+  limits: ProtocolLimits,
+): JoinFrame | undefined {
+  // The v1.1 matching and safety fields go through the schema.
+  if (lang !== undefined || adult !== undefined || media !== undefined || proof !== undefined) return undefined;
   if (requeue !== undefined && typeof requeue !== 'boolean') return undefined;
   const frame: JoinFrame = { type: 'join' };
   if (interests !== undefined) {

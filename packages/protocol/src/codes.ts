@@ -6,6 +6,14 @@ export const ErrorCode = {
   textTooLong: 'text_too_long',
   resumeFailed: 'resume_failed',
   unavailable: 'unavailable',
+  /** v1.1: a chat-scoped frame named a chat that is not the session's current one. */
+  staleChat: 'stale_chat',
+  /** v1.1: refused by a content filter or the moderation hook; not delivered. */
+  blocked: 'blocked',
+  /** v1.1: `join`/`next` needs a valid, unused proof of work. */
+  proofRequired: 'proof_required',
+  /** v1.1: this deployment does not allow it (an age group, a media kind). */
+  notAllowed: 'not_allowed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -21,6 +29,8 @@ export const CloseCode = {
   serviceRestart: 1012,
   /** The session was resumed on another connection; this one must not reconnect. */
   sessionTakenOver: 4001,
+  /** The client is banned (after a `banned` frame); it must not reconnect automatically. */
+  banned: 4003,
   /** Shared room: the requested name is connected somewhere already. */
   usernameTaken: 4009,
 } as const;
@@ -41,3 +51,52 @@ export const SessionState = {
   paired: 'paired',
 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** What a client should do when its socket closes with a code (PROTOCOL.md "Answers at the edge"). */
+export type CloseAdvice = 'resume' | 'stop';
+
+/**
+ * The advice that goes with each close code, for clients (the SDK follows it). Codes not
+ * listed (1006 dropped, 1011, a proxy's own) are transient: resume.
+ */
+export const CLOSE_ADVICE: Readonly<Record<number, { advice: CloseAdvice; meaning: string }>> = {
+  [CloseCode.unsupportedData]: { advice: 'stop', meaning: 'a binary frame was sent: a client bug' },
+  [CloseCode.policyViolation]: { advice: 'resume', meaning: 'sustained flooding: slow down, then resume within the grace' },
+  [CloseCode.messageTooBig]: { advice: 'stop', meaning: 'a frame over the size limit: a client bug' },
+  [CloseCode.serviceRestart]: { advice: 'resume', meaning: 'the gateway restarts: resume on any gateway' },
+  [CloseCode.sessionTakenOver]: { advice: 'stop', meaning: 'the session was resumed on another connection: do not resume with the old token' },
+  [CloseCode.banned]: { advice: 'stop', meaning: 'banned: do not reconnect automatically' },
+  [CloseCode.usernameTaken]: { advice: 'stop', meaning: 'the room name is connected somewhere already' },
+};
+
+export function closeAdvice(code: number): CloseAdvice {
+  return CLOSE_ADVICE[code]?.advice ?? 'resume';
+}
+
+/** `report.category` (PROTOCOL.md §1, v1.1); `other` when absent. */
+export const ReportCategory = {
+  spam: 'spam',
+  harassment: 'harassment',
+  sexual: 'sexual',
+  minorSafety: 'minor_safety',
+  hate: 'hate',
+  selfHarm: 'self_harm',
+  violence: 'violence',
+  other: 'other',
+} as const;
+export type ReportCategory = (typeof ReportCategory)[keyof typeof ReportCategory];
+
+/** `join.media` (PROTOCOL.md §4, v1.1): sessions pair only with the same kind. */
+export const MediaKind = {
+  text: 'text',
+  audio: 'audio',
+  video: 'video',
+} as const;
+export type MediaKind = (typeof MediaKind)[keyof typeof MediaKind];
+
+/** `paired.role` for audio/video chats: who sends the WebRTC offer. */
+export const MediaRole = {
+  offer: 'offer',
+  answer: 'answer',
+} as const;
+export type MediaRole = (typeof MediaRole)[keyof typeof MediaRole];
