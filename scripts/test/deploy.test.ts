@@ -475,3 +475,36 @@ describe('metrics docs', () => {
     for (const name of defined) assert.ok(read('docs/deploying.md').includes(name), `${name} is documented`);
   });
 });
+
+describe('docs/deploying.md', () => {
+  const docs = read('docs/deploying.md');
+  const section = (heading: string) => {
+    const start = docs.indexOf(`## ${heading}\n`);
+    assert.ok(start >= 0, `has a "${heading}" section`);
+    const end = docs.indexOf('\n## ', start + 3);
+    return docs.slice(start, end < 0 ? undefined : end);
+  };
+
+  test('Hardening says what each setting protects and its default, and which ports to expose', () => {
+    const hardening = section('Hardening');
+    for (const setting of ['X-Forwarded-For', 'TRUST_PROXY', 'IP_HASH_SALT', 'ALLOWED_ORIGINS', 'maxmemory']) {
+      assert.match(hardening, new RegExp(`^\\| [^|\\n]*${setting}[^|\\n]* \\| [^|\\n]+ \\| [^|\\n]+ \\|$`, 'm'), `a row for ${setting}`);
+    }
+    for (const port of ['/metrics', 'matcher status port', 'Redis']) assert.ok(hardening.includes(port), `the ports table covers ${port}`);
+    assert.ok(hardening.includes(service('gateway').environment?.TRUST_PROXY ?? '?'), 'names the trusted address compose sets');
+  });
+
+  test('the documented alert rules are a valid Prometheus rule file on the Redis memory cap', () => {
+    const block = /```yaml\n([\s\S]*?)```/.exec(section('Alerts'));
+    assert.ok(block, 'a YAML rule file');
+    const rules = parseYaml(block[1]!) as { groups: { name: string; rules: { alert: string; expr: string; for?: string }[] }[] };
+    const all = rules.groups.flatMap((group) => group.rules);
+    assert.ok(all.length > 0);
+    for (const rule of all) {
+      assert.match(rule.alert, /^[A-Za-z]\w*$/);
+      assert.ok(rule.expr.length > 0);
+      if (rule.for) assert.match(rule.for, /^\d+[smh]$/);
+    }
+    assert.ok(all.some((rule) => /redis_memory_used_bytes\s*\/\s*redis_memory_max_bytes/.test(rule.expr)), 'memory against maxmemory');
+  });
+});
