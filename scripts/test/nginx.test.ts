@@ -2,7 +2,8 @@
  * The shipped deploy/nginx/nginx.conf under Debian's nginx: `nginx -t` accepts it as it is,
  * and run on a free loopback port in front of a small real HTTP + WebSocket server (which
  * answers with the headers it received), it replaces a client's X-Forwarded-For with the
- * peer address, keeps /metrics away from the upstream, and logs paths without their query.
+ * peer address, keeps /metrics away from the upstream, logs paths without their query, and
+ * skips a replica that refuses with 503 (draining, or cut off from Redis).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -48,6 +49,24 @@ async function startEchoUpstream(): Promise<{ server: Server; port: number; seen
   return { server, port: address.port, seen };
 }
 
+/** A replica that refuses everything with 503, as a draining gateway (or one cut off from Redis) does. */
+async function startRefusingUpstream(): Promise<{ server: Server; port: number; refused: () => number }> {
+  let refused = 0;
+  const server = createServer((_request, response) => {
+    refused += 1;
+    response.writeHead(503, { 'content-type': 'text/plain' }).end('not ready\n');
+  });
+  server.on('upgrade', (_request, socket) => {
+    refused += 1;
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  return { server, port: address.port, refused: () => refused };
+}
+
 /** Replaces `from` (which must occur exactly once) by `to`: the test fails if the shipped config drifts. */
 function rewrite(config: string, from: string, to: string): string {
   assert.equal(config.split(from).length, 2, `nginx.conf contains "${from}" once`);
@@ -69,16 +88,26 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'strangers-nginx-'));
   const accessLog = join(dir, 'access.log');
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
+  let refusing: Awaited<ReturnType<typeof startRefusingUpstream>>;
   let nginx: ChildProcess | undefined;
   let entryPort = 0;
   const stderr: string[] = [];
 
   before(async () => {
     upstream = await startEchoUpstream();
+    refusing = await startRefusingUpstream();
     entryPort = await getFreePort();
     let config = readFileSync(configPath, 'utf8');
     config = rewrite(config, 'listen 80;', `listen 127.0.0.1:${entryPort};`);
-    config = rewrite(config, 'set $gateway http://gateway:8080;', `set $gateway http://127.0.0.1:${upstream.port};`);
+    // Two replicas, as Docker's DNS would return them: one refusing, one well. A name that
+    // matches an `upstream` block is used as that group (no DNS at request time). max_fails=0
+    // keeps the refusing one in the round-robin, so every test meets it.
+    config = rewrite(config, 'set $gateway http://gateway:8080;', 'set $gateway http://replicas_under_test;');
+    config = rewrite(
+      config,
+      '    server {\n',
+      `    upstream replicas_under_test {\n        server 127.0.0.1:${refusing.port} max_fails=0;\n        server 127.0.0.1:${upstream.port};\n    }\n\n    server {\n`,
+    );
     config = rewrite(config, 'access_log /var/log/nginx/access.log strangers;', `access_log ${accessLog} strangers;`);
     config = rewrite(config, 'error_log /var/log/nginx/error.log warn;', `error_log ${join(dir, 'error.log')} warn;`);
     // One worker is plenty here (the machine is shared).
@@ -98,8 +127,10 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
       process.kill(nginx.pid!, 'SIGQUIT');
       await exited;
     }
-    upstream?.server.closeAllConnections();
-    upstream?.server.close();
+    for (const server of [upstream?.server, refusing?.server]) {
+      server?.closeAllConnections();
+      server?.close();
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -126,6 +157,19 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
     assert.equal(frame.headers.upgrade, 'websocket');
     client.close();
     await client.waitClosed(10_000);
+  });
+
+  test('a replica that refuses with 503 is skipped: requests and upgrades reach the next one', async () => {
+    const before = refusing.refused();
+    // Round-robin over two replicas: within a few tries one lands on the refusing replica first.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      assert.equal((await fetch(`http://127.0.0.1:${entryPort}/readyz`)).status, 200);
+      const client = await TestClient.connect(`ws://127.0.0.1:${entryPort}/ws`);
+      await client.next('echo', 10_000);
+      client.close();
+      await client.waitClosed(10_000);
+    }
+    assert.ok(refusing.refused() > before, 'the refusing replica was tried');
   });
 
   test('/metrics answers 404 on the entry port and never reaches the upstream', async () => {
