@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PortPlan } from './launcher/ports.mjs';
@@ -37,8 +37,9 @@ const gatewayCount = integer('GATEWAYS', 2);
 const matcherCount = integer('MATCHERS', 2);
 const metricsPort = optionalInteger('METRICS_PORT');
 const moderationPort = optionalInteger('MODERATION_PORT');
-// Built by its own workspace when present; the launcher runs without it otherwise.
-const withModeration = existsSync(join(root, 'apps/moderation/package.json'));
+// The moderation service, when its workspace exists (the launcher runs without it otherwise).
+const moderationManifest = join(root, 'apps/moderation/package.json');
+const moderationPackage = existsSync(moderationManifest) ? JSON.parse(readFileSync(moderationManifest, 'utf8')).name : undefined;
 const pretty = env.LOG_PRETTY !== '0' && env.LOG_PRETTY !== 'false' && env.NODE_ENV !== 'production';
 
 function say(text) {
@@ -67,9 +68,9 @@ function integer(name, fallback) {
 function build() {
   const turbo = join(root, 'node_modules/.bin/turbo');
   if (!existsSync(turbo)) fail('turbo is not installed: run `npm install` first');
-  const apps = ['gateway', 'matcher', 'web', ...(withModeration ? ['moderation'] : [])];
-  const filters = apps.map((app) => `--filter=@strangers/${app}...`);
-  say(`building (turbo run build: ${apps.join(', ')})…`);
+  const packages = ['@strangers/gateway', '@strangers/matcher', '@strangers/web', ...(moderationPackage ? [moderationPackage] : [])];
+  const filters = packages.map((name) => `--filter=${name}...`);
+  say(`building (turbo run build: ${packages.join(', ')})…`);
   const result = spawnSync(turbo, ['run', 'build', ...filters, '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail(`the build failed (exit ${result.status ?? result.signal})`);
 }
@@ -154,10 +155,10 @@ async function planServices() {
     // A stable consumer name: a restarted matcher picks up the events it had not acknowledged.
     services.push({ name: `matcher-${port}`, port, main: 'apps/matcher/dist/main.js', env: { METRICS_PORT: String(port), MATCHER_ID: `matcher-${port}` } });
   }
-  if (withModeration) {
+  if (moderationPackage) {
     const port = await ports.take('moderation', moderationPort);
-    // Not waited for: the launcher does not know its readiness path.
-    services.push({ name: `moderation-${port}`, port, main: 'apps/moderation/dist/main.js', env: { MODERATION_PORT: String(port) }, optional: true });
+    const env = { MODERATION_PORT: String(port), PUBLIC_URL: `http://localhost:${port}` };
+    services.push({ name: `moderation-${port}`, port, main: 'apps/moderation/dist/main.js', env });
   }
   const busy = await ports.busy();
   if (busy.length > 0) fail(`port ${busy.join(', ')} already in use: choose another base, e.g. PORT=9000 npm start`);
@@ -179,10 +180,10 @@ if (!stopping) {
       args: [service.main],
       env: { ...shared, ...service.env },
       port: service.port,
-      onRestart: service.optional ? undefined : (name) => void waitReady(readyUrl).then(() => !stopping && say(`${name} is ready again`)),
+      onRestart: (name) => void waitReady(readyUrl).then(() => !stopping && say(`${name} is ready again`)),
     });
   }
-  await Promise.all(services.filter((service) => !service.optional).map((service) => waitReady(`http://127.0.0.1:${service.port}/readyz`)));
+  await Promise.all(services.map((service) => waitReady(`http://127.0.0.1:${service.port}/readyz`)));
   if (!stopping) {
     const gateways = services.filter((service) => service.name.startsWith('gw-'));
     say(`ports: ${services.map((service) => `${service.name} ${service.port}`).join(', ')}`);

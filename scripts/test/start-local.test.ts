@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
@@ -142,7 +142,8 @@ test('from a fresh build: / on every gateway; a gateway killed with -9 is restar
   const statusBefore = gitStatus();
   // As in a fresh clone: the web client was never built (turbo rebuilds or restores it).
   rmSync(fileURLToPath(new URL('../../apps/web/dist', import.meta.url)), { recursive: true, force: true });
-  const port = await freePortRun(4);
+  // Two gateways, two matchers, and the moderation service where its workspace exists.
+  const port = await freePortRun(5);
   const redisPort = await getFreePort();
   const password = `pw-${Date.now()}`;
   const stack = startStack({ PORT: String(port), REDIS_URL: `redis://:${password}@127.0.0.1:${redisPort}` });
@@ -150,7 +151,8 @@ test('from a fresh build: / on every gateway; a gateway killed with -9 is restar
 
   // Every port from PORT: gateways first, then the matchers' status ports.
   const [gw1, gw2, m1, m2] = [port, port + 1, port + 2, port + 3];
-  assert.deepEqual([...stack.pids.keys()].sort(), [`gw-${gw1}`, `gw-${gw2}`, `matcher-${m1}`, `matcher-${m2}`, 'redis'].sort());
+  const moderation = existsSync(fileURLToPath(new URL('../../apps/moderation/package.json', import.meta.url))) ? [`moderation-${port + 4}`] : [];
+  assert.deepEqual([...stack.pids.keys()].sort(), [`gw-${gw1}`, `gw-${gw2}`, `matcher-${m1}`, `matcher-${m2}`, ...moderation, 'redis'].sort());
   assert.ok(stack.lines.some((line) => line.startsWith('start-local: ports:') && line.includes(`matcher-${m1} ${m1}`)), 'it prints the ports');
   for (const gateway of [gw1, gw2]) {
     await servesWebClient(gateway);
