@@ -78,7 +78,7 @@ export class Supervisor {
     return new Map([...this.services].filter(([, service]) => service.child).map(([name, service]) => [name, service.child.pid]));
   }
 
-  /** Stops the services named in `first`, then the rest (each SIGTERM, SIGKILL after a timeout). */
+  /** Stops every service but those named in `last`, then those (each SIGTERM, SIGKILL after a timeout). */
   async stopAll(last = []) {
     this.stopping = true;
     for (const service of this.services.values()) clearTimeout(service.timer);
