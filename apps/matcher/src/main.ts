@@ -2,7 +2,7 @@ import { closeServer, createStatusServer, listen, runService } from '@strangers/
 import { createRedisClient, waitForRedisReady } from '@strangers/redis';
 import { loadMatcherConfig } from './config.js';
 import { Matcher } from './matcher.js';
-import { countRedisEvent, registry, watchMatcher } from './status/metrics.js';
+import { countRedisEvent, registry, watchMatcher } from './metrics.js';
 
 runService({
   name: 'matcher',

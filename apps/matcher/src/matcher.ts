@@ -8,7 +8,7 @@ import { ensureGroup } from './consumer/event-stream.js';
 import { Leadership, type Health, type Role } from './leadership/leadership.js';
 import { Lease } from './leadership/lease.js';
 import { MatchingState } from './matching/matching-state.js';
-import { pairMade } from './status/metrics.js';
+import { pairMade } from './metrics.js';
 import { registerMatcherScripts } from './store/scripts.js';
 
 export type { Role };

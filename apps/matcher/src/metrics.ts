@@ -1,6 +1,6 @@
 import { createMetricsRegistry, redisEventCounters } from '@strangers/config';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Pair } from '../matching/pairing.js';
+import type { Pair } from './matching/pairing.js';
 
 /**
  * Every Prometheus metric the matcher exports, served at `/metrics` on its status port.
