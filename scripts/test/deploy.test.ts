@@ -272,7 +272,7 @@ describe('docker-compose.yml', () => {
     const gatewaySource = read('apps/gateway/src/gateway.ts');
     for (const path of ['/healthz', '/readyz', '/metrics', '/ws']) assert.ok(gatewaySource.includes(`'${path}'`), `gateway serves ${path}`);
     assert.ok(read('apps/gateway/src/room/room.ts').includes("'/chat/'"), 'the room lives under /chat/');
-    const matcherSource = read('apps/matcher/src/http.ts');
+    const matcherSource = read('packages/config/src/service/status.ts');
     for (const path of ['/healthz', '/readyz', '/metrics']) assert.ok(matcherSource.includes(`'${path}'`), `matcher serves ${path}`);
   });
 });

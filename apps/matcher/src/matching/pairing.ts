@@ -1,11 +1,16 @@
+import { compatible } from './compatibility.js';
+import { KeptApart, pairKey } from './kept-apart.js';
+
+export { pairKey };
+
 /**
  * The pure pairing logic: no I/O, no clock of its own (every call gets `now`), so it can
  * be tested exhaustively with generated operation sequences.
  *
  * Rules (PROTOCOL.md §1 and the matcher issue):
- * - two sessions are compatible when they are different sessions, not in a `next`
- *   cool-down with each other, not separated by a report, and equally flagged (clients
- *   reported often only meet each other);
+ * - two sessions are compatible (compatibility.ts) when they are different sessions, not in
+ *   a `next` cool-down with each other, not separated by a report, and equally flagged
+ *   (clients reported often only meet each other);
  * - a session with interests first looks for the longest-waiting compatible session that
  *   shares one; a session is "open" to anyone when it has no interests or has waited
  *   `fallbackMs`; two open compatible sessions may pair without a shared interest;
@@ -50,16 +55,11 @@ interface QueuedSession extends WaitingSession {
   open: boolean;
 }
 
-export function pairKey(x: string, y: string): string {
-  return x < y ? `${x}|${y}` : `${y}|${x}`;
-}
-
 export class PairingQueue {
   /** Oldest first: Map iteration follows insertion order. */
   private readonly waiting = new Map<string, QueuedSession>();
   private readonly byInterest = new Map<string, Set<QueuedSession>>();
-  /** pair key → until (ms). `next` cool-downs and report blocks alike keep a pair apart. */
-  private readonly apart = new Map<string, number>();
+  private readonly apart = new KeptApart();
   /** hashed address → until (ms): reported often, only matched with each other. */
   private readonly flaggedUntil = new Map<string, number>();
   private nextOrder = 0;
@@ -89,12 +89,11 @@ export class PairingQueue {
 
   /** Keeps two sessions from being paired until `until` (cool-down or report block). */
   keepApart(x: string, y: string, until: number): void {
-    const key = pairKey(x, y);
-    this.apart.set(key, Math.max(until, this.apart.get(key) ?? 0));
+    this.apart.keep(x, y, until);
   }
 
   areApart(x: string, y: string, now: number): boolean {
-    return (this.apart.get(pairKey(x, y)) ?? 0) > now;
+    return this.apart.has(x, y, now);
   }
 
   /**
@@ -148,10 +147,7 @@ export class PairingQueue {
    */
   sweep(now: number): Pair[] {
     const changed = new Set<string>();
-    for (const [key, until] of this.apart) {
-      if (until > now) continue;
-      this.apart.delete(key);
-      const [x = '', y = ''] = key.split('|');
+    for (const [x, y] of this.apart.expire(now)) {
       if (this.waiting.has(x) && this.waiting.has(y)) changed.add(x).add(y);
     }
     for (const [ipHash, until] of this.flaggedUntil) if (until <= now) this.flaggedUntil.delete(ipHash);
@@ -185,13 +181,10 @@ export class PairingQueue {
       }
     }
     if (this.waiting.size >= 2) {
-      for (const until of this.apart.values()) if (wake === undefined || until < wake) wake = until;
+      const released = this.apart.earliest();
+      if (released !== undefined && (wake === undefined || released < wake)) wake = released;
     }
     return wake;
-  }
-
-  private compatible(x: QueuedSession, y: QueuedSession, now: number): boolean {
-    return x.sid !== y.sid && x.flagged === y.flagged && !this.areApart(x.sid, y.sid, now);
   }
 
   /** The longest-waiting queued session `candidate` may pair with (the caller removes it). */
@@ -202,7 +195,7 @@ export class PairingQueue {
       if (!sharing) continue;
       for (const other of sharing) {
         if (best && other.order > best.order) break;
-        if (this.compatible(candidate, other, now)) {
+        if (compatible(candidate, other, this.apart, now)) {
           best = other;
           break;
         }
@@ -210,7 +203,7 @@ export class PairingQueue {
     }
     if (!best && candidate.open) {
       for (const other of this.waiting.values()) {
-        if (other.open && this.compatible(candidate, other, now)) {
+        if (other.open && compatible(candidate, other, this.apart, now)) {
           best = other;
           break;
         }

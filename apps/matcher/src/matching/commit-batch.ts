@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { keys, MATCHER_GROUP } from '@strangers/redis';
 import type { Pair, WaitingSession } from './pairing.js';
 
@@ -8,12 +7,7 @@ const CONTROL_MAX_LENGTH = 100_000;
 const FIXED_KEYS = [keys.matcherEvents, keys.matcherQueue, keys.matcherApart, keys.matcherReports, keys.matcherFlagged];
 const FIRST_CONTROL_KEY = 2 + FIXED_KEYS.length;
 
-/** Lua sources live beside `src/` and `dist/` alike, so one relative path serves both. */
-export function matcherLua(name: string): string {
-  return readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
-}
-
-/** Keys and arguments of lua/fenced_commit.lua, without the lease (Lease.commit adds it as KEYS[1] and ARGV[1]). */
+/** Keys and arguments of lua/fenced_commit.lua, without the lease (Lease.commit adds it as KEYS[1] and ARGV[1]). Pure data: no I/O here. */
 export interface CommitScript {
   keys: string[];
   args: (string | number)[];

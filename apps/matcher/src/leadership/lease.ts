@@ -1,57 +1,5 @@
-import type { Result } from 'ioredis';
 import { keys, type Redis } from '@strangers/redis';
-import { matcherLua, type CommitScript } from './commit.js';
-
-/**
- * The active matcher's lease: `{m}:leader` = "<matcher id>|<fencing token>" with a PX TTL its
- * holder renews. The token comes from INCR `{m}:leader:epoch`, so every term has its own
- * value and a holder that was paused past its TTL can never mistake a newer term for its own.
- * The lease scripts live here, the commit script in ../lua (not in packages/redis/lua): only
- * the matcher runs them.
- */
-
-/**
- * KEYS[1] leader key, KEYS[2] epoch counter; ARGV[1] matcher id, ARGV[2] TTL (ms).
- * Returns the lease value taken, or false when someone holds it.
- */
-const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local token = redis.call('INCR', KEYS[2])
-local value = ARGV[1] .. '|' .. token
-redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
-return value
-`;
-
-/** KEYS[1] leader key; ARGV[1] our lease value, ARGV[2] TTL (ms). 1 = renewed, 0 = not ours. */
-const RENEW = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-`;
-
-/** KEYS[1] leader key; ARGV[1] our lease value. Lets a standby take over at once on a clean stop. */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    matcherLeaseAcquire(leader: string, epoch: string, id: string, ttlMs: number): Result<string | null, Context>;
-    matcherLeaseRenew(leader: string, value: string, ttlMs: number): Result<number, Context>;
-    matcherLeaseRelease(leader: string, value: string): Result<number, Context>;
-    /** lua/fenced_commit.lua; an array argument is flattened by ioredis (no spread of thousands of arguments). */
-    matcherFencedCommit(numKeys: number, keysAndArgs: (string | number)[]): Result<number, Context>;
-  }
-}
-
-export function defineLeaseCommands(redis: Redis): void {
-  if (typeof redis.matcherLeaseAcquire === 'function') return;
-  redis.defineCommand('matcherLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-  redis.defineCommand('matcherLeaseRenew', { numberOfKeys: 1, lua: RENEW });
-  redis.defineCommand('matcherLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
-  redis.defineCommand('matcherFencedCommit', { lua: matcherLua('fenced_commit') });
-}
+import type { CommitScript } from '../matching/commit-batch.js';
 
 /** A commit refused because this process no longer holds the lease. */
 export class FencedError extends Error {
@@ -63,6 +11,13 @@ export function isFenced(error: unknown): boolean {
   return error instanceof FencedError || String((error as Error)?.message).startsWith('FENCED');
 }
 
+/**
+ * The active matcher's lease: `{m}:leader` = "<matcher id>|<fencing token>" with a PX TTL its
+ * holder renews. The token comes from INCR `{m}:leader:epoch`, so every term has its own
+ * value and a holder that was paused past its TTL can never mistake a newer term for its own.
+ * Its scripts are lua/lease_*.lua and lua/fenced_commit.lua (registered by store/scripts.ts,
+ * not in packages/redis: only the matcher runs them).
+ */
 export class Lease {
   /** Our lease value while we believe we hold it. */
   value: string | undefined;
@@ -74,9 +29,7 @@ export class Lease {
     private readonly matcherId: string,
     private readonly ttlMs: number,
     private readonly clock: () => number = Date.now,
-  ) {
-    defineLeaseCommands(redis);
-  }
+  ) {}
 
   get token(): number {
     return Number(this.value?.slice(this.value.lastIndexOf('|') + 1) ?? 0);
