@@ -35,6 +35,8 @@ export interface Pair {
   shared: string[];
   /** Languages both named (may be empty). */
   lang: string[];
+  /** Put back together by a rematch of their ended chat (both asked). */
+  rematch?: boolean;
 }
 
 export type PairingOptions = Widening;
