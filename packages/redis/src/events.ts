@@ -222,15 +222,16 @@ export type ControlEntry = z.output<typeof controlEntrySchema>;
  */
 export function decodeControlEntry(fields: StreamFields): ControlEntry | undefined {
   if (fields.t === 'paired') {
-    const { to, chat, partner, pgw, interests, lang, media = 'text', role = '', rematch = '0' } = fields;
+    const { to, chat, partner, pgw, interests, lang, media = 'text', role, rematch = '0' } = fields;
     const gen = Number(fields.gen);
     if (to !== undefined && chat !== undefined && partner !== undefined && pgw !== undefined && interests !== undefined && Number.isSafeInteger(gen)) {
       const list = interests === '[]' ? [] : parseStringArray(interests);
       const languages = lang === undefined || lang === '[]' ? [] : parseStringArray(lang);
-      const valid = MEDIA_KIND_SET.has(media) && (role === '' || MEDIA_ROLE_SET.has(role)) && (rematch === '0' || rematch === '1');
+      const valid = MEDIA_KIND_SET.has(media) && (role === undefined || role === '' || MEDIA_ROLE_SET.has(role)) && (rematch === '0' || rematch === '1');
       if (list && languages && valid) {
         const entry: PairedEntry = { t: 'paired', to, gen, chat, partner, pgw, interests: list, lang: languages, media: media as MediaKind, rematch: rematch === '1' };
-        if (role !== '') entry.role = role as MediaRole;
+        // As the schema has it: a written '' (text chats) is the key with no value.
+        if (role !== undefined) entry.role = role === '' ? undefined : (role as MediaRole);
         return entry;
       }
     }
@@ -240,14 +241,12 @@ export function decodeControlEntry(fields: StreamFields): ControlEntry | undefin
 
 export function encodeControlEntry(entry: ControlEntry): string[] {
   switch (entry.t) {
-    case 'paired':
-      return recordToFields({
-        ...entry,
-        interests: JSON.stringify(entry.interests),
-        lang: JSON.stringify(entry.lang),
-        role: entry.role ?? '',
-        rematch: entry.rematch ? '1' : '0',
-      });
+    case 'paired': {
+      const { role, ...rest } = entry;
+      const fields = recordToFields({ ...rest, interests: JSON.stringify(entry.interests), lang: JSON.stringify(entry.lang), rematch: entry.rematch ? '1' : '0' });
+      if (role !== undefined) fields.push('role', role);
+      return fields;
+    }
     case 'rematch_offer':
     case 'handoff':
       return recordToFields(entry);
