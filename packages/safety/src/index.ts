@@ -12,3 +12,4 @@ export * from './filters/contacts.js';
 export * from './filters/words.js';
 export * from './filters/repeats.js';
 export * from './filters/check-message.js';
+export * from './hook/moderation-hook.js';
