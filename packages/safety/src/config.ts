@@ -61,25 +61,33 @@ export const safetyEnvSchema = z.object({
   /** …and waiting behind them; beyond: the fail mode answers at once. */
   MODERATION_HOOK_QUEUE: envField.nonNegativeInt(256),
 
-  /** Score at which an address gets an automatic action; 0: abuse scoring off. */
-  ABUSE_THRESHOLD: envField.nonNegativeInt(10),
+  /** Score at which an address gets an automatic action; 0 (default): abuse scoring off. 10 suits the default weights. */
+  ABUSE_THRESHOLD: envField.nonNegativeInt(0),
   /** `shadow`: the flagged pool for a while; `challenge`: harder proofs of work for a while. */
   ABUSE_ACTION: z.enum(['shadow', 'challenge']).default('shadow'),
   ABUSE_ACTION_MS: envField.positiveInt(3_600_000),
   /** Every signal's count halves in this time, so a score fades once the behaviour stops. */
   ABUSE_HALF_LIFE_MS: envField.positiveInt(300_000),
-  /** Weight of each signal beyond its free allowance (score = Σ weight × max(0, count − free)). */
-  ABUSE_WEIGHT_SKIP: z.coerce.number().min(0).default(0.5),
-  ABUSE_WEIGHT_REPEAT: z.coerce.number().min(0).default(2),
+  /**
+   * Weight of each signal beyond its free allowance (score = Σ weight × max(0, count − free)).
+   * `skip`: a `next`; `repeat`: a message whose text already went to another partner lately;
+   * `blocked`: a message a filter or the hook refused; `report`: a report against the address;
+   * `connection`: a new `/ws` connection.
+   */
+  ABUSE_WEIGHT_SKIP: z.coerce.number().min(0).default(0.1),
+  ABUSE_WEIGHT_REPEAT: z.coerce.number().min(0).default(3),
   ABUSE_WEIGHT_BLOCKED: z.coerce.number().min(0).default(1),
-  ABUSE_WEIGHT_REPORT: z.coerce.number().min(0).default(3),
-  ABUSE_WEIGHT_CONNECTION: z.coerce.number().min(0).default(0.25),
-  /** Decayed counts an ordinary user reaches: not scored. */
-  ABUSE_FREE_SKIP: z.coerce.number().min(0).default(20),
-  ABUSE_FREE_REPEAT: z.coerce.number().min(0).default(1),
-  ABUSE_FREE_BLOCKED: z.coerce.number().min(0).default(2),
+  ABUSE_WEIGHT_REPORT: z.coerce.number().min(0).default(4),
+  ABUSE_WEIGHT_CONNECTION: z.coerce.number().min(0).default(0.2),
+  /**
+   * Decayed counts an ordinary user reaches: not scored. A steady r a minute settles at
+   * ≈ r × half-life-minutes / ln 2 (× 7.2 at 5 min): 60 skips ≈ 8 `next` a minute, 30 connections ≈ 4 a minute.
+   */
+  ABUSE_FREE_SKIP: z.coerce.number().min(0).default(60),
+  ABUSE_FREE_REPEAT: z.coerce.number().min(0).default(2),
+  ABUSE_FREE_BLOCKED: z.coerce.number().min(0).default(3),
   ABUSE_FREE_REPORT: z.coerce.number().min(0).default(1),
-  ABUSE_FREE_CONNECTION: z.coerce.number().min(0).default(20),
+  ABUSE_FREE_CONNECTION: z.coerce.number().min(0).default(30),
   /** Bound on the addresses tracked in memory per gateway (least recently seen dropped). */
   ABUSE_MAX_ADDRESSES: envField.positiveInt(100_000),
 });

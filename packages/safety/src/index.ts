@@ -13,3 +13,5 @@ export * from './filters/words.js';
 export * from './filters/repeats.js';
 export * from './filters/check-message.js';
 export * from './hook/moderation-hook.js';
+export * from './abuse/score.js';
+export * from './abuse/abuse-scorer.js';
