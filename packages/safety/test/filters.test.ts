@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import {
   containsLink,
+  fingerprint,
   findContact,
   MessageFilters,
   normalizeText,
@@ -220,12 +221,17 @@ describe('building blocks', () => {
 
   test('RepeatTracker forgets chats outside its window and stays within its bound', () => {
     const tracker = new RepeatTracker({ partners: 3, windowMs: 1000, minLength: 4, maxEntries: 2 });
-    assert.equal(tracker.record('s', 'c1', 'same text', 0), 1);
-    assert.equal(tracker.record('s', 'c2', 'same text', 500), 2);
-    assert.equal(tracker.record('s', 'c2', 'same text', 600), 2, 'the same chat counts once');
-    assert.equal(tracker.record('s', 'c3', 'same text', 1400), 2, 'c1 fell out of the window');
-    tracker.record('s', 'c1', 'other text', 0);
-    tracker.record('s', 'c1', 'third text', 0);
+    const same = fingerprint(normalizeText('Same text!'));
+    assert.equal(same, 'sametext');
+    assert.equal(tracker.record('s', 'c1', same, 0), 1);
+    assert.equal(tracker.record('s', 'c2', same, 500), 2);
+    assert.equal(tracker.record('s', 'c2', same, 600), 2, 'the same chat counts once');
+    assert.equal(tracker.record('s', 'c3', same, 1400), 2, 'c1 fell out of the window');
+    assert.equal(tracker.record('s', 'c4', same, 1500), 3);
+    assert.equal(tracker.record('s', 'c5', same, 1500), 3, 'never more than `partners` kept');
+    assert.equal(tracker.record('s', 'c1', 'abc', 0), 0, 'too short to count');
+    tracker.record('s', 'c1', 'othertext', 0);
+    tracker.record('s', 'c1', 'thirdtext', 0);
     assert.equal(tracker.size, 2);
   });
 });

@@ -4,7 +4,7 @@ import { findContact } from './contacts.js';
 import { containsLink } from './links.js';
 import { normalizeText } from './normalize.js';
 import { RepeatTracker } from './repeats.js';
-import { WordList } from './words.js';
+import { WordList, wordTokens } from './words.js';
 
 export interface MessageContext {
   /** Who sends: the client address hash (repeats are counted per sender, across its chats). */
@@ -41,8 +41,10 @@ export class MessageFilters {
 
   checkMessage(text: string, context: MessageContext): CheckResult {
     const normalized = normalizeText(text);
-    const repeatedTo = this.repeats.record(context.sender, context.chat, normalized, context.now);
-    const refusal = this.firstRefusal(normalized, context, repeatedTo);
+    // One tokenisation serves the word list and the repeat fingerprint; short texts need neither.
+    const tokens = this.words.size > 0 || normalized.length >= this.settings.repeat.minLength ? wordTokens(normalized) : undefined;
+    const repeatedTo = tokens === undefined ? 0 : this.repeats.record(context.sender, context.chat, tokens.join(''), context.now);
+    const refusal = this.firstRefusal(normalized, tokens, context, repeatedTo);
     if (refusal === undefined) return { ok: true, repeatedTo };
     this.metrics?.messagesBlocked.inc({ filter: refusal.filter });
     return { ok: false, ...refusal, repeatedTo };
@@ -55,9 +57,9 @@ export class MessageFilters {
   }
 
   /** Contacts before links: an e-mail address is a contact detail, even though it holds a domain. */
-  private firstRefusal(normalized: string, context: MessageContext, repeatedTo: number): { filter: Exclude<FilterName, 'hook'>; reason: string } | undefined {
+  private firstRefusal(normalized: string, tokens: string[] | undefined, context: MessageContext, repeatedTo: number): { filter: Exclude<FilterName, 'hook'>; reason: string } | undefined {
     const { links, contacts, repeat } = this.settings;
-    if (this.words.size > 0 && this.words.find(normalized) !== undefined) {
+    if (tokens !== undefined && this.words.findInTokens(tokens) !== undefined) {
       return { filter: 'words', reason: 'this message contains a word that is not allowed here' };
     }
     if (contacts.mode === 'block' && this.isYoung(context)) {

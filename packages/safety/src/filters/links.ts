@@ -33,6 +33,12 @@ const wwwHost = /(?:^|[^a-z0-9])www\d{0,3}\.[a-z0-9-]+/;
 /** `name.tld/path`, whatever the ending, as long as both parts are words (not `3.5/5`). */
 const hostWithPath = /(?:^|[^a-z0-9.])[a-z0-9-]*[a-z][a-z0-9-]*\.[a-z]{2,}\/[^\s]/;
 
+/**
+ * What every link linkify-it can find has (a known TLD after a dot, `//`, `www.`, `mailto:`):
+ * a cheap test first, because its full search is the costliest step of all the filters.
+ */
+const linkifyPretest = new RegExp(`\\.(?:${tldAlternation})(?![a-z0-9-])|//|www\\d{0,3}\\.|mailto:`);
+
 const linkify = new LinkifyIt({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: false }).tlds([...fuzzyLinkTlds]);
 
 /** Undoes the usual ways of hiding a dot in a domain; expects `normalizeText` output. */
@@ -46,5 +52,5 @@ export function containsLink(normalized: string): boolean {
   // Every link form below needs a dot, a colon (`http:`) or a slash (`//host`).
   if (!normalized.includes('.') && !normalized.includes('dot') && !normalized.includes(':') && !normalized.includes('/')) return false;
   const text = revealDots(normalized);
-  return linkify.test(text) || wwwHost.test(text) || hostWithPath.test(text);
+  return (linkifyPretest.test(text) && linkify.test(text)) || wwwHost.test(text) || hostWithPath.test(text);
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { wordTokens } from './words.js';
 
 export interface RepeatSettings {
   /** Distinct chats one text may reach within `windowMs`; the one that makes this many is refused. */
@@ -10,20 +11,21 @@ export interface RepeatSettings {
   maxEntries: number;
 }
 
+/** The chats one text went to lately (parallel arrays, at most `partners` long: a scan beats a Map here). */
 interface Spread {
-  /** Chat id → when the text was last sent there, at most `partners` of them. */
-  chats: Map<string, number>;
+  chats: string[];
+  times: number[];
 }
 
-/** How much of a long text the fingerprint keeps; with the length appended, enough to tell spam apart. */
+/** How much of a long text the key keeps; with the length appended, enough to tell spam apart. */
 const fingerprintPrefix = 200;
 
 /**
- * The text with everything but letters and digits dropped, so `Visit my page!!` and
- * `visit my  page` are one fingerprint. Expects `normalizeText` output.
+ * A text's letters and digits only, leet-folded (`wordTokens` joined), so `Visit my page!!`,
+ * `visit  my page` and `v1sit my page` are one fingerprint. Expects `normalizeText` output.
  */
 export function fingerprint(normalized: string): string {
-  return normalized.replace(/[^\p{L}\p{N}]+/gu, '');
+  return wordTokens(normalized).join('');
 }
 
 /**
@@ -39,23 +41,43 @@ export class RepeatTracker {
     this.spreads = new LRUCache({ max: settings.maxEntries });
   }
 
+  /** Whether a text of this fingerprint is counted at all. */
+  counts(print: string): boolean {
+    return print.length >= this.settings.minLength;
+  }
+
   /**
-   * Records `normalized` sent by `sender` into `chat` at `now`; returns the number of distinct
-   * chats it reached within the window, this one included (0 when too short to count).
+   * Records a text (its `fingerprint`) sent by `sender` into `chat` at `now`; returns the
+   * number of distinct chats it reached within the window, this one included (0 when too
+   * short to count).
    */
-  record(sender: string, chat: string, normalized: string, now: number): number {
-    const print = fingerprint(normalized);
-    if (print.length < this.settings.minLength) return 0;
-    const key = `${sender}\n${print.length}\n${print.slice(0, fingerprintPrefix)}`;
+  record(sender: string, chat: string, print: string, now: number): number {
+    if (!this.counts(print)) return 0;
+    const key = `${sender}\n${print.length}\n${print.length > fingerprintPrefix ? print.slice(0, fingerprintPrefix) : print}`;
     let spread = this.spreads.get(key);
-    if (!spread) this.spreads.set(key, (spread = { chats: new Map() }));
-    const chats = spread.chats;
-    for (const [id, at] of chats) if (now - at > this.settings.windowMs) chats.delete(id);
-    chats.delete(chat);
-    chats.set(chat, now);
+    if (spread === undefined) {
+      spread = { chats: [], times: [] };
+      this.spreads.set(key, spread);
+    }
+    const { chats, times } = spread;
+    // Drop chats outside the window and this chat's earlier entry; then add it as the newest.
+    let kept = 0;
+    for (let i = 0; i < chats.length; i++) {
+      if (now - times[i]! > this.settings.windowMs || chats[i] === chat) continue;
+      chats[kept] = chats[i]!;
+      times[kept] = times[i]!;
+      kept += 1;
+    }
+    chats.length = kept;
+    times.length = kept;
+    chats.push(chat);
+    times.push(now);
     // Only the most recent `partners` chats matter for the decision: keep memory flat.
-    while (chats.size > this.settings.partners) chats.delete(chats.keys().next().value!);
-    return chats.size;
+    if (chats.length > this.settings.partners) {
+      chats.shift();
+      times.shift();
+    }
+    return chats.length;
   }
 
   get size(): number {

@@ -2,19 +2,59 @@ import { normalizeText } from './normalize.js';
 
 /**
  * Digits and symbols typed for letters (`h4te`, `$pam`, `k1ll`). Folded on both sides — the
- * word list and the text — so `l`, `1` and `i` all read as `i`: a list entry
- * `kill` matches `k1ll`, `ki11` and `kiII`. Only for matching; never shown to anyone.
+ * word list and the text — so `l`, `1` and `i` all read as `i`: a list entry `kill` matches
+ * `k1ll`, `ki11` and `kiII`. Only for matching; never shown to anyone.
  */
 const leetFolds: Record<string, string> = { '0': 'o', '1': 'i', l: 'i', '3': 'e', '4': 'a', '@': 'a', '5': 's', $: 's', '7': 't', '8': 'b' };
-const leetChars = /[01l34@5$78]/g;
-const nonWord = /[^\p{L}\p{N}]+/u;
 
-/** The tokens the word filter compares: of `normalizeText` output, leet-folded, split on anything but letters and digits. */
+/** ASCII code → the character it counts as inside a word ('' = a separator). */
+const asciiWordChar: string[] = Array.from({ length: 128 }, (_, code) => {
+  const char = String.fromCharCode(code).toLowerCase();
+  if (leetFolds[char] !== undefined) return leetFolds[char];
+  return /[a-z0-9]/.test(char) ? char : '';
+});
+const wordCodePoint = /^[\p{L}\p{N}]$/u;
+
+/**
+ * The tokens the word filter compares, from `normalizeText` output: runs of letters and digits,
+ * leet-folded. One pass, slicing the input where no fold is needed (the usual case).
+ */
 export function wordTokens(normalized: string): string[] {
-  return normalized
-    .replace(leetChars, (char) => leetFolds[char]!)
-    .split(nonWord)
-    .filter((token) => token !== '');
+  const tokens: string[] = [];
+  let start = -1;
+  let needsFold = false;
+  let i = 0;
+  while (i <= normalized.length) {
+    const code = i < normalized.length ? normalized.charCodeAt(i) : 32;
+    let width = 1;
+    let isWord: boolean;
+    if (code < 128) {
+      const char = asciiWordChar[code]!;
+      isWord = char !== '';
+      if (isWord && char.charCodeAt(0) !== code) needsFold = true;
+    } else {
+      const point = normalized.codePointAt(i)!;
+      width = point > 0xffff ? 2 : 1;
+      isWord = wordCodePoint.test(String.fromCodePoint(point));
+    }
+    if (isWord && start < 0) start = i;
+    if (!isWord && start >= 0) {
+      tokens.push(needsFold ? foldToken(normalized, start, i) : normalized.slice(start, i));
+      start = -1;
+      needsFold = false;
+    }
+    i += width;
+  }
+  return tokens;
+}
+
+function foldToken(text: string, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    out += code < 128 ? asciiWordChar[code]! : text[i]!;
+  }
+  return out;
 }
 
 /**
@@ -45,7 +85,12 @@ export class WordList {
   /** The first listed word or phrase in `normalized` (`normalizeText` output), as listed (folded), or undefined. */
   find(normalized: string): string | undefined {
     if (this.size === 0) return undefined;
-    const tokens = wordTokens(normalized);
+    return this.findInTokens(wordTokens(normalized));
+  }
+
+  /** The same, on `wordTokens` output. */
+  findInTokens(tokens: readonly string[]): string | undefined {
+    if (this.size === 0) return undefined;
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i]!;
       if (this.words.has(token)) return token;
