@@ -15,3 +15,4 @@ export * from './filters/check-message.js';
 export * from './hook/moderation-hook.js';
 export * from './abuse/score.js';
 export * from './abuse/abuse-scorer.js';
+export * from './safety.js';

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { startTestRedis, type TestRedisHandle } from '@strangers/testkit';
 import {
+  createSafety,
+  loadSafetyConfig,
   NextBurstDetector,
   PowGate,
   ProofOfWork,
@@ -125,5 +128,28 @@ describe('PowGate', () => {
       assert.match(proofRequiredMessage(reason), /proof/);
     }
     assert.match(proofRequiredMessage('missing'), /requires a proof of work.*PROTOCOL\.md/);
+  });
+});
+
+describe('createSafety', () => {
+  test('builds the blocks from env; proofs and challenges are counted on the registry', async () => {
+    const registry = new Registry();
+    const config = loadSafetyConfig({ PROOF_OF_WORK: 'on', POW_HMAC_KEY: 'x'.repeat(24), POW_DIFFICULTY: '200', MODERATION_HOOK_URL: 'http://127.0.0.1:9/hook' });
+    const safety = createSafety(config, { redis: server.client(), registry });
+    assert.ok(safety.hook);
+    const { state, challenge } = await safety.gate.welcome();
+    assert.ok(challenge);
+    const refused = await safety.gate.admit(state, 'garbage');
+    assert.ok(!refused.ok && refused.reason === 'malformed');
+    assert.deepEqual(await safety.gate.admit(state, await solveProofNode(refused.challenge)), { ok: true });
+    const text = await registry.metrics();
+    assert.match(text, /strangers_safety_pow_verifications_total\{result="malformed"\} 1/);
+    assert.match(text, /strangers_safety_pow_verifications_total\{result="ok"\} 1/);
+    assert.match(text, /strangers_safety_pow_challenges_total\{reason="welcome"\} 1/);
+    assert.match(text, /strangers_safety_pow_challenges_total\{reason="refused"\} 1/);
+    // Off: no hook, and the gate admits without proofs.
+    const off = createSafety(loadSafetyConfig({}), { redis: server.client(), registry: new Registry() });
+    assert.equal(off.hook, undefined);
+    assert.deepEqual(await off.gate.admit((await off.gate.welcome()).state, undefined), { ok: true });
   });
 });

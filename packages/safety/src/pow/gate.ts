@@ -1,5 +1,6 @@
 import type { Challenge } from 'altcha-lib/types';
 import type { PowSettings } from '../config.js';
+import type { SafetyMetrics } from '../metrics.js';
 import type { BurstSource, NextBurstDetector } from './next-burst.js';
 import type { ProofOfWork, ProofRefusal } from './proof-of-work.js';
 
@@ -31,6 +32,7 @@ export class PowGate {
     private readonly settings: PowSettings,
     private readonly pow: ProofOfWork | undefined,
     private readonly bursts: NextBurstDetector | undefined,
+    private readonly metrics?: Pick<SafetyMetrics, 'powChallenges'>,
   ) {
     if (settings.mode !== 'off' && (!pow || !bursts)) throw new Error(`PROOF_OF_WORK=${settings.mode} needs a ProofOfWork and a NextBurstDetector`);
   }
@@ -43,6 +45,7 @@ export class PowGate {
   async welcome(): Promise<{ state: PowSessionState; challenge: Challenge | undefined }> {
     if (this.settings.mode !== 'on') return { state: { required: 0 }, challenge: undefined };
     const challenge = await this.pow!.createChallenge(this.settings.difficulty);
+    this.metrics?.powChallenges.inc({ reason: 'welcome' });
     return { state: { required: this.settings.difficulty }, challenge };
   }
 
@@ -54,11 +57,21 @@ export class PowGate {
     if (this.settings.mode === 'off') return undefined;
     const source = this.bursts!.record(session, address, now);
     if (source === undefined) return undefined;
-    return { challenge: await this.requireHarder(state), source };
+    this.metrics?.powChallenges.inc({ reason: 'burst' });
+    return { challenge: await this.harder(state), source };
   }
 
-  /** Ask this session for a fresh POW_ADAPTIVE_DIFFICULTY proof (abuse `challenge` action, or a burst). */
+  /**
+   * Ask this session for a fresh POW_ADAPTIVE_DIFFICULTY proof (an abuse `challenge` action):
+   * send the returned challenge in a `challenge` frame. Works in `on` and `adaptive`.
+   */
   async requireHarder(state: PowSessionState): Promise<Challenge> {
+    if (this.settings.mode === 'off') throw new Error('PROOF_OF_WORK=off: no challenge to ask');
+    this.metrics?.powChallenges.inc({ reason: 'abuse' });
+    return this.harder(state);
+  }
+
+  private async harder(state: PowSessionState): Promise<Challenge> {
     const difficulty = this.settings.adaptiveDifficulty;
     state.required = Math.max(state.required, difficulty);
     return this.pow!.createChallenge(difficulty);
@@ -77,6 +90,7 @@ export class PowGate {
       state.required = 0;
       return { ok: true };
     }
+    this.metrics?.powChallenges.inc({ reason: 'refused' });
     return { ok: false, reason: result.reason, challenge: await this.pow!.createChallenge(state.required) };
   }
 

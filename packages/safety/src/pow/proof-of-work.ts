@@ -4,6 +4,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { Challenge } from 'altcha-lib/types';
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
+import type { SafetyMetrics } from '../metrics.js';
 import { decodeProofJson, type ProofPayload } from './proof-codec.js';
 
 /** Longest `proof` string looked at; a real one is ≈ 700 characters. */
@@ -42,6 +43,8 @@ export interface ProofOfWorkOptions {
   keyPrefix?: string;
   /** The clock (ms); tests move it. */
   now?: () => number;
+  /** Counts each verification by result. */
+  metrics?: Pick<SafetyMetrics, 'powVerifications'>;
 }
 
 /**
@@ -83,7 +86,13 @@ export class ProofOfWork {
    * the right shape (`malformed`), not ours or not solved (`invalid`), past its `expiresAt`
    * (`expired`), easier than `minDifficulty` (`too_easy`), or seen before (`reused`).
    */
-  async verify(proof: string | undefined, { minDifficulty = 0 }: { minDifficulty?: number } = {}): Promise<ProofResult> {
+  async verify(proof: string | undefined, options: { minDifficulty?: number } = {}): Promise<ProofResult> {
+    const result = await this.check(proof, options.minDifficulty ?? 0);
+    this.options.metrics?.powVerifications.inc({ result: result.ok ? 'ok' : result.reason });
+    return result;
+  }
+
+  private async check(proof: string | undefined, minDifficulty: number): Promise<ProofResult> {
     if (proof === undefined || proof === '') return { ok: false, reason: 'missing' };
     if (proof.length > maxProofLength) return { ok: false, reason: 'malformed' };
     const raw = decodeProofJson(proof);
