@@ -1,3 +1,12 @@
+// zod/mini: tree-shakable, so the browser bundle that validates server frames (the SDK) stays small.
+import * as z from 'zod/mini';
+
+/**
+ * The code tables of the wire protocol (PROTOCOL.md §1), each defined once here: the
+ * constants, their union types and the zod enums derived from them. Everything else (the
+ * frame schemas, the stream codecs in packages/redis, the gateway, the SDK) imports them.
+ */
+
 /** Error codes carried by `{"type":"error","code":…}` frames (PROTOCOL.md §1). */
 export const ErrorCode = {
   invalidMessage: 'invalid_message',
@@ -8,6 +17,7 @@ export const ErrorCode = {
   unavailable: 'unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export const errorCodeSchema = z.enum(ErrorCode);
 
 /** WebSocket close codes the gateway uses, with the reason text sent alongside. */
 export const CloseCode = {
@@ -19,6 +29,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   /** The gateway is draining; the client should resume on another gateway. */
   serviceRestart: 1012,
+  /** Shared room: Redis was unreachable while claiming the name (RFC 6455 "try again later"). */
+  tryAgainLater: 1013,
   /** The session was resumed on another connection; this one must not reconnect. */
   sessionTakenOver: 4001,
   /** Shared room: the requested name is connected somewhere already. */
@@ -34,10 +46,39 @@ export const LeftReason = {
   reported: 'reported',
 } as const;
 export type LeftReason = (typeof LeftReason)[keyof typeof LeftReason];
+export const leftReasonSchema = z.enum(LeftReason);
 
+const LEFT_REASONS: ReadonlySet<string> = new Set(Object.values(LeftReason));
+export function isLeftReason(value: string): value is LeftReason {
+  return LEFT_REASONS.has(value);
+}
+
+/** A `/ws` session's state (PROTOCOL.md §1); which frame is valid in which: frame-validity.ts. */
 export const SessionState = {
   idle: 'idle',
   waiting: 'waiting',
   paired: 'paired',
 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+export const sessionStateSchema = z.enum(SessionState);
+
+const SESSION_STATES: ReadonlySet<string> = new Set(Object.values(SessionState));
+export function isSessionState(value: string): value is SessionState {
+  return SESSION_STATES.has(value);
+}
+
+/** The `type` of every client → gateway frame (their schemas: client-frames.ts). */
+export const ClientFrameTypes = {
+  join: 'join',
+  message: 'message',
+  typing: 'typing',
+  next: 'next',
+  leave: 'leave',
+  report: 'report',
+} as const;
+export const clientFrameTypeSchema = z.enum(ClientFrameTypes);
+
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(Object.values(ClientFrameTypes));
+export function isClientFrameType(value: string): value is (typeof ClientFrameTypes)[keyof typeof ClientFrameTypes] {
+  return CLIENT_FRAME_TYPES.has(value);
+}

@@ -4,6 +4,7 @@
 -- Single-slot, and a compare-and-set on the owner, so a resume that claimed the session
 -- meanwhile (and re-joined from the record) is never overwritten.
 -- KEYS[1] session hash      sess:{<sid>}
+-- Record fields (SessionField, packages/redis/src/session-record.ts): owner, state, gen, chat, partner, pgw, cint, left
 -- ARGV[1] expected owner ('' = orphan, or the dead boot '<gateway>|<boot>')
 -- ARGV[2] the assignment's gen   ARGV[3] chat id   ARGV[4] partner session id
 -- ARGV[5] partner gateway id     ARGV[6] shared interests (JSON list)

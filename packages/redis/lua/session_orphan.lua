@@ -2,6 +2,7 @@
 -- Single-slot: the marker (`orphan` = grace deadline, ms) lives in the session hash; the
 -- caller adds the session to an orphan index shard *before* this (see session-store.ts).
 -- KEYS[1] session hash      sess:{<sid>}
+-- Record fields (SessionField, packages/redis/src/session-record.ts): owner, detached, orphan
 -- ARGV[1] session id   ARGV[2] expected owner   ARGV[3] grace deadline (ms)
 -- Returns 1 orphaned; 0 the session is gone or owned by someone else now.
 local owner = redis.call('HGET', KEYS[1], 'owner')

@@ -1,6 +1,7 @@
 -- Finalizes an orphan whose grace ran out: the reaper's side of the race with a resume.
 -- Whoever removes the `orphan` marker first owns the orphan (session_claim does the same).
 -- KEYS[1] session hash      sess:{<sid>}
+-- Record fields (SessionField, packages/redis/src/session-record.ts): owner, orphan
 -- ARGV[1] now (ms)
 -- Returns 1 ours to end now; -1 still an orphan but its (newer) deadline has not passed,
 -- keep the index entry; 0 not an orphan (gone, claimed, or never orphaned): drop the entry.
