@@ -1,14 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import {
-  CloseCode,
-  ErrorCode,
-  encodeServerFrame,
-  invalidStateMessage,
-  isFrameValidIn,
-  type ClientFrame,
-  type ClientFrameDecoder,
-  type ServerFrame,
-} from '@strangers/protocol';
+import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import { metrics } from '../metrics.js';
@@ -50,10 +41,9 @@ function socketOnError(this: OwnedSocket, error: Error): void {
 
 /**
  * One `/ws` session on this gateway and, while connected, its socket: owns the socket,
- * decodes client frames, applies the per-session rate limits and PROTOCOL.md's valid-when
- * table (packages/protocol frame-validity.ts), and dispatches each frame to the session's
- * state machine (session-machine.ts, the base class). Sends go through the edge's one
- * send-or-cut.
+ * refuses binary frames, decodes client frames, applies the per-session rate limits, and
+ * hands each frame to the session's state machine (session-machine.ts, the base class).
+ * Sends go through the edge's one send-or-cut.
  */
 export class ChatConnection extends SessionMachine {
   private socket: WebSocket | undefined;
@@ -126,35 +116,7 @@ export class ChatConnection extends SessionMachine {
       this.sendError(decoded.code, decoded.message);
       return;
     }
-    const frame = decoded.frame;
-    if (!isFrameValidIn(frame.type, this.session.state)) {
-      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
-      return;
-    }
-    this.dispatch(frame);
-  }
-
-  private dispatch(frame: ClientFrame): void {
-    switch (frame.type) {
-      case 'join':
-        this.onJoin(frame);
-        return;
-      case 'message':
-        this.onMessage(frame.text, frame.id);
-        return;
-      case 'typing':
-        this.onTyping(frame.typing);
-        return;
-      case 'next':
-        this.onNext();
-        return;
-      case 'report':
-        this.onReport();
-        return;
-      case 'leave':
-        this.onLeave();
-        return;
-    }
+    this.onFrame(decoded.frame);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Logger } from '@strangers/config';
-import { ErrorCode, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
+import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import type { ChatStore } from './chat-store.js';
 import { messageDelivered, metrics } from '../metrics.js';
@@ -22,8 +22,8 @@ export interface SessionMachineDeps {
  * The state machine of one `/ws` session (PROTOCOL.md §1): what each valid client frame,
  * pair assignment and inbox entry does to the session, which frames the client gets, and
  * which Redis writes follow (through the two stores). The socket side (decoding, rate
- * limits, the valid-when check, backpressure) is the subclass, connection.ts; tests drive
- * this class directly with a frame recorder.
+ * limits, backpressure) is the subclass, connection.ts; tests drive this class directly
+ * with a frame recorder (test/session-machine.test.ts).
  *
  * The session outlives its socket by the resume grace: a dropped connection starts a timer;
  * the session keeps following its chat (state only) until the client resumes here or
@@ -81,15 +81,46 @@ export abstract class SessionMachine {
     this.deps.onFinished(this);
   }
 
-  // ---- client frames (already decoded, rate-limited and valid in the current state) ----
+  // ---- client frames ----
 
-  protected onJoin(frame: JoinFrame): void {
+  /**
+   * A decoded, rate-limited client frame: applied if PROTOCOL.md's valid-when table
+   * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
+   */
+  onFrame(frame: ClientFrame): void {
+    if (!isFrameValidIn(frame.type, this.session.state)) {
+      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
+      return;
+    }
+    switch (frame.type) {
+      case 'join':
+        this.onJoin(frame);
+        return;
+      case 'message':
+        this.onMessage(frame.text, frame.id);
+        return;
+      case 'typing':
+        this.onTyping(frame.typing);
+        return;
+      case 'next':
+        this.onNext();
+        return;
+      case 'report':
+        this.onReport();
+        return;
+      case 'leave':
+        this.onLeave();
+        return;
+    }
+  }
+
+  private onJoin(frame: JoinFrame): void {
     this.session.interests = frame.interests ?? [];
     this.session.requeue = frame.requeue ?? true;
     this.enterQueue();
   }
 
-  protected onMessage(text: string, id: string | undefined): void {
+  private onMessage(text: string, id: string | undefined): void {
     const chat = this.session.chat!;
     this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
       (result) => {
@@ -103,11 +134,11 @@ export abstract class SessionMachine {
     );
   }
 
-  protected onTyping(typing: boolean): void {
+  private onTyping(typing: boolean): void {
     this.deps.chats.typing(this.session.chat!, typing).catch((error: Error) => this.redisFailed(error, 'typing'));
   }
 
-  protected onNext(): void {
+  private onNext(): void {
     if (this.session.state === 'paired') {
       const chat = this.endChat('next');
       this.enterQueue(chat.partner, false);
@@ -117,12 +148,12 @@ export abstract class SessionMachine {
     }
   }
 
-  protected onReport(): void {
+  private onReport(): void {
     const chat = this.endChat('reported');
     this.enterQueue(chat.partner, true);
   }
 
-  protected onLeave(): void {
+  private onLeave(): void {
     this.leaveEverything('left');
     this.persist();
   }
