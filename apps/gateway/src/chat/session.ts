@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { LeftReason, SessionState } from '@strangers/protocol';
-import { encodeSessionField as encode, encodeSessionRecord, fieldsToRecord, SessionField as F, type OwnerToken, type SessionRecord } from '@strangers/redis';
+import { encodeSessionField as encode, encodeSessionRecord, fieldsToRecord, SessionField as F, type OwnerToken, type SessionRecord, type SessionRecordWrite } from '@strangers/redis';
 
 /** What a paired session knows about its chat; all of it came from the matcher. */
 export interface ChatLink {
@@ -79,7 +79,7 @@ export class Session {
     return encodeSessionRecord(this.toRecordWrite(), { owner, detached });
   }
 
-  private toRecordWrite() {
+  private toRecordWrite(): SessionRecordWrite {
     return {
       token: this.resumeToken,
       ipHash: this.ipHash,

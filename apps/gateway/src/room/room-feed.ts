@@ -5,8 +5,9 @@ import { decodeRoomEvent, encodeRoomMessage, type RoomEvent } from './room-event
 
 /**
  * The room's fan-out: messages go into one bounded stream, and every gateway reads all of it
- * with the blocking-read loop (cluster/stream-reader.ts) on its own connection. The reader remembers the last id it handled, so after a Redis outage it
- * carries on from there and its clients miss nothing still held by the stream.
+ * with the blocking-read loop (cluster/stream-reader.ts) on its own connection. The reader
+ * remembers the last id it handled, so after a Redis outage it carries on from there and its
+ * clients miss nothing still held by the stream.
  */
 export class RoomFeed {
   private lastId = '$';
