@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { checkAge } from '../src/preferences/age-check.js';
 import { joinPreferences, type AgePolicy } from '../src/preferences/join-preferences.js';
-import { decideRematch, decodeEndedChat, encodeEndedChat, type EndedChat } from '../src/preferences/rematch-rules.js';
+import { decodeSessionRecord, encodeSessionRecord, fieldsToRecord, NO_MATCH_PREFERENCES } from '@strangers/redis';
+import { decideRematch, type EndedChat } from '../src/preferences/rematch-rules.js';
 
 /** A real local age-check provider: answers by the path it was given, records what it was asked. */
 class Provider {
@@ -105,8 +106,15 @@ describe('rematch rules', () => {
     }
   });
 
-  test('the stored form round-trips; anything else reads as none', () => {
-    assert.deepEqual(decodeEndedChat(encodeEndedChat(ended)), ended);
-    for (const raw of [undefined, '', 'x', '{}', JSON.stringify({ ...ended, reason: 'bye' })]) assert.equal(decodeEndedChat(raw), undefined);
+  test('the session record keeps the ended chat and the matching fields; anything malformed reads as none', () => {
+    const base = { token: 't', ipHash: '', state: 'idle', gen: 1, interests: [], requeue: true, chat: undefined, left: undefined } as const;
+    const match = { lang: ['en'], age: 'adult', media: 'video' } as const;
+    const hash = fieldsToRecord(encodeSessionRecord({ ...base, match: { ...match, lang: [...match.lang] }, ended }));
+    const decoded = decodeSessionRecord(hash);
+    assert.deepEqual([decoded?.ended, decoded?.match], [ended, match]);
+    for (const raw of ['', 'x', '{}', JSON.stringify({ ...ended, reason: 'bye' })]) {
+      const odd = decodeSessionRecord({ ...hash, ended: raw, match: raw });
+      assert.deepEqual([odd?.ended, odd?.match], [undefined, NO_MATCH_PREFERENCES]);
+    }
   });
 });

@@ -1,16 +1,8 @@
-import { z } from 'zod';
-import { ErrorCode, LeftReason } from '@strangers/protocol';
+import { ErrorCode } from '@strangers/protocol';
+import type { EndedChatRecord } from '@strangers/redis';
 
-/** A session's last ended chat, as the gateway keeps it for `rematch` (the session record's `ended`). */
-export interface EndedChat {
-  chat: string;
-  partner: string;
-  /** The partner's gateway as the chat last knew it: where the offer goes. */
-  partnerGateway: string;
-  reason: LeftReason;
-  /** When it ended (ms). */
-  endedAt: number;
-}
+/** A session's last ended chat (the session record's `ended`). */
+export type EndedChat = EndedChatRecord;
 
 export type RematchDecision = { ok: true; ended: EndedChat; until: number } | { ok: false; code: ErrorCode; message: string };
 
@@ -28,28 +20,4 @@ export function decideRematch(ended: EndedChat | undefined, chat: string, now: n
   const until = ended.endedAt + windowMs;
   if (now >= until) return { ok: false, code: ErrorCode.invalidState, message: 'the rematch window for that chat is over' };
   return { ok: true, ended, until };
-}
-
-/** The stored form of an ended chat (one field of the session record): JSON, or '' for none. */
-export function encodeEndedChat(ended: EndedChat | undefined): string {
-  return ended ? JSON.stringify(ended) : '';
-}
-
-const endedChatSchema = z.object({
-  chat: z.string().min(1),
-  partner: z.string().min(1),
-  partnerGateway: z.string(),
-  reason: z.enum(LeftReason),
-  endedAt: z.number(),
-}) satisfies z.ZodType<EndedChat>;
-
-/** Decodes the stored form; undefined when there is none or it is malformed. */
-export function decodeEndedChat(raw: string | undefined): EndedChat | undefined {
-  if (!raw) return undefined;
-  try {
-    const parsed = endedChatSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined; // not JSON
-  }
 }
