@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { keys } from '@strangers/redis';
-import { waitFor, type TestClient } from '@strangers/testkit';
+import { startMatcher, waitFor, type ServiceHandle, type TestClient } from '@strangers/testkit';
 import { pairUp, startStack, type Stack } from './stack.js';
 
 /**
@@ -11,8 +11,10 @@ import { pairUp, startStack, type Stack } from './stack.js';
  * wherever they are now; never after a report; errors say why.
  */
 
-const WINDOW_MS = 2500;
+const WINDOW_MS = 5000;
 let stack: Stack;
+/** The matcher started by the restart test, in place of the stack's. */
+let replacement: ServiceHandle | undefined;
 
 before(async () => {
   stack = await startStack({
@@ -22,7 +24,10 @@ before(async () => {
   });
 });
 afterEach(async () => stack.reset());
-after(async () => stack.stop());
+after(async () => {
+  await replacement?.stop('SIGKILL');
+  await stack.stop();
+});
 
 function sessionOf(client: TestClient): string {
   return String(client.frames.find((frame) => frame.type === 'welcome')?.session);
@@ -38,6 +43,16 @@ async function endedByNext(): Promise<{ a: TestClient; b: TestClient; chat: stri
   assert.equal((await b.next('partner_left')).reason, 'next');
   await b.next('waiting');
   return { a, b, chat };
+}
+
+/** Every event read and acknowledged by the matcher. */
+async function matcherCaughtUp(): Promise<boolean> {
+  const groups = (await stack.redis.client().xinfo('GROUPS', keys.matcherEvents)) as unknown[][];
+  return groups.every((flat) => {
+    const info = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < flat.length; i += 2) info.set(flat[i], flat[i + 1]);
+    return Number(info.get('pending')) === 0 && Number(info.get('lag')) === 0;
+  });
 }
 
 /** The `paired` control entries for `sid` written to its gateway's stream so far. */
@@ -69,12 +84,13 @@ describe('rematch', () => {
     // The offer and any pairing of this event are one commit: the offer is there, so nothing else is coming.
     assert.equal(await assignmentsFor('gw-0', sessionOf(a)), before);
     assert.equal(await assignmentsFor('gw-1', sessionOf(b)), 1, 'only the first chat');
-    // Asking again sends no second offer.
+    // Asking again sends no second offer: once the matcher has read every event, one offer, one request stored.
     a.send({ type: 'rematch', chat });
     a.send({ type: 'next' });
     await a.next('waiting');
-    const redis = stack.redis.client();
-    await waitFor(async () => (await redis.xlen(keys.matcherEvents)) > 0 && (await redis.hlen(keys.matcherRematch)) === 1, { what: 'the request stored' });
+    await waitFor(matcherCaughtUp, { timeoutMs: 5000, what: 'the matcher caught up' });
+    const stored = JSON.parse((await stack.redis.client().hget(keys.matcherRematch, chat)) ?? '{}') as { requests?: unknown[]; done?: boolean };
+    assert.deepEqual([stored.requests?.length, stored.done], [1, false]);
     assert.equal(b.frames.filter((frame) => frame.type === 'rematch_offer').length, 1);
   });
 
@@ -110,5 +126,19 @@ describe('rematch', () => {
     const chat = await pairUp(a, b);
     a.send({ type: 'rematch', chat });
     assert.equal((await a.next('error')).code, 'invalid_state');
+  });
+
+  // Last: it replaces the stack's matcher.
+  test('through a matcher restart: one asks, the matcher is killed and replaced, the other asks: paired', async () => {
+    const { a, b, chat } = await endedByNext();
+    a.send({ type: 'rematch', chat });
+    await b.next('rematch_offer');
+    await stack.matcher.stop('SIGKILL');
+    replacement = await startMatcher(stack.redis.url, { NEXT_COOLDOWN_MS: '60000', MATCHER_ID: 'matcher-replacement' });
+    await replacement.waitForLog((line) => line.msg === 'matcher active', 10_000);
+    b.send({ type: 'rematch', chat });
+    const [pa, pb] = await Promise.all([a.next('paired', 10_000), b.next('paired', 10_000)]);
+    assert.equal(pa.chat, pb.chat);
+    assert.deepEqual([pa.rematch, pb.rematch], [true, true]);
   });
 });
