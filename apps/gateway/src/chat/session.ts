@@ -137,7 +137,7 @@ export class Session {
     if (chatChanged || pgw !== written.pgw) fields.push(F.pgw, pgw);
     if (left !== written?.left) fields.push(F.left, left);
     if (this.match !== written?.match) fields.push(F.match, encode.match(this.match));
-    if (this.ended !== written?.ended) fields.push(F.ended, encode.ended(this.ended));
+    if (!written || this.ended !== written.ended) fields.push(F.ended, encode.ended(this.ended));
     if (detached !== written?.detached) fields.push(F.detached, encode.detached(detached));
     if (owner !== undefined) fields.push(F.owner, encode.owner(owner));
     if (written) {
