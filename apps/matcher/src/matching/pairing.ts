@@ -225,8 +225,9 @@ export class PairingQueue {
    * rest of the hard constraints.
    */
   private findPartner(candidate: QueuedSession, now: number): QueuedSession | undefined {
-    const group = this.groups.get(groupKey(candidate));
-    if (!group) return undefined;
+    // Its own group (looked up once, when it entered): only sessions of its media, age and flag.
+    const group = candidate.group;
+    if (group.size === 0) return undefined;
     const accept = (other: QueuedSession) => other !== candidate && !other.parked && !this.apart.has(candidate.sid, other.sid, now);
     let best: QueuedSession | undefined;
     const { lang, interests } = candidate;
