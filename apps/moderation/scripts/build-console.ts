@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const appDir = fileURLToPath(new URL('../', import.meta.url));
-export const defaultConsoleDir = fileURLToPath(new URL('../console-dist/', import.meta.url));
+export const defaultConsoleDir = fileURLToPath(new URL('../dist/console/', import.meta.url));
 
 /** Builds the console into `outDir` (index.html, console.js, styles.css), as apps/web builds the web client. */
 export async function buildConsole(outDir = defaultConsoleDir): Promise<string> {

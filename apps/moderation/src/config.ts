@@ -68,7 +68,7 @@ export const moderationEnvSchema = z
     /** Proxies whose `X-Forwarded-For` is believed (addresses, CIDRs, `loopback`…). Unset: the header is ignored. */
     TRUST_PROXY: commaList(),
     /** The built console (scripts/build-console.ts). */
-    CONSOLE_DIR: z.string().min(1).default(() => fileURLToPath(new URL('../console-dist', import.meta.url))),
+    CONSOLE_DIR: z.string().min(1).default(() => fileURLToPath(new URL('../dist/console', import.meta.url))),
   })
   .extend(retentionEnvSchema.shape);
 
