@@ -3,6 +3,7 @@ export * from './appeals.js';
 export * from './audit.js';
 export * from './ban-registry.js';
 export * from './bans.js';
+export * from './chat-evidence.js';
 export * from './errors.js';
 export * from './evidence.js';
 export * from './ids.js';
