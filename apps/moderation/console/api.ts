@@ -31,7 +31,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 export interface Party { sid: string; ipHash: string; gateway: string }
 export interface ReportSummary { id: string; category: string; reason: string; status: string; createdAt: number; messages: number }
 export interface EvidenceMessage { seq: number; ts: number; from: 'reporter' | 'reported'; text: string }
-export interface ReportAction { action: string; by: string; at: number; reason?: string; note?: string; ban?: string }
+export interface ReportAction { action: string; by: string; at: number; ground?: string; reason: string; ban?: string }
 export interface Report extends ReportSummary {
   chatId: string;
   expiresAt: number;
@@ -40,7 +40,7 @@ export interface Report extends ReportSummary {
   action?: ReportAction;
   evidence: { messages: EvidenceMessage[]; omitted: number };
 }
-export interface Ban { id: string; kind: string; ipHash: string; reason: string; note: string; until?: number; createdAt: number; by: string; report?: string; appeal: string }
-export interface Appeal { id: string; ban: string; text: string; createdAt: number; status: string; decision?: { decision: string; by: string; at: number; note: string } }
-export interface AuditEntry { id: string; at: number; by: string; action: string; target: string; reason?: string; note?: string }
-export interface Settings { reasons: { code: string; label: string }[]; categories: string[] }
+export interface Ban { id: string; kind: string; ipHash: string; ground: string; reason: string; until?: number; createdAt: number; by: string; report?: string; appeal: string }
+export interface Appeal { id: string; ban: string; text: string; createdAt: number; status: string; decision?: { decision: string; by: string; at: number; reason: string } }
+export interface AuditEntry { id: string; at: number; by: string; action: string; target: string; ground?: string; reason?: string }
+export interface Settings { grounds: { code: string; label: string }[]; categories: string[] }

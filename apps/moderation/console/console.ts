@@ -3,7 +3,7 @@ import { announce, byId, cell, el, when } from './dom.ts';
 
 type View = 'queue' | 'report' | 'bans' | 'appeals' | 'audit';
 const VIEWS: View[] = ['queue', 'report', 'bans', 'appeals', 'audit'];
-let settings: Settings = { reasons: [], categories: [] };
+let settings: Settings = { grounds: [], categories: [] };
 let queueCursor: string | null = null;
 let auditCursor: string | null = null;
 let currentReport: Report | undefined;
@@ -80,10 +80,10 @@ async function submitAction(event: SubmitEvent): Promise<void> {
   const form = new FormData(event.target as HTMLFormElement);
   const action = String(form.get('action'));
   const body: Record<string, unknown> = { action };
-  const note = String(form.get('note') ?? '').trim();
-  if (note) body.note = note;
+  const reason = String(form.get('reason') ?? '').trim();
+  if (reason) body.reason = reason;
   if (action !== 'dismiss') {
-    body.reason = String(form.get('reason'));
+    body.ground = String(form.get('ground'));
     const duration = String(form.get('duration'));
     if (duration) body.duration = Number(duration);
   }
@@ -108,7 +108,7 @@ async function loadBans(): Promise<void> {
         .then(loadBans)
         .catch(fail);
     });
-    rows.append(el('tr', { 'data-ban': ban.id }, cell(ban.id), cell(ban.kind), cell(settings.reasons.find((r) => r.code === ban.reason)?.label ?? ban.reason), cell(when(ban.until)), cell(ban.by), el('td', {}, lift)));
+    rows.append(el('tr', { 'data-ban': ban.id }, cell(ban.id), cell(ban.kind), cell(settings.grounds.find((g) => g.code === ban.ground)?.label ?? ban.ground), cell(ban.reason || '—'), cell(when(ban.until)), cell(ban.by), el('td', {}, lift)));
   }
   byId('bans-empty').hidden = bans.length > 0;
 }
@@ -116,13 +116,13 @@ async function loadBans(): Promise<void> {
 function appealCard(appeal: Appeal): HTMLLIElement {
   const card = el('li', { class: 'card', 'data-appeal': appeal.id }, el('p', { class: 'muted', text: `Ban ${appeal.ban} · ${when(appeal.createdAt)} · ${appeal.status}` }), el('blockquote', { text: appeal.text }));
   if (appeal.status !== 'open') {
-    card.append(el('p', { text: `${appeal.decision?.decision} by ${appeal.decision?.by}: ${appeal.decision?.note || '—'}` }));
+    card.append(el('p', { text: `${appeal.decision?.decision} by ${appeal.decision?.by}: ${appeal.decision?.reason || '—'}` }));
     return card;
   }
-  const noteId = `note-${appeal.id}`;
-  const note = el('textarea', { id: noteId, rows: '2', maxlength: '500' });
+  const reasonId = `reason-${appeal.id}`;
+  const reason = el('textarea', { id: reasonId, rows: '2', maxlength: '500' });
   const decide = (decision: 'uphold' | 'lift') =>
-    api('POST', `appeals/${appeal.id}/decision`, { decision, note: note.value })
+    api('POST', `appeals/${appeal.id}/decision`, { decision, reason: reason.value })
       .then(() => announce(decision === 'lift' ? `Appeal granted: ban ${appeal.ban} lifted.` : 'Appeal rejected: the ban stays.'))
       .then(loadAppeals)
       .catch(fail);
@@ -130,7 +130,7 @@ function appealCard(appeal: Appeal): HTMLLIElement {
   const lift = el('button', { type: 'button', class: 'primary', text: 'Lift the ban' });
   uphold.addEventListener('click', () => void decide('uphold'));
   lift.addEventListener('click', () => void decide('lift'));
-  card.append(el('label', { for: noteId, text: 'Decision note' }), note, el('div', { class: 'row' }, uphold, lift));
+  card.append(el('label', { for: reasonId, text: 'Why (recorded in the audit log)' }), reason, el('div', { class: 'row' }, uphold, lift));
   return card;
 }
 
@@ -147,7 +147,7 @@ async function loadAudit(append = false): Promise<void> {
   const page = await api<{ entries: AuditEntry[]; next: string | null }>('GET', `audit?${query}`);
   const rows = byId('audit-rows');
   if (!append) rows.replaceChildren();
-  for (const entry of page.entries) rows.append(el('tr', {}, cell(when(entry.at)), cell(entry.by), cell(entry.action), cell(entry.target), cell(entry.reason ?? ''), cell(entry.note ?? '')));
+  for (const entry of page.entries) rows.append(el('tr', {}, cell(when(entry.at)), cell(entry.by), cell(entry.action), cell(entry.target), cell(entry.ground ?? ''), cell(entry.reason ?? '')));
   auditCursor = page.next;
   byId('audit-more').hidden = page.next === null;
 }
@@ -181,7 +181,7 @@ async function signIn(): Promise<void> {
   settings = await api<Settings>('GET', 'settings');
   byId('who').textContent = `Signed in as ${me.moderator}`;
   byId('filter-category').replaceChildren(el('option', { value: '', text: 'All' }), ...settings.categories.map((c) => el('option', { value: c, text: c })));
-  byId('action-reason').replaceChildren(...settings.reasons.map((r) => el('option', { value: r.code, text: r.label })));
+  byId('action-ground').replaceChildren(...settings.grounds.map((g) => el('option', { value: g.code, text: g.label })));
   byId('login').hidden = true;
   byId('app').hidden = false;
   byId('sign-out').hidden = false;

@@ -78,17 +78,20 @@ describe('moderation API', { timeout: 120_000 }, () => {
     const id = await seedReport(stack.store);
     const before = await footprint();
     const cases: [unknown, number][] = [
-      [{ action: 'ban', reason: 'spam', duration: -5 }, 400],
-      [{ action: 'ban', reason: 'spam', duration: 1.5 }, 400],
+      [{ action: 'ban', ground: 'spam', duration: -5 }, 400],
+      [{ action: 'ban', ground: 'spam', duration: 1.5 }, 400],
       [{ action: 'ban', reason: 'spam', duration: 'forever' }, 400],
-      [{ action: 'ban', reason: 'spam', duration: 30 }, 400],
+      [{ action: 'ban', ground: 'spam', duration: 30 }, 400],
       [{ action: 'ban', reason: 'spam', duration: 10 ** 12 }, 400],
-      [{ action: 'ban', reason: 'spam', note: 'x'.repeat(501) }, 400],
-      [{ action: 'ban', reason: 'because' }, 400],
+      [{ action: 'ban', reason: 'x'.repeat(501) }, 400],
+      [{ action: 'ban', ground: 'spam', reason: 'x'.repeat(10_000) }, 400],
+      [{ action: 'ban', reason: '' }, 400],
+      [{ action: 'ban', ground: 'because' }, 400],
       [{ action: 'ban' }, 400],
       [{ action: 'delete' }, 400],
       [{ action: 'dismiss', duration: 3600 }, 400],
       [{ action: 'ban', reason: 'spam', extra: true }, 400],
+      [{ action: 'ban', reason: 42 }, 400],
       ['{"action":', 400],
       ['x'.repeat(20_000), 413],
     ];
@@ -113,7 +116,7 @@ describe('moderation API', { timeout: 120_000 }, () => {
   test('ban, see it in force and on the ban stream, lift it; every step in the audit log', async () => {
     const id = await seedReport(stack.store, { reported: { sid: 'x', ipHash: 'banMeHash0000001', gateway: 'gw-2' } });
     const { lastEventId } = await loadBansInForce(stack.store);
-    const banned = await call(stack.url, 'POST', `/api/reports/${id}/actions`, { body: { action: 'ban', duration: 3600, reason: 'harassment', note: 'threats' } });
+    const banned = await call(stack.url, 'POST', `/api/reports/${id}/actions`, { body: { action: 'ban', duration: 3600, ground: 'harassment', reason: 'threats' } });
     assert.equal(banned.status, 200);
     const banId = banned.body.ban as string;
     assert.match(banId, /^[0-9a-z]{25}$/);
@@ -126,20 +129,31 @@ describe('moderation API', { timeout: 120_000 }, () => {
     assert.equal(ban.appeal, `https://moderation.example.org/appeal/${banId}`);
     assert.deepEqual((await readBanEvents(stack.store, lastEventId)).events.map((e) => e.type), ['add']);
 
-    const lifted = await call(stack.url, 'DELETE', `/api/bans/${banId}`, { who: 'bob', body: { note: 'error' } });
+    const lifted = await call(stack.url, 'DELETE', `/api/bans/${banId}`, { who: 'bob', body: { reason: 'error' } });
     assert.deepEqual(lifted.body, { lifted: banId });
     assert.equal((await call(stack.url, 'DELETE', `/api/bans/${banId}`, { who: 'bob' })).status, 409);
     assert.ok(!((await call(stack.url, 'GET', '/api/bans')).body.bans as { id: string }[]).some((b) => b.id === banId));
     assert.deepEqual((await readBanEvents(stack.store, lastEventId)).events.map((e) => e.type), ['add', 'lift']);
-    const entries = (await call(stack.url, 'GET', '/api/audit?limit=2')).body.entries as { by: string; action: string; target: string; reason?: string }[];
+    const entries = (await call(stack.url, 'GET', '/api/audit?limit=2')).body.entries as { by: string; action: string; target: string; ground?: string; reason?: string }[];
     assert.deepEqual(entries.map((e) => [e.by, e.action, e.target]), [['bob', 'lift', banId], ['alice', 'ban', id]]);
-    assert.equal(entries[1]!.reason, 'harassment');
+    assert.equal(entries[1]!.ground, 'harassment');
+    assert.equal(entries[1]!.reason, 'threats');
+    assert.equal(entries[0]!.reason, 'error');
     assert.equal((await call(stack.url, 'GET', '/api/audit?cursor=nope')).status, 400);
+  });
+
+  test('a ban as PROTOCOL.md §5 writes it: free-text reason, the ground defaults to other', async () => {
+    const id = await seedReport(stack.store);
+    const answer = await call(stack.url, 'POST', `/api/reports/${id}/actions`, { body: { action: 'ban', duration: 3600, reason: 'spamming links' } });
+    assert.equal(answer.status, 200);
+    const ban = (await call(stack.url, 'GET', `/api/bans/${answer.body.ban}`)).body;
+    assert.equal(ban.ground, 'other');
+    assert.equal(ban.reason, 'spamming links');
   });
 
   test('shadow ban for good, and dismiss', async () => {
     const a = await seedReport(stack.store);
-    const shadow = await call(stack.url, 'POST', `/api/reports/${a}/actions`, { body: { action: 'shadowban', reason: 'spam' } });
+    const shadow = await call(stack.url, 'POST', `/api/reports/${a}/actions`, { body: { action: 'shadowban', ground: 'spam' } });
     assert.equal(shadow.status, 200);
     assert.equal(shadow.body.until, null);
     const ban = (await call(stack.url, 'GET', `/api/bans/${shadow.body.ban}`)).body;

@@ -16,9 +16,9 @@ describe('appeals: the public form and their decisions', { timeout: 120_000 }, (
   });
   after(async () => stack?.stop());
 
-  async function ban(note = ''): Promise<string> {
+  async function ban(reason = ''): Promise<string> {
     const report = await seedReport(stack.store);
-    const answer = await call(stack.url, 'POST', `/api/reports/${report}/actions`, { body: { action: 'ban', reason: 'hate', duration: 86_400, note } });
+    const answer = await call(stack.url, 'POST', `/api/reports/${report}/actions`, { body: { action: 'ban', ground: 'hate', duration: 86_400, reason } });
     return answer.body.ban as string;
   }
 
@@ -43,7 +43,7 @@ describe('appeals: the public form and their decisions', { timeout: 120_000 }, (
     assert.equal(appeal.text, 'I was quoting someone else.');
     assert.equal((await call(stack.url, 'POST', `/api/appeals/${appeal.id}/decision`, { body: { decision: 'maybe' } })).status, 400);
     const { lastEventId } = await loadBansInForce(stack.store);
-    const decided = await call(stack.url, 'POST', `/api/appeals/${appeal.id}/decision`, { who: 'bob', body: { decision: 'lift', note: 'context shows a quote' } });
+    const decided = await call(stack.url, 'POST', `/api/appeals/${appeal.id}/decision`, { who: 'bob', body: { decision: 'lift', reason: 'context shows a quote' } });
     assert.deepEqual(decided.body, { appeal: appeal.id, status: 'lifted', ban: banId });
     assert.equal((await getBan(stack.store, banId))!.liftedBy, 'bob');
     assert.deepEqual((await readBanEvents(stack.store, lastEventId)).events, [{ type: 'lift', banId }]);

@@ -69,11 +69,11 @@ describe('moderation console in Chromium', { skip: chromiumMissing, timeout: 180
     assert.equal(await page.locator('#evidence b').count(), 0, 'evidence is shown as text');
     assert.deepEqual(await page.locator('#evidence li .who').evaluateAll((items) => items.map((item) => item.textContent!.split(' · ')[0])), ['Reporter', 'Reported user', 'Reporter']);
 
-    // Ban for 7 days with a reason from the list and a note; every control has a label.
+    // Ban for 7 days on a ground from the list, with a reason; every control has a label.
     await page.getByLabel('Ban the reported address').check();
     await page.getByLabel('Duration').selectOption({ label: '7 days' });
-    await page.getByLabel('Reason', { exact: true }).selectOption('harassment');
-    await page.getByLabel(/^Note/).fill('threats in chat');
+    await page.getByLabel('Ground', { exact: true }).selectOption('harassment');
+    await page.getByLabel(/^Reason/).fill('threats in chat');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.locator('#status', { hasText: /ban [0-9a-z]{25} is in force/ }).waitFor();
     const banId = /ban ([0-9a-z]{25})/.exec((await page.locator('#status').textContent())!)![1]!;
@@ -125,7 +125,7 @@ describe('moderation console in Chromium', { skip: chromiumMissing, timeout: 180
     const card = page.locator('#appeal-list li', { hasText: banId });
     await card.waitFor();
     assert.match((await card.textContent())!, /I did nothing wrong/);
-    await card.getByLabel('Decision note').fill('benefit of the doubt');
+    await card.getByLabel(/^Why/).fill('benefit of the doubt');
     await card.getByRole('button', { name: 'Lift the ban' }).click();
     await page.locator('#status', { hasText: `ban ${banId} lifted` }).waitFor();
     await card.waitFor({ state: 'detached' });

@@ -6,23 +6,33 @@ import { newId } from './ids.js';
 import { moderationKeys as keys } from './keys.js';
 import { getReport } from './reports.js';
 import { withScripts } from './scripts.js';
-import { ACTIONS, banReasonSchema, TEXT_LIMITS, type BanRecord, type ReportAction, type ReportRecord } from './schemas.js';
+import { ACTIONS, BAN_GROUNDS, banGroundSchema, TEXT_LIMITS, type BanRecord, type ReportAction, type ReportRecord } from './schemas.js';
 
 /** Bans last at least a minute and at most ten years; no duration: permanent. */
 export const MIN_BAN_SECONDS = 60;
 export const MAX_BAN_SECONDS = 10 * 365 * 24 * 3600;
 
-/** The body of `POST /api/reports/<id>/actions`. `reason` is a code of BAN_REASONS; `note` free text shown in the statement. */
+/** Free text of a moderator: why (shown to the user in a ban's statement). */
+export const moderatorReasonSchema = z.string().trim().max(TEXT_LIMITS.moderatorReason);
+
+const isGround = (value: string | undefined): value is keyof typeof BAN_GROUNDS => value !== undefined && Object.hasOwn(BAN_GROUNDS, value);
+
+/**
+ * The body of `POST /api/reports/<id>/actions` (PROTOCOL.md §5): `reason` is the moderator's
+ * free text, `ground` a code of BAN_GROUNDS. A ban or shadow ban needs one of them; a
+ * `reason` that is itself a ground code, without `ground`, is taken as the ground, and a
+ * free-text reason without `ground` has the ground `other`.
+ */
 export const actionRequestSchema = z
   .object({
     action: z.enum(ACTIONS),
     duration: z.number().int().min(MIN_BAN_SECONDS).max(MAX_BAN_SECONDS).optional(),
-    reason: banReasonSchema.optional(),
-    note: z.string().trim().max(TEXT_LIMITS.note).optional(),
+    ground: banGroundSchema.optional(),
+    reason: moderatorReasonSchema.optional(),
   })
   .strict()
-  .refine((body) => body.action === 'dismiss' || body.reason !== undefined, {
-    message: 'a ban or shadow ban needs a reason from the list',
+  .refine((body) => body.action === 'dismiss' || body.ground !== undefined || (body.reason ?? '') !== '', {
+    message: 'a ban or shadow ban needs a reason (or a ground from the list)',
     path: ['reason'],
   })
   .refine((body) => body.action !== 'dismiss' || body.duration === undefined, {
@@ -71,15 +81,18 @@ export async function actOnReport(
   const report = await getReport(redis, reportId);
   if (!report) throw new ModerationError('not_found', `no report ${reportId}`);
   if (report.status !== 'open') throw new ModerationError('conflict', `report ${reportId} was already ${report.status}`);
-  const note = body.note ?? '';
+  // A bare ground code given as the reason is the ground, with no free text.
+  const codeAsReason = body.ground === undefined && isGround(body.reason);
+  const ground = body.ground ?? (codeAsReason ? (body.reason as keyof typeof BAN_GROUNDS) : 'other');
+  const reason = codeAsReason ? '' : (body.reason ?? '');
   let ban: BanRecord | undefined;
   if (body.action !== 'dismiss') {
     const id = newId(now);
-    ban = { id, kind: body.action, ipHash: report.reported.ipHash, reason: body.reason!, note, createdAt: now, by, report: reportId, appeal: appealLink(settings.publicUrl, id) };
+    ban = { id, kind: body.action, ipHash: report.reported.ipHash, ground, reason, createdAt: now, by, report: reportId, appeal: appealLink(settings.publicUrl, id) };
     if (body.duration !== undefined) ban.until = now + body.duration * 1000;
   }
-  const action: ReportAction = { action: body.action, by, at: now, note };
-  if (body.reason) action.reason = body.reason;
+  const action: ReportAction = { action: body.action, by, at: now, reason };
+  if (ban) action.ground = ground;
   if (ban) action.ban = ban.id;
   const status = body.action === 'dismiss' ? 'dismissed' : 'actioned';
   const audit = auditJson({
@@ -87,8 +100,8 @@ export async function actOnReport(
     by,
     action: body.action,
     target: reportId,
-    ...(body.reason ? { reason: body.reason } : {}),
-    note,
+    ...(ban ? { ground } : {}),
+    reason,
     detail: ban ? { ban: ban.id, duration: body.duration ?? 'permanent', category: report.category } : { category: report.category },
   });
   const banKey = ban ? keys.ban(ban.id) : keys.ban('none');

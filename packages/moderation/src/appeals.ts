@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Redis } from '@strangers/redis';
-import { defaultBanStreamMaxLength } from './actions.js';
+import { defaultBanStreamMaxLength, moderatorReasonSchema } from './actions.js';
 import { auditJson } from './audit.js';
 import { ModerationError } from './errors.js';
 import { newId } from './ids.js';
@@ -81,7 +81,7 @@ export async function listAppeals(redis: Redis, query: { status: AppealStatus; c
 }
 
 export const decisionRequestSchema = z
-  .object({ decision: z.enum(['uphold', 'lift']), note: z.string().trim().max(TEXT_LIMITS.note).optional() })
+  .object({ decision: z.enum(['uphold', 'lift']), reason: moderatorReasonSchema.optional() })
   .strict();
 export type DecisionRequest = z.infer<typeof decisionRequestSchema>;
 
@@ -92,8 +92,8 @@ export async function decideAppeal(redis: Redis, appealId: string, request: Deci
   if (!appeal) throw new ModerationError('not_found', `no appeal ${appealId}`);
   if (appeal.status !== 'open') throw new ModerationError('conflict', `appeal ${appealId} was already decided`);
   const status = body.decision === 'lift' ? 'lifted' : 'upheld';
-  const decision: AppealDecision = { decision: body.decision, by, at: now, note: body.note ?? '' };
-  const audit = auditJson({ at: now, by, action: body.decision === 'lift' ? 'appeal_lift' : 'appeal_uphold', target: appealId, note: decision.note, detail: { ban: appeal.ban } });
+  const decision: AppealDecision = { decision: body.decision, by, at: now, reason: body.reason ?? '' };
+  const audit = auditJson({ at: now, by, action: body.decision === 'lift' ? 'appeal_lift' : 'appeal_uphold', target: appealId, reason: decision.reason, detail: { ban: appeal.ban } });
   const result = await withScripts(redis).modDecideAppeal(
     keys.appeal(appealId),
     keys.appealsByStatus('open'),
@@ -110,7 +110,7 @@ export async function decideAppeal(redis: Redis, appealId: string, request: Deci
     appeal.ban,
     String(now),
     by,
-    decision.note,
+    decision.reason,
     String(defaultBanStreamMaxLength),
   );
   if (result === 0) throw new ModerationError('not_found', `no appeal ${appealId}`);

@@ -5,13 +5,14 @@ import { auditJson } from './audit.js';
 import { ModerationError } from './errors.js';
 import { moderationKeys as keys } from './keys.js';
 import { withScripts } from './scripts.js';
-import { BAN_REASONS, banRecordSchema, TEXT_LIMITS, type BanRecord } from './schemas.js';
+import { moderatorReasonSchema } from './actions.js';
+import { BAN_GROUNDS, banRecordSchema, type BanRecord } from './schemas.js';
 
 /** A ban with what happened to it since. */
 export interface Ban extends BanRecord {
   liftedAt?: number;
   liftedBy?: string;
-  liftNote?: string;
+  liftReason?: string;
   /** The id of its appeal, once one was made. */
   appealId?: string;
 }
@@ -21,7 +22,7 @@ function parseBan(fields: Record<string, string>): Ban | undefined {
   const ban: Ban = banRecordSchema.parse(JSON.parse(fields.record));
   if (fields.liftedAt) ban.liftedAt = Number(fields.liftedAt);
   if (fields.liftedBy) ban.liftedBy = fields.liftedBy;
-  if (fields.liftNote) ban.liftNote = fields.liftNote;
+  if (fields.liftReason) ban.liftReason = fields.liftReason;
   if (fields.appeal) ban.appealId = fields.appeal;
   return ban;
 }
@@ -60,15 +61,15 @@ export async function listBansInForce(redis: Redis, now = Date.now()): Promise<B
   return bans.filter((ban) => inForce(ban, now)).sort((a, b) => (a.id < b.id ? 1 : -1));
 }
 
-export const liftRequestSchema = z.object({ note: z.string().trim().max(TEXT_LIMITS.note).optional() }).strict();
+export const liftRequestSchema = z.object({ reason: moderatorReasonSchema.optional() }).strict();
 
 /**
  * Lifts a ban in force (one script: marked, out of the in-force set, a `lift` event on the ban
  * stream, an audit entry). Throws ModerationError `not_found`, or `conflict` when it is no
  * longer in force.
  */
-export async function liftBan(redis: Redis, banId: string, by: string, note = '', now = Date.now(), streamMaxLength = defaultBanStreamMaxLength): Promise<void> {
-  const audit = auditJson({ at: now, by, action: 'lift', target: banId, note });
+export async function liftBan(redis: Redis, banId: string, by: string, reason = '', now = Date.now(), streamMaxLength = defaultBanStreamMaxLength): Promise<void> {
+  const audit = auditJson({ at: now, by, action: 'lift', target: banId, reason });
   const result = await withScripts(redis).modLiftBan(
     keys.ban(banId),
     keys.bansInForce,
@@ -78,7 +79,7 @@ export async function liftBan(redis: Redis, banId: string, by: string, note = ''
     banId,
     String(now),
     by,
-    note,
+    reason,
     audit,
     String(streamMaxLength),
   );
@@ -96,9 +97,9 @@ export interface BannedFrame {
   appeal: string;
 }
 
-/** The statement for a ban: the ground from the fixed list, then the moderator's note, if any. */
+/** The statement for a ban: the ground from the fixed list, then the moderator's reason, if any. */
 export function banStatement(ban: BanRecord): BannedFrame {
-  const reason = ban.note ? `${BAN_REASONS[ban.reason]}: ${ban.note}` : BAN_REASONS[ban.reason];
+  const reason = ban.reason ? `${BAN_GROUNDS[ban.ground]}: ${ban.reason}` : BAN_GROUNDS[ban.ground];
   const frame: BannedFrame = { type: 'banned', ban: ban.id, reason, appeal: ban.appeal };
   if (ban.until !== undefined) frame.until = ban.until;
   return frame;
@@ -121,7 +122,7 @@ export interface BanSnapshot {
  */
 export async function loadBansInForce(redis: Redis, now = Date.now()): Promise<BanSnapshot> {
   const last = (await redis.xrevrange(keys.banEvents, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  const bans = (await listBansInForce(redis, now)).map(({ liftedAt: _l, liftedBy: _b, liftNote: _n, appealId: _a, ...record }) => record);
+  const bans = (await listBansInForce(redis, now)).map(({ liftedAt: _l, liftedBy: _b, liftReason: _r, appealId: _a, ...record }) => record);
   return { bans, lastEventId: last[0]?.[0] ?? '0' };
 }
 

@@ -22,7 +22,7 @@ export const moderationKeys = {
   /** Sorted set: report id → the time (ms) its retention ends; what the purge reads. */
   reportExpiry: `${TAG}:reports:expiry`,
 
-  /** Hash: `record` (JSON, immutable), `liftedAt`, `liftedBy`, `liftNote`, `appeal` (the appeal id, once appealed). */
+  /** Hash: `record` (JSON, immutable), `liftedAt`, `liftedBy`, `liftReason`, `appeal` (the appeal id, once appealed). */
   ban: (id: string) => `${TAG}:ban:${id}`,
   /** Sorted set: ban id → until (ms; +inf for permanent): the bans and shadow bans in force. */
   bansInForce: `${TAG}:bans:active`,

@@ -14,10 +14,10 @@ export const appealStatusSchema = z.enum(APPEAL_STATUSES);
 export type AppealStatus = z.infer<typeof appealStatusSchema>;
 
 /**
- * The grounds a moderator picks from for a ban or shadow ban (the "statement of reasons"):
- * code → the sentence the banned user is shown.
+ * The grounds a moderator picks from for a ban or shadow ban, code → the sentence the banned
+ * user is shown first in the statement of reasons (then the moderator's own `reason`, if any).
  */
-export const BAN_REASONS = {
+export const BAN_GROUNDS = {
   spam: 'Spam or advertising',
   harassment: 'Harassment or bullying',
   sexual_content: 'Unwanted sexual content',
@@ -29,11 +29,11 @@ export const BAN_REASONS = {
   ban_evasion: 'Evading an earlier ban',
   other: 'Breaking the rules of this service',
 } as const;
-export type BanReason = keyof typeof BAN_REASONS;
-export const banReasonSchema = z.enum(Object.keys(BAN_REASONS) as [BanReason, ...BanReason[]]);
+export type BanGround = keyof typeof BAN_GROUNDS;
+export const banGroundSchema = z.enum(Object.keys(BAN_GROUNDS) as [BanGround, ...BanGround[]]);
 
 /** Limits on what moderators and appellants may write. */
-export const TEXT_LIMITS = { note: 500, appeal: 2000, reportReason: 200 } as const;
+export const TEXT_LIMITS = { moderatorReason: 500, appeal: 2000, reportReason: 200 } as const;
 
 /** Time-ordered ids (ids.ts): 9 base36 chars of the creation time, then 16 hex chars. */
 export const idSchema = z.string().regex(/^[0-9a-z]{9}[0-9a-f]{16}$/, 'not an id');
@@ -96,8 +96,9 @@ export const reportActionSchema = z.object({
   action: z.enum(ACTIONS),
   by: z.string(),
   at: z.number(),
-  reason: banReasonSchema.optional(),
-  note: z.string().optional(),
+  ground: banGroundSchema.optional(),
+  /** The moderator's free text. */
+  reason: z.string(),
   ban: idSchema.optional(),
 });
 export type ReportAction = z.infer<typeof reportActionSchema>;
@@ -110,8 +111,9 @@ export const banRecordSchema = z.object({
   id: idSchema,
   kind: z.enum(BAN_KINDS),
   ipHash: addressHashSchema,
-  reason: banReasonSchema,
-  note: z.string(),
+  ground: banGroundSchema,
+  /** The moderator's free text, shown to the user after the ground (may be empty). */
+  reason: z.string(),
   /** ms; absent: permanent. */
   until: z.number().optional(),
   createdAt: z.number(),
@@ -134,7 +136,7 @@ export const appealDecisionSchema = z.object({
   decision: z.enum(['uphold', 'lift']),
   by: z.string(),
   at: z.number(),
-  note: z.string(),
+  reason: z.string(),
 });
 export type AppealDecision = z.infer<typeof appealDecisionSchema>;
 
@@ -144,8 +146,10 @@ export const auditEntrySchema = z.object({
   by: z.string(),
   action: z.enum(['dismiss', 'ban', 'shadowban', 'lift', 'appeal', 'appeal_uphold', 'appeal_lift', 'purge']),
   target: z.string(),
+  /** The ground from the list, for a ban or shadow ban. */
+  ground: z.string().optional(),
+  /** The moderator's free text: why. */
   reason: z.string().optional(),
-  note: z.string().optional(),
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;

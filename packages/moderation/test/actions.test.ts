@@ -38,7 +38,7 @@ describe('actions, bans, appeals and the audit log', () => {
 
   test('dismiss moves the report out of the open queue and is audited', async () => {
     const id = await seedReport(redis, { category: 'spam' });
-    const result = await actOnReport(redis, id, { action: 'dismiss', note: 'not spam' }, 'alice', settings);
+    const result = await actOnReport(redis, id, { action: 'dismiss', reason: 'not spam' }, 'alice', settings);
     assert.equal(result.ban, undefined);
     const report = await getReport(redis, id);
     assert.equal(report!.status, 'dismissed');
@@ -49,16 +49,16 @@ describe('actions, bans, appeals and the audit log', () => {
     assert.equal(audit.action, 'dismiss');
     assert.equal(audit.by, 'alice');
     assert.equal(audit.target, id);
-    assert.equal(audit.note, 'not spam');
+    assert.equal(audit.reason, 'not spam');
     // Decided once: a second action is refused, nothing changes.
-    await assert.rejects(actOnReport(redis, id, { action: 'ban', reason: 'spam' }, 'bob', settings), (e: unknown) => e instanceof ModerationError && e.code === 'conflict');
+    await assert.rejects(actOnReport(redis, id, { action: 'ban', ground: 'spam' }, 'bob', settings), (e: unknown) => e instanceof ModerationError && e.code === 'conflict');
     assert.equal((await getReport(redis, id))!.status, 'dismissed');
   });
 
   test('a ban keys on the reported address, is in force, on the stream, in the statement; lifting ends it', async () => {
     const { lastEventId } = await loadBansInForce(redis);
     const id = await seedReport(redis, { category: 'harassment' });
-    const { ban } = await actOnReport(redis, id, { action: 'ban', duration: 3600, reason: 'harassment', note: 'insults' }, 'alice', settings);
+    const { ban } = await actOnReport(redis, id, { action: 'ban', duration: 3600, ground: 'harassment', reason: 'insults' }, 'alice', settings);
     assert.ok(ban);
     assert.equal(ban.ipHash, 'reportedHash0001');
     assert.equal(ban.kind, 'ban');
@@ -75,6 +75,7 @@ describe('actions, bans, appeals and the audit log', () => {
     assert.deepEqual(events, [{ type: 'add', ban }]);
 
     await liftBan(redis, ban.id, 'bob', 'mistake');
+    assert.equal((await getBan(redis, ban.id))!.liftReason, 'mistake');
     const lifted = await getBan(redis, ban.id);
     assert.equal(lifted!.liftedBy, 'bob');
     assert.ok(!(await listBansInForce(redis)).some((b) => b.id === ban.id));
@@ -92,14 +93,18 @@ describe('actions, bans, appeals and the audit log', () => {
   test('a permanent shadow ban has no end; bad requests are refused and change nothing', async () => {
     const id = await seedReport(redis);
     await assert.rejects(actOnReport(redis, id, { action: 'ban' } as never, 'alice', settings));
-    await assert.rejects(actOnReport(redis, id, { action: 'ban', reason: 'spam', duration: 5 }, 'alice', settings));
-    await assert.rejects(actOnReport(redis, id, { action: 'ban', reason: 'spam', note: 'x'.repeat(501) }, 'alice', settings));
-    await assert.rejects(actOnReport(redis, id, { action: 'ban', reason: 'not-a-reason' as never }, 'alice', settings));
+    await assert.rejects(actOnReport(redis, id, { action: 'ban', reason: '   ' }, 'alice', settings));
+    await assert.rejects(actOnReport(redis, id, { action: 'ban', ground: 'spam', duration: 5 }, 'alice', settings));
+    await assert.rejects(actOnReport(redis, id, { action: 'ban', ground: 'spam', reason: 'x'.repeat(501) }, 'alice', settings));
+    await assert.rejects(actOnReport(redis, id, { action: 'ban', ground: 'not-a-ground' as never }, 'alice', settings));
     assert.equal((await getReport(redis, id))!.status, 'open');
     await assert.rejects(actOnReport(redis, '000000000aaaaaaaaaaaaaaaa', { action: 'dismiss' }, 'alice', settings), (e: unknown) => e instanceof ModerationError && e.code === 'not_found');
 
     const { ban } = await actOnReport(redis, id, { action: 'shadowban', reason: 'spam' }, 'alice', settings);
     assert.equal(ban!.kind, 'shadowban');
+    // A ground code given as the reason is the ground, with no free text.
+    assert.equal(ban!.ground, 'spam');
+    assert.equal(ban!.reason, '');
     assert.equal(ban!.until, undefined);
     assert.equal(await redis.zscore(moderationKeys.bansInForce, ban!.id), 'inf');
     assert.equal(await redis.pttl(moderationKeys.ban(ban!.id)), -1);
@@ -117,12 +122,14 @@ describe('actions, bans, appeals and the audit log', () => {
       blockMs: 200,
     });
     const before = await seedReport(redis, { reported: { sid: 's-x', ipHash: 'followerHash0001', gateway: 'gw-1' } });
-    const { ban: early } = await actOnReport(redis, before, { action: 'ban', reason: 'spam' }, 'alice', settings);
+    const { ban: early } = await actOnReport(redis, before, { action: 'ban', reason: 'sent the same link 40 times' }, 'alice', settings);
+    assert.equal(early!.ground, 'other');
+    assert.deepEqual(banStatement(early!).reason, 'Breaking the rules of this service: sent the same link 40 times');
     await follower.start();
     try {
       assert.equal(registry.lookup('followerHash0001').ban?.id, early!.id);
       const id = await seedReport(redis, { reported: { sid: 's-y', ipHash: 'followerHash0002', gateway: 'gw-1' } });
-      const { ban } = await actOnReport(redis, id, { action: 'shadowban', reason: 'spam', duration: 600 }, 'alice', settings);
+      const { ban } = await actOnReport(redis, id, { action: 'shadowban', ground: 'spam', duration: 600 }, 'alice', settings);
       await waitFor(() => registry.lookup('followerHash0002').shadowban?.id === ban!.id, { what: 'the shadow ban to reach the registry' });
       assert.equal(registry.lookup('followerHash0002').ban, undefined);
       await liftBan(redis, early!.id, 'alice');
@@ -137,7 +144,7 @@ describe('actions, bans, appeals and the audit log', () => {
 
   test('appeals: one per ban in force, listed, decided; lifting lifts the ban', async () => {
     const id = await seedReport(redis, { reported: { sid: 's-z', ipHash: 'appealHash00001', gateway: 'gw-1' } });
-    const { ban } = await actOnReport(redis, id, { action: 'ban', reason: 'hate', duration: 86_400 }, 'alice', settings);
+    const { ban } = await actOnReport(redis, id, { action: 'ban', ground: 'hate', duration: 86_400 }, 'alice', settings);
     const appeal = await createAppeal(redis, ban!.id, '  I was misunderstood  ');
     assert.equal(appeal.text, 'I was misunderstood');
     await assert.rejects(createAppeal(redis, ban!.id, 'again'), (e: unknown) => e instanceof ModerationError && e.code === 'conflict');
@@ -148,7 +155,7 @@ describe('actions, bans, appeals and the audit log', () => {
     assert.equal((await getBan(redis, ban!.id))!.appealId, appeal.id);
 
     const { lastEventId } = await loadBansInForce(redis);
-    const decided = await decideAppeal(redis, appeal.id, { decision: 'lift', note: 'fair point' }, 'bob');
+    const decided = await decideAppeal(redis, appeal.id, { decision: 'lift', reason: 'fair point' }, 'bob');
     assert.equal(decided.status, 'lifted');
     assert.equal((await getBan(redis, ban!.id))!.liftedBy, 'bob');
     assert.deepEqual((await readBanEvents(redis, lastEventId)).events, [{ type: 'lift', banId: ban!.id }]);
@@ -157,7 +164,7 @@ describe('actions, bans, appeals and the audit log', () => {
     await assert.rejects(decideAppeal(redis, appeal.id, { decision: 'uphold' }, 'bob'), (e: unknown) => e instanceof ModerationError && e.code === 'conflict');
     // Lifted: it can no longer be appealed.
     const other = await seedReport(redis);
-    const { ban: second } = await actOnReport(redis, other, { action: 'ban', reason: 'spam' }, 'alice', settings);
+    const { ban: second } = await actOnReport(redis, other, { action: 'ban', ground: 'spam' }, 'alice', settings);
     await liftBan(redis, second!.id, 'alice');
     await assert.rejects(createAppeal(redis, second!.id, 'please'), (e: unknown) => e instanceof ModerationError && e.code === 'conflict');
     const entries = (await listAudit(redis, { limit: 20 })).items.map((e) => e.action);

@@ -16,9 +16,9 @@ after(async () => store?.stop());
 test('the purge drops expired bans from the in-force set, deletes year-old appeals and trims the audit log', async () => {
   const now = Date.now();
   const shortId = await seedReport(redis, { category: 'minor_safety' });
-  const { ban: short } = await actOnReport(redis, shortId, { action: 'ban', reason: 'spam', duration: 3600 }, 'alice', { publicUrl: 'https://m' }, now);
+  const { ban: short } = await actOnReport(redis, shortId, { action: 'ban', ground: 'spam', duration: 3600 }, 'alice', { publicUrl: 'https://m' }, now);
   const longId = await seedReport(redis, { category: 'minor_safety' });
-  const { ban: permanent } = await actOnReport(redis, longId, { action: 'ban', reason: 'minor_safety' }, 'alice', { publicUrl: 'https://m' }, now);
+  const { ban: permanent } = await actOnReport(redis, longId, { action: 'ban', ground: 'minor_safety' }, 'alice', { publicUrl: 'https://m' }, now);
   const appeal = await createAppeal(redis, permanent!.id, 'please', now);
   assert.equal((await redis.xlen(moderationKeys.audit)) > 0, true);
 

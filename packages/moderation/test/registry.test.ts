@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { BanRegistry, type BanRecord } from '../src/index.ts';
 
 function record(id: string, overrides: Partial<BanRecord> = {}): BanRecord {
-  return { id: id.padEnd(25, '0'), kind: 'ban', ipHash: 'addressHash0001', reason: 'spam', note: '', createdAt: 1, by: 'alice', appeal: 'https://x/appeal/1', ...overrides };
+  return { id: id.padEnd(25, '0'), kind: 'ban', ipHash: 'addressHash0001', ground: 'spam', reason: '', createdAt: 1, by: 'alice', appeal: 'https://x/appeal/1', ...overrides };
 }
 
 test('lookup: the ban in force that ends last applies; permanent beats temporary; expired ones never apply', () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@strangers/config';
 import {
   actOnReport,
-  BAN_REASONS,
+  BAN_GROUNDS,
   CATEGORIES,
   decideAppeal,
   getBan,
@@ -57,8 +57,8 @@ const handlers: { method: string; path: RegExp; handle: Handler }[] = [
     method: 'GET',
     path: /^settings$/,
     async handle(context, call) {
-      const reasons = Object.entries(BAN_REASONS).map(([code, label]) => ({ code, label }));
-      sendJson(call.response, 200, { reasons, categories: CATEGORIES, retention: context.config.retention, publicUrl: context.config.publicUrl });
+      const grounds = Object.entries(BAN_GROUNDS).map(([code, label]) => ({ code, label }));
+      sendJson(call.response, 200, { grounds, categories: CATEGORIES, retention: context.config.retention, publicUrl: context.config.publicUrl });
     },
   },
   {
@@ -121,7 +121,7 @@ const handlers: { method: string; path: RegExp; handle: Handler }[] = [
       const body = liftRequestSchema.parse(await readJson(call.request));
       const id = parseId(call.segments[1]);
       if (!id) return notFound(call, 'ban');
-      await liftBan(context.redis, id, call.moderator, body.note ?? '');
+      await liftBan(context.redis, id, call.moderator, body.reason ?? '');
       context.logger.info({ moderator: call.moderator, ban: id }, 'ban lifted');
       sendJson(call.response, 200, { lifted: id });
     },
