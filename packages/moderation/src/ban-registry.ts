@@ -26,6 +26,11 @@ export class BanRegistry {
     return this.addressOf.size;
   }
 
+  /** Every ban held, expired ones included until pruned. */
+  *bans(): IterableIterator<BanRecord> {
+    for (const entries of this.byAddress.values()) yield* entries.values();
+  }
+
   /** Replaces the contents with a snapshot. */
   reset(bans: readonly BanRecord[]): void {
     this.byAddress.clear();
@@ -91,7 +96,8 @@ export interface BanFollowerOptions {
 /**
  * Keeps a BanRegistry in step with Redis: loads the bans in force, then follows the ban
  * stream. After a failed read it reloads the snapshot (the stream is bounded: events a long
- * outage missed may have been trimmed) and carries on.
+ * outage missed may have been trimmed), tells `onEvent` what the reload added and removed
+ * (so live sessions of an address banned meanwhile are still ended), and carries on.
  */
 export class BanFollower {
   private running = false;
@@ -110,13 +116,20 @@ export class BanFollower {
   async stop(): Promise<void> {
     this.running = false;
     this.options.reader.disconnect();
-    await this.loop;
+    // A read queued while the reader was reconnecting may never settle once it is
+    // disconnected (ioredis): do not wait on it for long.
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
-  private async resync(): Promise<void> {
+  private async resync(reportChanges = false): Promise<void> {
+    const { registry, onEvent } = this.options;
     const snapshot = await loadBansInForce(this.options.redis);
-    this.options.registry.reset(snapshot.bans);
+    const before = new Set([...registry.bans()].map((ban) => ban.id));
+    registry.reset(snapshot.bans);
     this.lastId = snapshot.lastEventId;
+    if (!reportChanges || !onEvent) return;
+    for (const ban of snapshot.bans) if (!before.delete(ban.id)) onEvent({ type: 'add', ban });
+    for (const banId of before) onEvent({ type: 'lift', banId });
   }
 
   private async follow(): Promise<void> {
@@ -124,7 +137,7 @@ export class BanFollower {
     let failed = false;
     while (this.running) {
       try {
-        if (failed) await this.resync();
+        if (failed) await this.resync(true);
         failed = false;
         const { events, lastId } = await readBanEvents(reader, this.lastId, { blockMs });
         this.lastId = lastId;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@strangers/config';
-import { duplicateRedisClient, type Redis } from '@strangers/redis';
-import { waitFor } from '@strangers/testkit';
+import { createRedisClient, duplicateRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
+import { startRedisServer, waitFor } from '@strangers/testkit';
 import {
   actOnReport,
   BanFollower,
@@ -181,5 +181,36 @@ describe('actions, bans, appeals and the audit log', () => {
     const ids = [...first.items, ...second.items].map((e) => e.id);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(first.items.every((e, i, all) => i === 0 || all[i - 1]!.at >= e.at));
+  });
+});
+
+describe('ban follower after a failed read', () => {
+  test('reloads the bans and reports what changed meanwhile', async () => {
+    const store = await startStore();
+    // The reader's server is gone: every blocking read fails, as in an outage of its connection.
+    // One plain server whatever the topology: a cluster client queues commands through a whole
+    // outage instead of failing them (and then carries on from where it was, which needs no reload).
+    const deadServer = await startRedisServer();
+    const deadReader = createRedisClient({ url: deadServer.url, logger: createLogger({ name: 'test', level: 'silent' }), connectionName: 'dead-reader' });
+    await waitForRedisReady(deadReader);
+    await deadServer.stop();
+    const registry = new BanRegistry();
+    const seen: BanEvent[] = [];
+    const { ban: old } = await actOnReport(store.redis, await seedReport(store.redis), { action: 'ban', ground: 'spam' }, 'alice', settings);
+    const follower = new BanFollower({ redis: store.redis, reader: deadReader, registry, logger: createLogger({ name: 'test', level: process.env.TEST_LOGS ? 'debug' : 'silent' }), onEvent: (event) => seen.push(event), blockMs: 100 });
+    await follower.start();
+    try {
+      assert.equal(registry.size, 1);
+      assert.deepEqual(seen, [], 'the start-up load reports nothing');
+      const { ban: added } = await actOnReport(store.redis, await seedReport(store.redis, { reported: { sid: 'q', ipHash: 'duringOutage0001', gateway: 'gw' } }), { action: 'ban', ground: 'spam' }, 'alice', settings);
+      await liftBan(store.redis, old!.id, 'alice');
+      await waitFor(() => seen.length >= 2, { timeoutMs: 15_000, what: 'the reload to report the changes' });
+      assert.deepEqual(seen.slice(0, 2), [{ type: 'add', ban: added }, { type: 'lift', banId: old!.id }]);
+      assert.equal(registry.lookup('duringOutage0001').ban?.id, added!.id);
+      assert.equal(registry.size, 1);
+    } finally {
+      await follower.stop();
+      await store.stop();
+    }
   });
 });
