@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -23,6 +24,10 @@ interface Healthcheck {
 }
 interface Service {
   image?: string;
+  env_file?: string | (string | { path: string; required?: boolean })[];
+  logging?: { driver?: string; options?: Record<string, string> };
+  ulimits?: Record<string, { soft: number; hard: number } | number>;
+  networks?: Record<string, { ipv4_address?: string } | null>;
   build?: { context: string; dockerfile?: string; target?: string };
   environment?: Record<string, string>;
   expose?: string[];
@@ -38,6 +43,7 @@ interface Service {
 interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } }>;
 }
 
 /** `.env.example` as compose reads `.env`: KEY=value lines, comments and blanks skipped. */
@@ -48,6 +54,14 @@ function parseEnvFile(text: string): Map<string, string> {
     if (match) vars.set(match[1]!, match[2]!);
   }
   return vars;
+}
+
+/** The KEY= lines of one `# --- Name ---` section of .env.example. */
+function envSection(text: string, name: string): Set<string> {
+  const start = text.indexOf(`# --- ${name} `);
+  assert.ok(start >= 0, `.env.example has a "${name}" section`);
+  const end = text.indexOf('# --- ', start + 6);
+  return new Set(parseEnvFile(text.slice(start, end < 0 ? undefined : end)).keys());
 }
 
 const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g;
@@ -73,11 +87,14 @@ function interpolate(value: unknown, vars: Map<string, string>, used: Set<string
 
 const composeText = read('docker-compose.yml');
 const rawCompose = parseYaml(composeText, { merge: true }) as unknown;
-const envExample = parseEnvFile(read('.env.example'));
+const envExampleText = read('.env.example');
+const envExample = parseEnvFile(envExampleText);
+/** What an operator does first: `cp .env.example .env` and set a salt. */
+const operatorEnv = new Map([...envExample, ['IP_HASH_SALT', randomBytes(32).toString('hex')]]);
 const usedVars = new Set<string>();
-const compose = interpolate(rawCompose, envExample, usedVars) as ComposeFile;
+const compose = interpolate(rawCompose, operatorEnv, usedVars) as ComposeFile;
 const dockerfile = read('Dockerfile');
-const nginx = read('deploy/nginx/default.conf');
+const nginxFile = read('deploy/nginx/nginx.conf');
 
 const schemas: Record<string, z.ZodObject> = { gateway: gatewayEnvSchema, matcher: matcherEnvSchema };
 
@@ -85,6 +102,24 @@ function service(name: string): Service {
   const found = compose.services[name];
   assert.ok(found, `service ${name} exists`);
   return found;
+}
+
+/** Never set by compose: each replica takes a random, unique id. */
+const LEFT_UNSET = new Set(['GATEWAY_ID', 'MATCHER_ID']);
+
+function rawService(name: string): Service {
+  return (rawCompose as ComposeFile).services[name]!;
+}
+
+function readsDotEnv(svc: Service): boolean {
+  const files = typeof svc.env_file === 'string' ? [svc.env_file] : (svc.env_file ?? []);
+  return files.some((file) => (typeof file === 'string' ? file === '.env' : file.path === '.env' && file.required === false));
+}
+
+/** What an app container gets: `.env` through env_file, then `environment:` over it. */
+function containerEnv(name: string): Record<string, string> {
+  const svc = service(name);
+  return { ...(readsDotEnv(svc) ? Object.fromEntries(operatorEnv) : {}), ...(svc.environment ?? {}) };
 }
 
 /** `["CMD", "node", "-e", "fetch('http://127.0.0.1:8080/readyz')…"]` → the URL inside. */
@@ -160,23 +195,53 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('every variable passed to an app is in its zod schema, and the example values parse', () => {
+  test('every setting the apps read is documented in .env.example and reaches its service', () => {
     for (const [name, schema] of Object.entries(schemas)) {
-      const env = service(name).environment ?? {};
-      const known = new Set(Object.keys(schema.shape));
-      for (const key of Object.keys(env)) assert.ok(known.has(key), `${name}: ${key} is read by ${name}'s config`);
+      const svc = service(name);
+      assert.ok(readsDotEnv(svc), `${name}: env_file .env (optional), so every setting in .env reaches it`);
+      const env = containerEnv(name);
+      for (const key of Object.keys(schema.shape)) {
+        assert.match(envExampleText, new RegExp(`\\b${key}\\b`), `${name}: ${key} is documented in .env.example`);
+        if (LEFT_UNSET.has(key)) assert.equal(env[key], undefined, `${name}: ${key} left unset (each replica picks its own)`);
+        else assert.ok(key in env, `${name}: ${key} reaches the container (env_file or environment)`);
+      }
+    }
+  });
+
+  test('every variable compose or .env.example sets is read by a schema (or by compose itself)', () => {
+    const readBySomeApp = new Set(Object.values(schemas).flatMap((schema) => Object.keys(schema.shape)));
+    const composeOnly = envSection(envExampleText, 'Compose');
+    for (const key of envExample.keys()) {
+      if (composeOnly.has(key)) {
+        assert.ok(usedVars.has(key), `${key} (Compose section) is used by docker-compose.yml`);
+        assert.ok(!readBySomeApp.has(key), `${key} is read by an app: move it out of the Compose section`);
+      } else {
+        assert.ok(readBySomeApp.has(key), `${key} in .env.example is read by the gateway or the matcher`);
+      }
+    }
+    for (const key of usedVars) assert.ok(envExample.has(key), `\${${key}} in docker-compose.yml is in .env.example`);
+    for (const [name, schema] of Object.entries(schemas)) {
+      const raw = rawService(name).environment ?? {};
+      for (const [key, value] of Object.entries(raw)) {
+        assert.ok(key in schema.shape, `${name}: ${key} is read by ${name}'s config`);
+        // A value compose fixes must not also be offered in .env, where it would silently lose.
+        if (envExample.has(key)) assert.ok(String(value).includes(`\${${key}`), `${name}: ${key} in .env.example is overridden by compose`);
+      }
+    }
+  });
+
+  test('with the example values and a salt, both apps accept their environment', () => {
+    for (const [name, schema] of Object.entries(schemas)) {
       // As parseEnv does: empty means unset (the code's default).
-      const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+      const set = Object.fromEntries(Object.entries(containerEnv(name)).filter(([key, value]) => value !== '' && key in schema.shape));
       const parsed = schema.safeParse(set);
       assert.ok(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`);
     }
   });
 
-  test('every ${VAR} it uses is documented in .env.example, and nothing documented is unused', () => {
-    for (const name of usedVars) assert.ok(envExample.has(name), `${name} is in .env.example`);
-    for (const name of envExample.keys()) assert.ok(usedVars.has(name), `${name} in .env.example is used by docker-compose.yml`);
-    const salt = envExample.get('IP_HASH_SALT') ?? '';
-    assert.ok(gatewayEnvSchema.shape.IP_HASH_SALT.safeParse(salt).success, 'the example salt is valid');
+  test('without IP_HASH_SALT in .env compose refuses to start (no default secret)', () => {
+    assert.equal(envExample.get('IP_HASH_SALT'), '', 'the example ships no salt to copy');
+    assert.throws(() => interpolate(rawCompose, envExample, new Set()), /IP_HASH_SALT/);
   });
 
   test('gateway: no fixed host port, healthcheck on /readyz at its PORT, a drain grace period', () => {
@@ -207,12 +272,27 @@ describe('docker-compose.yml', () => {
     const gatewaySource = read('apps/gateway/src/gateway.ts');
     for (const path of ['/healthz', '/readyz', '/metrics', '/ws']) assert.ok(gatewaySource.includes(`'${path}'`), `gateway serves ${path}`);
     assert.ok(read('apps/gateway/src/room/room.ts').includes("'/chat/'"), 'the room lives under /chat/');
-    const matcherSource = read('apps/matcher/src/http.ts');
+    const matcherSource = read('packages/config/src/service/status.ts');
     for (const path of ['/healthz', '/readyz', '/metrics']) assert.ok(matcherSource.includes(`'${path}'`), `matcher serves ${path}`);
   });
 });
 
 describe('nginx', () => {
+  // Directives only: comments may name what the config avoids.
+  const nginx = nginxFile.replace(/#.*$/gm, '');
+  /** The body of the first block opened by `opening` (braces balanced). */
+  function block(opening: string): string {
+    const start = nginx.indexOf(opening);
+    assert.ok(start >= 0, `${opening} exists`);
+    let depth = 0;
+    for (let index = nginx.indexOf('{', start); index < nginx.length; index += 1) {
+      if (nginx[index] === '{') depth += 1;
+      if (nginx[index] === '}' && --depth === 0) return nginx.slice(start, index + 1);
+    }
+    throw new Error(`${opening} is not closed`);
+  }
+  const directive = (name: string) => Number(new RegExp(`^\\s*${name} (\\d+);`, 'm').exec(nginx)?.[1]);
+
   test('is the single entry port and proxies WebSocket upgrades to every gateway replica', () => {
     const lb = service('nginx');
     assert.match(lb.image ?? '', /^nginx:/);
@@ -220,25 +300,111 @@ describe('nginx', () => {
     const [, containerPort] = /:(\d+)$/.exec(lb.ports![0]!) ?? [];
     assert.match(nginx, new RegExp(`listen ${containerPort};`));
     for (const [name, svc] of Object.entries(compose.services)) if (name !== 'nginx') assert.equal(svc.ports, undefined, `${name} has no host port`);
-    const mount = (lb.volumes ?? []).find((volume) => volume.includes('/etc/nginx/conf.d/'));
-    assert.ok(mount && existsSync(join(root, mount.split(':')[0]!)), 'the mounted config exists');
     // Upstream = the gateway service at its PORT, resolved at request time through Docker DNS.
     const upstream = /set \$gateway http:\/\/([\w-]+):(\d+);/.exec(nginx);
     assert.ok(upstream, 'proxy target in a variable (re-resolved per request)');
     assert.equal(upstream[1], 'gateway');
     assert.equal(upstream[2], service('gateway').environment?.PORT);
     assert.match(nginx, /resolver 127\.0\.0\.11 valid=\d+s/);
+    const server = block('server {');
+    assert.match(server, /proxy_set_header Upgrade \$http_upgrade;/);
+    assert.match(server, /proxy_set_header Connection \$connection_upgrade;/);
     for (const location of ['location = /ws {', 'location /chat/ {']) {
-      const block = nginx.slice(nginx.indexOf(location), nginx.indexOf('}', nginx.indexOf(location)));
-      assert.ok(nginx.includes(location), `${location} exists`);
-      assert.match(block, /proxy_pass \$gateway;/);
-      assert.match(block, /proxy_set_header Upgrade \$http_upgrade;/);
-      assert.match(block, /proxy_set_header Connection \$connection_upgrade;/);
-      assert.match(block, /proxy_set_header X-Forwarded-For/);
+      const body = block(location);
+      assert.match(body, /proxy_pass \$gateway;/);
+      assert.match(body, /proxy_read_timeout (\d+h|[1-9]\d{3,}s);/, `${location}: long-lived sockets`);
     }
     assert.match(nginx, /map \$http_upgrade \$connection_upgrade/);
     assert.equal(healthcheckUrl(lb.healthcheck).pathname, '/lb-healthz');
     assert.match(nginx, /location = \/lb-healthz/);
+  });
+
+  test('compose mounts the whole config (nginx.conf), not only a server block', () => {
+    const mounts = service('nginx').volumes ?? [];
+    assert.ok(mounts.includes('./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro'), mounts.join(', '));
+    assert.ok(!mounts.some((mount) => mount.includes('/etc/nginx/conf.d')), 'no conf.d mount beside it');
+    assert.doesNotMatch(nginx, /^\s*include\s+\/etc\/nginx\/conf\.d/m, "the image's default server is not pulled in");
+  });
+
+  test('is sized for tens of thousands of WebSockets', () => {
+    const connections = directive('worker_connections');
+    const files = directive('worker_rlimit_nofile');
+    assert.ok(connections >= 32_768, `worker_connections ${connections}`);
+    assert.ok(files >= 2 * connections, 'two descriptors per proxied socket');
+    const nofile = service('nginx').ulimits?.nofile;
+    assert.ok(nofile && typeof nofile === 'object' && nofile.soft >= files, "the container's nofile limit allows worker_rlimit_nofile");
+    const gatewayFiles = service('gateway').ulimits?.nofile;
+    assert.ok(gatewayFiles && typeof gatewayFiles === 'object' && gatewayFiles.soft > Number(gatewayEnvSchema.shape.MAX_CONNECTIONS.parse(undefined)), 'gateway: room for MAX_CONNECTIONS sockets');
+  });
+
+  test('sets X-Forwarded-For from the peer address, never appending the client-supplied header', () => {
+    assert.doesNotMatch(nginx, /\$proxy_add_x_forwarded_for/);
+    assert.match(block('server {'), /proxy_set_header X-Forwarded-For \$remote_addr;/);
+    // A location with proxy_set_header of its own would drop the server's list, that line included.
+    for (const [location] of nginx.matchAll(/location [^{]+\{/g)) assert.doesNotMatch(block(location), /proxy_set_header/, location);
+  });
+
+  test('logs the path without the query string (resume tokens), and no client address', () => {
+    const formats = [...nginx.matchAll(/log_format (\w+)((?:\s+'[^']*')+);/g)];
+    assert.equal(formats.length, 1);
+    const [, name, format] = formats[0]!;
+    assert.match(format!, /\$uri\b/);
+    for (const leak of ['$request_uri', '$request ', '$args', '$query_string', '$arg_', '$remote_addr', '$http_x_forwarded_for', '$http_referer']) {
+      assert.ok(!format!.includes(leak), `the log format has no ${leak.trim()}`);
+    }
+    assert.doesNotMatch(format!, /\$request\b(?!_)/, 'no $request (its line holds the query)');
+    for (const [line] of nginx.matchAll(/^\s*access_log [^;]+;/gm)) assert.ok(line.includes(` ${name}`) || /access_log off;/.test(line), line);
+  });
+
+  test('/metrics is not served on the entry port; a replica that refuses is skipped', () => {
+    assert.match(block('location ^~ /metrics {'), /return 404;/);
+    assert.match(nginx, /proxy_next_upstream error timeout http_502 http_503;/);
+  });
+});
+
+describe('compose hardening', () => {
+  const ipv4 = (address: string) => address.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+  const inCidr = (address: string, cidr: string) => {
+    const [base, bits] = cidr.split('/');
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base!) / size);
+  };
+
+  test('the gateways trust X-Forwarded-For from nginx only: one fixed address, outside the dynamic range', () => {
+    const trusted = service('gateway').environment?.TRUST_PROXY ?? '';
+    const nginxAddress = service('nginx').networks?.default?.ipv4_address;
+    assert.ok(nginxAddress, 'nginx has a fixed address on the stack network');
+    assert.equal(trusted, nginxAddress, 'TRUST_PROXY is exactly nginx');
+    assert.match(trusted, /^\d+\.\d+\.\d+\.\d+$/, 'a single address: no range, no list');
+    const [pool] = compose.networks?.default?.ipam?.config ?? [];
+    assert.ok(pool?.subnet && pool.ip_range);
+    assert.ok(inCidr(trusted, pool.subnet), 'inside the subnet');
+    assert.ok(inCidr(pool.ip_range.split('/')[0]!, pool.subnet), 'the dynamic range is inside the subnet');
+    assert.ok(!inCidr(trusted, pool.ip_range), 'outside the range Docker gives other containers');
+  });
+
+  test('ALLOWED_ORIGINS is set, to origins', () => {
+    const origins = (service('gateway').environment?.ALLOWED_ORIGINS ?? '').split(',');
+    assert.ok(origins.length > 0 && origins[0] !== '');
+    for (const origin of origins) assert.equal(new URL(origin).origin, origin);
+  });
+
+  test('Redis has a memory cap and never evicts', () => {
+    const command = service('redis').command?.join(' ') ?? '';
+    assert.match(command, /--maxmemory \d+[kmg]b\b/i);
+    assert.match(command, /--maxmemory-policy noeviction/);
+  });
+
+  test('every service caps its logs', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      assert.equal(svc.logging?.driver, 'json-file', name);
+      assert.match(svc.logging?.options?.['max-size'] ?? '', /^\d+[km]$/, `${name}: max-size`);
+      assert.match(svc.logging?.options?.['max-file'] ?? '', /^\d+$/, `${name}: max-file`);
+    }
+  });
+
+  test('docs describe scaling with compose DNS, not Swarm', () => {
+    for (const path of ['docs/deploying.md', 'README.md', 'docker-compose.yml']) assert.doesNotMatch(read(path), /tasks\.gateway/, path);
   });
 });
 
@@ -281,7 +447,8 @@ describe('npm start and compose describe the same topology', () => {
     const gateways = Number(/integer\('GATEWAYS', (\d+)\)/.exec(launcher)?.[1]);
     assert.equal(gateways, service('gateway').deploy?.replicas, 'GATEWAYS default = gateway replicas');
     assert.equal(/integer\('PORT', (\d+)\)/.exec(launcher)?.[1], service('gateway').environment?.PORT);
-    assert.equal(/integer\('METRICS_PORT', (\d+)\)/.exec(launcher)?.[1], service('matcher').environment?.METRICS_PORT);
+    // The matchers' status ports follow the gateways' (no fixed port: two stacks can run side by side).
+    assert.match(launcher, /optionalInteger\('METRICS_PORT'\)/);
     // Matchers: active + standby in both.
     assert.equal(/integer\('MATCHERS', (\d+)\)/.exec(launcher)?.[1], String(service('matcher').deploy?.replicas));
     assert.match(launcher, /redis-server/);
@@ -306,5 +473,38 @@ describe('metrics docs', () => {
       }
     }
     for (const name of defined) assert.ok(read('docs/deploying.md').includes(name), `${name} is documented`);
+  });
+});
+
+describe('docs/deploying.md', () => {
+  const docs = read('docs/deploying.md');
+  const section = (heading: string) => {
+    const start = docs.indexOf(`## ${heading}\n`);
+    assert.ok(start >= 0, `has a "${heading}" section`);
+    const end = docs.indexOf('\n## ', start + 3);
+    return docs.slice(start, end < 0 ? undefined : end);
+  };
+
+  test('Hardening says what each setting protects and its default, and which ports to expose', () => {
+    const hardening = section('Hardening');
+    for (const setting of ['X-Forwarded-For', 'TRUST_PROXY', 'IP_HASH_SALT', 'ALLOWED_ORIGINS', 'maxmemory']) {
+      assert.match(hardening, new RegExp(`^\\| [^|\\n]*${setting}[^|\\n]* \\| [^|\\n]+ \\| [^|\\n]+ \\|$`, 'm'), `a row for ${setting}`);
+    }
+    for (const port of ['/metrics', 'matcher status port', 'Redis']) assert.ok(hardening.includes(port), `the ports table covers ${port}`);
+    assert.ok(hardening.includes(service('gateway').environment?.TRUST_PROXY ?? '?'), 'names the trusted address compose sets');
+  });
+
+  test('the documented alert rules are a valid Prometheus rule file on the Redis memory cap', () => {
+    const block = /```yaml\n([\s\S]*?)```/.exec(section('Alerts'));
+    assert.ok(block, 'a YAML rule file');
+    const rules = parseYaml(block[1]!) as { groups: { name: string; rules: { alert: string; expr: string; for?: string }[] }[] };
+    const all = rules.groups.flatMap((group) => group.rules);
+    assert.ok(all.length > 0);
+    for (const rule of all) {
+      assert.match(rule.alert, /^[A-Za-z]\w*$/);
+      assert.ok(rule.expr.length > 0);
+      if (rule.for) assert.match(rule.for, /^\d+[smh]$/);
+    }
+    assert.ok(all.some((rule) => /redis_memory_used_bytes\s*\/\s*redis_memory_max_bytes/.test(rule.expr)), 'memory against maxmemory');
   });
 });

@@ -1,13 +1,21 @@
+/**
+ * `npm start` (scripts/start-local.mjs) as a newcomer runs it: it builds what is missing (the
+ * web client included), serves `/` on every gateway, keeps a crashed gateway running, lets a
+ * second stack run beside it, and stops everything it started on SIGTERM.
+ */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '@strangers/testkit';
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const launcherPath = fileURLToPath(new URL('../start-local.mjs', import.meta.url));
+const STARTUP_MS = 120_000;
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -17,11 +25,14 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Two consecutive free ports: the launcher puts gateway i on PORT + i. */
-async function freePortPair(): Promise<number> {
+/** `count` consecutive free ports: the launcher derives every port of a stack from PORT. */
+async function freePortRun(count: number): Promise<number> {
   for (;;) {
     const port = await getFreePort();
-    if (port < 65535 && (await portIsFree(port + 1))) return port;
+    if (port + count > 65535) continue;
+    let free = true;
+    for (let offset = 1; offset < count && free; offset += 1) free = await portIsFree(port + offset);
+    if (free) return port;
   }
 }
 
@@ -34,63 +45,169 @@ function isRunning(pid: number): boolean {
   }
 }
 
-let launcher: ChildProcess | undefined;
-/** Name → pid of every child the launcher reported starting. */
-const pids = new Map<string, number>();
+/** One environment variable of a running process, from /proc. */
+function processEnv(pid: number, name: string): string | undefined {
+  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  return entries.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+function gitStatus(): string {
+  return spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' }).stdout;
+}
+
+interface Stack {
+  launcher: ChildProcess;
+  lines: string[];
+  /** Name → PID of the latest process the launcher reported starting for it. */
+  pids: Map<string, number>;
+  waitLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+const stacks: Stack[] = [];
+/** Every PID any launcher reported: ended here if a test failed before its launcher stopped them. */
+const everyPid = new Set<number>();
 after(() => {
-  if (launcher && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
-  // The launcher runs its children in their own process group: if the test failed before
-  // the launcher stopped them, they would outlive it. End each one we saw start.
-  for (const pid of pids.values()) {
-    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
-  }
+  for (const { launcher } of stacks) if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+  for (const pid of everyPid) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
 });
 
-test('npm start runs redis, two matchers and two gateways, and SIGTERM stops every one of them', { timeout: 180_000 }, async () => {
-  const redisPort = await getFreePort();
-  // Two consecutive free ports each: gateway i listens on PORT + i, matcher i on METRICS_PORT + i.
-  const metricsPort = await freePortPair();
-  let port = await freePortPair();
-  while (Math.abs(port - metricsPort) < 2) port = await freePortPair();
-  launcher = spawn(process.execPath, [launcherPath], {
-    env: {
-      ...process.env,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      PORT: String(port),
-      GATEWAYS: '2',
-      METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startStack(extraEnv: Record<string, string>): Stack {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: '0', ...extraEnv };
+  // As on a developer's machine: nothing preset but what the test names.
+  for (const name of ['METRICS_PORT', 'MODERATION_PORT', 'IP_HASH_SALT', 'GATEWAYS', 'MATCHERS']) if (!(name in extraEnv)) delete env[name];
+  const launcher = spawn(process.execPath, [launcherPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: launcher!.stdout! }).on('line', (line) => {
-      lines.push(line);
-      if (process.env.TEST_LOGS === '1') process.stderr.write(`${line}\n`);
-      const started = /^start-local: started (\S+) \(pid (\d+)\)/.exec(line);
-      if (started) pids.set(started[1]!, Number(started[2]));
-      if (line.startsWith('start-local: ready:')) resolve();
-    });
-    launcher!.once('exit', (code) => reject(new Error(`launcher exited with ${code} before ready:\n${lines.join('\n')}`)));
-  });
-  createInterface({ input: launcher.stderr! }).on('line', (line) => lines.push(line));
-  await ready;
+  const pids = new Map<string, number>();
+  const waiters = new Set<() => void>();
+  const onLine = (line: string) => {
+    lines.push(line);
+    if (process.env.TEST_LOGS === '1') process.stderr.write(`${line}\n`);
+    const started = /^start-local: started (\S+) \(pid (\d+)\)/.exec(line);
+    if (started) {
+      pids.set(started[1]!, Number(started[2]));
+      everyPid.add(Number(started[2]));
+    }
+    for (const wake of waiters) wake();
+  };
+  createInterface({ input: launcher.stdout! }).on('line', onLine);
+  createInterface({ input: launcher.stderr! }).on('line', onLine);
+  const stack: Stack = {
+    launcher,
+    lines,
+    pids,
+    waitLine: (pattern, timeoutMs = STARTUP_MS) =>
+      new Promise((resolve, reject) => {
+        let from = 0;
+        const check = () => {
+          for (; from < lines.length; from += 1) {
+            const match = pattern.exec(lines[from]!);
+            if (match) return done(() => resolve(match));
+          }
+          if (launcher.exitCode !== null) done(() => reject(new Error(`launcher exited (${launcher.exitCode}) before ${pattern}:\n${lines.join('\n')}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${lines.join('\n')}`))), timeoutMs);
+        const onExit = () => check();
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          launcher.off('exit', onExit);
+          settle();
+        };
+        waiters.add(check);
+        launcher.on('exit', onExit);
+        check();
+      }),
+  };
+  stacks.push(stack);
+  return stack;
+}
 
-  assert.ok(lines.some((line) => line.startsWith(`start-local: started redis-server on port ${redisPort}`)), 'it says it started redis-server');
-  assert.deepEqual([...pids.keys()].sort(), ['gw-1', 'gw-2', 'matcher-1', 'matcher-2', 'redis']);
-  for (const gatewayPort of [port, port + 1]) {
-    assert.equal((await fetch(`http://127.0.0.1:${gatewayPort}/readyz`)).status, 200);
-    assert.equal((await fetch(`http://127.0.0.1:${gatewayPort}/healthz`)).status, 200);
-  }
-  assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
-  for (const pid of pids.values()) assert.ok(isRunning(pid));
-
-  const exited = once(launcher, 'exit');
-  launcher.kill('SIGTERM');
+async function stopStack(stack: Stack): Promise<void> {
+  const exited = once(stack.launcher, 'exit');
+  stack.launcher.kill('SIGTERM');
   const [code] = (await exited) as [number | null];
   assert.equal(code, 0);
-  for (const [name, pid] of pids) assert.equal(isRunning(pid), false, `${name} (pid ${pid}) is gone`);
-  assert.ok(lines.includes('start-local: stopped'));
+  for (const [name, pid] of stack.pids) assert.equal(isRunning(pid), false, `${name} (pid ${pid}) is gone`);
+  assert.ok(stack.lines.includes('start-local: stopped'));
+}
+
+async function servesWebClient(port: number): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/`);
+  assert.equal(response.status, 200, `GET / on ${port}`);
+  assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await response.text(), /<script[^>]+src=/i, 'the built page, with its script');
+}
+
+test('from a fresh build: / on every gateway; a gateway killed with -9 is restarted and serves again; SIGTERM stops all', { timeout: 300_000 }, async () => {
+  const statusBefore = gitStatus();
+  // As in a fresh clone: the web client was never built (turbo rebuilds or restores it).
+  rmSync(fileURLToPath(new URL('../../apps/web/dist', import.meta.url)), { recursive: true, force: true });
+  // Two gateways, two matchers, and the moderation service where its workspace exists.
+  const port = await freePortRun(5);
+  const redisPort = await getFreePort();
+  const password = `pw-${Date.now()}`;
+  const stack = startStack({ PORT: String(port), REDIS_URL: `redis://:${password}@127.0.0.1:${redisPort}` });
+  await stack.waitLine(/^start-local: ready:/);
+
+  // Every port from PORT: gateways first, then the matchers' status ports.
+  const [gw1, gw2, m1, m2] = [port, port + 1, port + 2, port + 3];
+  const moderation = existsSync(fileURLToPath(new URL('../../apps/moderation/package.json', import.meta.url))) ? [`moderation-${port + 4}`] : [];
+  assert.deepEqual([...stack.pids.keys()].sort(), [`gw-${gw1}`, `gw-${gw2}`, `matcher-${m1}`, `matcher-${m2}`, ...moderation, 'redis'].sort());
+  assert.ok(stack.lines.some((line) => line.startsWith('start-local: ports:') && line.includes(`matcher-${m1} ${m1}`)), 'it prints the ports');
+  for (const gateway of [gw1, gw2]) {
+    await servesWebClient(gateway);
+    assert.equal((await fetch(`http://127.0.0.1:${gateway}/readyz`)).status, 200);
+  }
+  for (const matcher of [m1, m2]) assert.equal((await fetch(`http://127.0.0.1:${matcher}/healthz`)).status, 200);
+
+  // REDIS_URL printed without its password; the local Redis requires it.
+  assert.ok(!stack.lines.join('\n').includes(password), 'the password is never printed');
+  assert.ok(stack.lines.some((line) => line.includes(`redis://:***@127.0.0.1:${redisPort}`)));
+  // One random salt per run, 32 bytes, the same on every gateway.
+  const salts = [gw1, gw2].map((gateway) => processEnv(stack.pids.get(`gw-${gateway}`)!, 'IP_HASH_SALT'));
+  assert.match(salts[0] ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(salts[1], salts[0]);
+
+  // kill -9 one gateway: the launcher restarts it (and says so); the rest keeps running.
+  const killed = stack.pids.get(`gw-${gw1}`)!;
+  process.kill(killed, 'SIGKILL');
+  await stack.waitLine(new RegExp(`^start-local: gw-${gw1} \\(pid ${killed}\\) exited \\(SIGKILL\\).*restarting`));
+  // The first match that is not the killed process's own start line.
+  const [, restarted] = await stack.waitLine(new RegExp(`^start-local: started gw-${gw1} \\(pid (?!${killed}\\))(\\d+)\\)`));
+  await stack.waitLine(new RegExp(`^start-local: gw-${gw1} is ready again`));
+  assert.notEqual(Number(restarted), killed);
+  assert.equal(stack.launcher.exitCode, null, 'the stack was not stopped');
+  for (const [name, pid] of stack.pids) assert.ok(isRunning(pid), `${name} (pid ${pid}) runs`);
+  await servesWebClient(gw1);
+
+  await stopStack(stack);
+  assert.equal(gitStatus(), statusBefore, 'the build and the run leave git status as it was');
 });
+
+test('two stacks side by side (different PORT) run at once, each with its own salt', { timeout: 300_000 }, async () => {
+  const first = startStack({ PORT: String(await freePortRun(2)), GATEWAYS: '1', MATCHERS: '1', REDIS_URL: `redis://127.0.0.1:${await getFreePort()}` });
+  await first.waitLine(/^start-local: ready:/);
+  const second = startStack({ PORT: String(await freePortRun(2)), GATEWAYS: '1', MATCHERS: '1', REDIS_URL: `redis://127.0.0.1:${await getFreePort()}` });
+  await second.waitLine(/^start-local: ready:/);
+  const salt = (stack: Stack) => processEnv([...stack.pids].find(([name]) => name.startsWith('gw-'))![1], 'IP_HASH_SALT');
+  assert.notEqual(salt(first), salt(second));
+  for (const stack of [first, second]) for (const [name, pid] of stack.pids) assert.ok(isRunning(pid), `${name} runs`);
+  await Promise.all([stopStack(first), stopStack(second)]);
+});
+
+test('a port already in use stops the launcher with one line naming it, before anything starts', { timeout: 120_000 }, async () => {
+  const blocker = createServer().listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  const busyPort = (blocker.address() as { port: number }).port;
+  try {
+    const stack = startStack({ PORT: String(busyPort), GATEWAYS: '1', MATCHERS: '1', REDIS_URL: `redis://127.0.0.1:${await getFreePort()}` });
+    const [code] = (await once(stack.launcher, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.ok(stack.lines.some((line) => line.startsWith('start-local: port ') && line.includes(String(busyPort)) && line.includes('in use')), stack.lines.join('\n'));
+    assert.equal(stack.pids.size, 0, 'nothing was started');
+    assert.ok(!stack.lines.some((line) => /^\s+at /.test(line)), 'no stack trace');
+  } finally {
+    blocker.close();
+  }
+});
+

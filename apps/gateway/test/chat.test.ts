@@ -1,3 +1,4 @@
+// @topologies single cluster
 import assert from 'node:assert/strict';
 import { after, before, afterEach, describe, test } from 'node:test';
 import { WebSocket } from 'ws';

@@ -1,3 +1,4 @@
+// @topologies single cluster
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { keys, MATCHER_GROUP } from '@strangers/redis';

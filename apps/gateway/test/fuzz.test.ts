@@ -1,3 +1,4 @@
+// @topologies single cluster
 /**
  * Protocol fuzzer: random and mutated frames against live gateways (2 gateways, a matcher,
  * a private Redis), aimed at clients in every state (idle, waiting, paired), next to a

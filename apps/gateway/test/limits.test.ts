@@ -1,3 +1,4 @@
+// @topologies single cluster
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';

@@ -1,3 +1,4 @@
+// @topologies single cluster
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TestClient, waitFor, type ServiceHandle } from '@strangers/testkit';

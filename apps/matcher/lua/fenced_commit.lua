@@ -2,7 +2,8 @@
 -- its events, atomically, and only while the caller holds the lease (a script is atomic,
 -- so this is a fenced MULTI/EXEC in one round trip; WATCH would abort on every renewal).
 -- The arguments are flat sections, each a count of ARGV slots followed by that many
--- slots, so neither side encodes or decodes anything per item (commit.ts builds them).
+-- slots, so neither side encodes or decodes anything per item (src/matching/commit-batch.ts
+-- builds them; src/leadership/lease.ts runs it).
 --
 -- KEYS[1] the lease ({m}:leader)       KEYS[2] the event stream ({m}:events)
 -- KEYS[3] the queue hash ({m}:queue)   KEYS[4] kept-apart pairs ({m}:apart)

@@ -1,5 +1,5 @@
 -- The ghost check of a batch of joins on a single Redis server, as one command: which
--- sessions are still waiting with the gen of their join (see liveSessions in store.ts).
+-- sessions are still waiting with the gen of their join (see src/store/live-sessions.ts).
 -- KEYS[i] a session record (sess:{id}); ARGV[i] the gen of that session's join.
 -- Returns one character per key: '1' live, '0' a ghost.
 local live = {}

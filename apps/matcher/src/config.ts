@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
+import type { MatchingSettings } from './matching/matching-state.js';
 
 /** Every environment variable the matcher reads. README's configuration table mirrors it. */
 export const matcherEnvSchema = z.object({
@@ -19,6 +21,8 @@ export const matcherEnvSchema = z.object({
   LOG_LEVEL: envField.logLevel(),
   /** Port of the matcher's /healthz, /readyz and /metrics (0 = any free port). */
   METRICS_PORT: envField.port(9090),
+  /** Address that port is bound to: loopback unless a scraper elsewhere needs it (`0.0.0.0`, e.g. in a container). */
+  MATCHER_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   /** A joiner with interests waits this long for a shared one before taking anyone. */
   INTEREST_FALLBACK_MS: envField.nonNegativeInt(3000),
   /** Two sessions that parted with `next` are not paired again for this long. */
@@ -51,9 +55,41 @@ export const matcherEnvSchema = z.object({
   path: ['LEASE_RENEW_MS'],
 });
 
-export type MatcherConfig = Omit<z.output<typeof matcherEnvSchema>, 'CHAT_BUCKETS'> & { CHAT_BUCKETS: number };
+export type MatcherEnv = z.output<typeof matcherEnvSchema>;
+
+/** The matcher's loaded config, in the gateway's style (apps/gateway/src/config.ts): nested camelCase, files read. */
+export interface MatcherConfig {
+  redisUrl: string;
+  /** CA certificate for `rediss://`, read from REDIS_TLS_CA_FILE. */
+  redisTlsCa: Buffer | undefined;
+  matcherId: string;
+  logLevel: string;
+  status: { port: number; host: string };
+  chatBuckets: number;
+  batchSize: number;
+  ghostCheck: boolean;
+  lease: { ttlMs: number; renewMs: number };
+  matching: MatchingSettings;
+}
 
 export function loadMatcherConfig(env: NodeJS.ProcessEnv = process.env): MatcherConfig {
   const parsed = parseEnv(matcherEnvSchema, env);
-  return { ...parsed, CHAT_BUCKETS: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)) };
+  return {
+    redisUrl: parsed.REDIS_URL,
+    redisTlsCa: parsed.REDIS_TLS_CA_FILE === undefined ? undefined : readFileSync(parsed.REDIS_TLS_CA_FILE),
+    matcherId: parsed.MATCHER_ID,
+    logLevel: parsed.LOG_LEVEL,
+    status: { port: parsed.METRICS_PORT, host: parsed.MATCHER_STATUS_HOST },
+    chatBuckets: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)),
+    batchSize: parsed.BATCH_SIZE,
+    ghostCheck: parsed.GHOST_CHECK,
+    lease: { ttlMs: parsed.LEASE_TTL_MS, renewMs: parsed.LEASE_RENEW_MS },
+    matching: {
+      interestFallbackMs: parsed.INTEREST_FALLBACK_MS,
+      nextCooldownMs: parsed.NEXT_COOLDOWN_MS,
+      reportBlockMs: parsed.REPORT_BLOCK_MS,
+      recentPairTtlMs: parsed.RECENT_PAIR_TTL_MS,
+      reports: { threshold: parsed.REPORT_THRESHOLD, windowMs: parsed.REPORT_WINDOW_MS, flagMs: parsed.REPORT_FLAG_MS },
+    },
+  };
 }

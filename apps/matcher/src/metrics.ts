@@ -1,16 +1,13 @@
-import type { ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Pair } from './pairing.js';
+import { createMetricsRegistry, redisEventCounters } from '@strangers/config';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Pair } from './matching/pairing.js';
 
 /**
  * Every Prometheus metric the matcher exports, served at `/metrics` on its status port.
  * One matcher runs per process, so the registry is module state; docs/deploying.md explains
  * each metric.
  */
-export const registry = new Registry();
-
-// Process metrics (CPU, memory, handles, GC) and event-loop lag, under their standard names.
-collectDefaultMetrics({ register: registry });
+export const registry = createMetricsRegistry();
 
 /** What the on-scrape metrics read from the running matcher. */
 export interface MatcherSource {
@@ -76,17 +73,13 @@ export const metrics = {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
     registers: [registry],
   }),
-  redisErrors: new Counter({
-    name: 'strangers_matcher_redis_errors_total',
-    help: 'Errors reported by the Redis connections (failed connects, broken sockets)',
-    registers: [registry],
-  }),
-  redisReconnects: new Counter({
-    name: 'strangers_matcher_redis_reconnects_total',
-    help: 'Reconnection attempts of the Redis connections',
-    registers: [registry],
-  }),
 };
+
+/** The `onEvent` option of createRedisClient: counts errors and reconnection attempts. */
+export const countRedisEvent = redisEventCounters(registry, {
+  errors: 'strangers_matcher_redis_errors_total',
+  reconnects: 'strangers_matcher_redis_reconnects_total',
+});
 
 // Both outcomes exported from the start, so dashboards see the series before the first pair.
 metrics.waitTime.zero({ outcome: 'interest' });
@@ -105,18 +98,4 @@ export function pairMade(pair: Pair, now: number): void {
   const series = pair.shared.length > 0 ? waitedFor.interest : waitedFor.any;
   series.observe(Math.max(0, now - pair.a.enqueuedAt) / 1000);
   series.observe(Math.max(0, now - pair.b.enqueuedAt) / 1000);
-}
-
-/** The `onEvent` option of createRedisClient. */
-export function countRedisEvent(event: 'error' | 'reconnecting'): void {
-  if (event === 'error') metrics.redisErrors.inc();
-  else metrics.redisReconnects.inc();
-}
-
-/** Answers a `GET /metrics` in the Prometheus text format. */
-export function serveMetrics(response: ServerResponse): void {
-  registry.metrics().then(
-    (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-    (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}\n`),
-  );
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { PairingQueue, pairKey, type Pair, type WaitingSession } from '../src/pairing.js';
+import { PairingQueue, pairKey, type Pair, type WaitingSession } from '../src/matching/pairing.js';
 
 const FALLBACK_MS = 1000;
 const SIDS = ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7'];

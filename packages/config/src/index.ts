@@ -1,2 +1,5 @@
 export * from './env.js';
 export * from './logger.js';
+export * from './service/metrics.js';
+export * from './service/runner.js';
+export * from './service/status.js';

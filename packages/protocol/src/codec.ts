@@ -1,7 +1,8 @@
-import { ErrorCode } from './codes.js';
-import { createClientFrameSchema, type ClientFrame, type JoinFrame } from './client-frames.js';
-import { MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
+import { ErrorCode, isClientFrameType } from './codes.js';
+import { createClientFrameSchema, type ClientFrame, type JoinFrame, type MessageFrame } from './client-frames.js';
+import { MAX_CHAT_ID_LENGTH, MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
 import type { ServerFrame } from './server-frames.js';
+import { isLongerThan } from './text-length.js';
 
 export type DecodeResult =
   | { ok: true; frame: ClientFrame }
@@ -11,28 +12,17 @@ export interface ClientFrameDecoder {
   decode(raw: string): DecodeResult;
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'message', 'typing', 'next', 'leave', 'report']);
-
-/** Counts code points without allocating; only called when UTF-16 length is over the limit. */
-function codePointLength(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is one character.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
-}
-
 function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
   const first = issues[0];
   if (!first) return 'invalid frame';
   const where = first.path.length > 0 ? first.path.map(String).join('.') : 'frame';
   return `${where}: ${first.message}`;
+}
+
+/** A valid optional `chat` field (v1.1), or false when it is present but not valid. */
+function chatField(chat: unknown): string | undefined | false {
+  if (chat === undefined) return undefined;
+  return typeof chat === 'string' && chat.length > 0 && chat.length <= MAX_CHAT_ID_LENGTH ? chat : false;
 }
 
 /**
@@ -43,25 +33,50 @@ function decodeWellFormed(type: string, value: object, limits: ProtocolLimits): 
   switch (type) {
     case 'message': {
       const { text, id } = value as { text?: unknown; id?: unknown };
-      if (typeof text !== 'string' || text.length === 0) return undefined;
-      if (id === undefined) return { type: 'message', text };
-      if (typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH) return { type: 'message', text, id };
-      return undefined;
+      const chat = chatField((value as { chat?: unknown }).chat);
+      if (typeof text !== 'string' || text.length === 0 || chat === false) return undefined;
+      if (id !== undefined && (typeof id !== 'string' || id.length > MAX_MESSAGE_ID_LENGTH)) return undefined;
+      const frame: MessageFrame = { type: 'message', text };
+      if (id !== undefined) frame.id = id;
+      if (chat !== undefined) frame.chat = chat;
+      return frame;
     }
     case 'typing': {
       const { typing } = value as { typing?: unknown };
-      return typeof typing === 'boolean' ? { type: 'typing', typing } : undefined;
+      const chat = chatField((value as { chat?: unknown }).chat);
+      if (typeof typing !== 'boolean' || chat === false) return undefined;
+      return chat === undefined ? { type: 'typing', typing } : { type: 'typing', typing, chat };
     }
-    case 'next':
+    case 'next': {
+      const { chat: rawChat, proof } = value as { chat?: unknown; proof?: unknown };
+      const chat = chatField(rawChat);
+      // A proof goes through the schema (rare: only after a challenge).
+      if (chat === false || proof !== undefined) return undefined;
+      return chat === undefined ? { type } : { type, chat };
+    }
     case 'leave':
       return { type };
     case 'join':
-      return decodeJoin(value as { interests?: unknown; requeue?: unknown }, limits);
+      return decodeJoin(value as JoinFields, limits);
   }
   return undefined;
 }
 
-function decodeJoin({ interests, requeue }: { interests?: unknown; requeue?: unknown }, limits: ProtocolLimits): JoinFrame | undefined {
+interface JoinFields {
+  interests?: unknown;
+  requeue?: unknown;
+  lang?: unknown;
+  adult?: unknown;
+  media?: unknown;
+  proof?: unknown;
+}
+
+function decodeJoin(
+  { interests, requeue, lang, adult, media, proof }: JoinFields,
+  limits: ProtocolLimits,
+): JoinFrame | undefined {
+  // The v1.1 matching and safety fields go through the schema.
+  if (lang !== undefined || adult !== undefined || media !== undefined || proof !== undefined) return undefined;
   if (requeue !== undefined && typeof requeue !== 'boolean') return undefined;
   const frame: JoinFrame = { type: 'join' };
   if (interests !== undefined) {
@@ -98,14 +113,13 @@ export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDec
       if (typeof type !== 'string') {
         return { ok: false, code: ErrorCode.invalidMessage, message: 'frame needs a string field "type"' };
       }
-      if (!KNOWN_TYPES.has(type)) {
+      if (!isClientFrameType(type)) {
         return { ok: false, code: ErrorCode.invalidMessage, message: `unknown frame type "${type.slice(0, 32)}"` };
       }
       if (
         type === 'message' &&
         typeof text === 'string' &&
-        text.length > limits.maxTextLength &&
-        codePointLength(text) > limits.maxTextLength
+        isLongerThan(text, limits.maxTextLength)
       ) {
         return {
           ok: false,

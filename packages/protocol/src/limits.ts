@@ -21,3 +21,9 @@ export const defaultLimits: ProtocolLimits = {
 export const MAX_MESSAGE_ID_LENGTH = 64;
 /** Longest free-text reason of a `report`. */
 export const MAX_REPORT_REASON_LENGTH = 200;
+/** Longest `chat` id a client may send back (server ids are far shorter). */
+export const MAX_CHAT_ID_LENGTH = 128;
+/** Most ISO 639-1 codes in `join.lang`. */
+export const MAX_LANGUAGES = 3;
+/** Longest base64 proof of work accepted in `join`/`next`. */
+export const MAX_PROOF_LENGTH = 4096;

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createClientFrameDecoder, createClientFrameSchema, defaultLimits, encodeServerFrame, serverFrameSchema } from '../src/index.js';
+import {
+  CLOSE_ADVICE,
+  CloseCode,
+  closeAdvice,
+  createClientFrameDecoder,
+  createClientFrameSchema,
+  defaultLimits,
+  encodeServerFrame,
+  serverFrameSchema,
+} from '../src/index.js';
 
 const decoder = createClientFrameDecoder(defaultLimits);
 
@@ -41,6 +50,41 @@ describe('client frame decoder', () => {
   });
 });
 
+describe('v1.1 fields', () => {
+  test('chat-scoped frames keep their chat; report takes a category', () => {
+    assert.deepEqual(decoder.decode('{"type":"message","text":"hi","id":"c1","chat":"0.ab"}'), {
+      ok: true,
+      frame: { type: 'message', text: 'hi', id: 'c1', chat: '0.ab' },
+    });
+    assert.deepEqual(decoder.decode('{"type":"next","chat":"0.ab"}'), { ok: true, frame: { type: 'next', chat: '0.ab' } });
+    assert.deepEqual(decoder.decode('{"type":"typing","typing":true,"chat":"0.ab"}'), {
+      ok: true,
+      frame: { type: 'typing', typing: true, chat: '0.ab' },
+    });
+    assert.deepEqual(decoder.decode('{"type":"report","category":"minor_safety","chat":"0.ab"}'), {
+      ok: true,
+      frame: { type: 'report', category: 'minor_safety', chat: '0.ab' },
+    });
+    const badCategory = decoder.decode('{"type":"report","category":"rude"}');
+    assert.equal(!badCategory.ok && badCategory.code, 'invalid_message');
+  });
+
+  test('join takes lang (ISO 639-1, at most 3), adult, media and proof', () => {
+    assert.deepEqual(decoder.decode('{"type":"join","lang":["EN","es","en"],"adult":true,"media":"video","proof":"eyJ9"}'), {
+      ok: true,
+      frame: { type: 'join', lang: ['en', 'es'], adult: true, media: 'video', proof: 'eyJ9' },
+    });
+    for (const bad of ['{"type":"join","lang":["eng"]}', '{"type":"join","lang":["a","b","c","d"]}', '{"type":"join","media":"hologram"}', '{"type":"join","adult":"yes"}']) {
+      const result = decoder.decode(bad);
+      assert.equal(!result.ok && result.code, 'invalid_message', bad);
+    }
+  });
+
+  test('next with a proof keeps it', () => {
+    assert.deepEqual(decoder.decode('{"type":"next","proof":"abc"}'), { ok: true, frame: { type: 'next', proof: 'abc' } });
+  });
+});
+
 describe('server frames', () => {
   test('encoded frames validate against the schema clients use', () => {
     const frames = [
@@ -48,6 +92,12 @@ describe('server frames', () => {
       { type: 'ack', id: 'c1', seq: 16 },
       { type: 'partner_left', reason: 'reported' },
       { type: 'error', code: 'rate_limited', message: 'slow down' },
+      { type: 'error', code: 'stale_chat', message: 'that chat has ended', id: 'c2' },
+      { type: 'resumed', state: 'paired', chat: '0.ab', resumeToken: 't2', recovered: false },
+      { type: 'paired', chat: '0.ab', interests: [], lang: ['en'], rematch: true, media: 'video', role: 'offer', ice: [{ urls: ['turn:127.0.0.1:3478'], username: '1:s', credential: 'c' }] },
+      { type: 'banned', ban: 'b1', reason: 'spam', until: 1735689600000, appeal: 'https://example.test/appeal/b1' },
+      { type: 'rematch_offer', chat: '0.ab' },
+      { type: 'signal', data: { sdp: 'v=0' } },
     ] as const;
     for (const frame of frames) assert.deepEqual(serverFrameSchema.parse(JSON.parse(encodeServerFrame(frame))), frame);
   });
@@ -64,6 +114,7 @@ describe('hand-decoded frames', () => {
     typing: [undefined, true, false, 'true', 0],
     interests: [undefined, null, [], [' Go ', 'go', 'MUSIC'], ['a', 'b', 'c', 'd'], ['toolong'], ['  '], ['İİ'], [1], 'go', {}],
     requeue: [undefined, true, false, 'false', null],
+    chat: [undefined, '0.abc', '', 'x'.repeat(129), 3],
     extra: [undefined, 1],
   };
   /** Every combination of the values above, fields left out where undefined. */
@@ -86,5 +137,15 @@ describe('hand-decoded frames', () => {
       }
     }
     assert.ok(accepted > 100, `only ${accepted} frames were valid`);
+  });
+});
+
+describe('close codes', () => {
+  test('each code the gateway uses comes with advice; taken-over and banned mean stop, drops mean resume', () => {
+    for (const code of Object.values(CloseCode)) assert.ok(CLOSE_ADVICE[code], `no advice for ${code}`);
+    assert.equal(closeAdvice(CloseCode.sessionTakenOver), 'stop');
+    assert.equal(closeAdvice(CloseCode.banned), 'stop');
+    assert.equal(closeAdvice(CloseCode.serviceRestart), 'resume');
+    assert.equal(closeAdvice(1006), 'resume');
   });
 });

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@strangers/config';
+import { keys, ownerToken, parseOwnerToken, type OwnerToken, type Redis } from '@strangers/redis';
+
+export interface LivenessSettings {
+  ttlMs: number;
+  intervalMs: number;
+}
+
+/**
+ * This gateway's heartbeat in Redis: `gateway:alive:<id>` holds the boot id with a short
+ * TTL, refreshed every interval. Once a kill -9 stops the refreshes the key lapses and any
+ * gateway's sweeper treats our boot as dead. The boot id (not just the gateway id) is what
+ * counts, so a gateway restarted under the same id does not keep its previous life's names.
+ */
+export class Liveness {
+  readonly bootId = randomBytes(6).toString('hex');
+  private timer: NodeJS.Timeout | undefined;
+  private established = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly gatewayId: string,
+    private readonly settings: LivenessSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  private readonly listeners: ((lapsed: boolean) => void)[] = [];
+
+  /** Called after every refresh attempt; `lapsed` when our key had expired meanwhile (Redis was out of reach). */
+  onTick(listener: (lapsed: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The owner token recorded next to everything this boot holds. */
+  get owner(): OwnerToken {
+    return ownerToken(this.gatewayId, this.bootId);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.tick(), this.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.redis.del(keys.gatewayAlive(this.gatewayId)).catch(() => {});
+  }
+
+  private async tick(): Promise<void> {
+    let lapsed = false;
+    try {
+      lapsed = await this.refresh();
+    } catch (error) {
+      this.logger.debug({ err: (error as Error).message }, 'liveness not refreshed');
+    }
+    for (const listener of this.listeners) listener(lapsed);
+  }
+
+  /** Returns true when the key we set had lapsed since the last refresh. */
+  private async refresh(): Promise<boolean> {
+    const previous = await this.redis.set(keys.gatewayAlive(this.gatewayId), this.bootId, 'PX', this.settings.ttlMs, 'GET');
+    const lapsed = this.established && previous !== this.bootId;
+    this.established = true;
+    if (lapsed) this.logger.warn('liveness key had lapsed; re-claiming what this boot holds');
+    return lapsed;
+  }
+}
+
+/** True while the boot named in `owner` still refreshes its liveness key. */
+export async function isOwnerAlive(redis: Redis, owner: OwnerToken): Promise<boolean> {
+  const parsed = parseOwnerToken(owner);
+  if (!parsed) return false;
+  return (await redis.get(keys.gatewayAlive(parsed.gatewayId))) === parsed.bootId;
+}

@@ -1,0 +1,118 @@
+import { keys, MATCHER_GROUP } from '@strangers/redis';
+import type { Pair, WaitingSession } from './pairing.js';
+
+/** Bound on a gateway's control stream, for gateways that died and no longer trim it. */
+const CONTROL_MAX_LENGTH = 100_000;
+/** KEYS[2..6] of the commit script (KEYS[1] is the lease); the control streams follow from KEYS[7]. */
+const FIXED_KEYS = [keys.matcherEvents, keys.matcherQueue, keys.matcherApart, keys.matcherReports, keys.matcherFlagged];
+const FIRST_CONTROL_KEY = 2 + FIXED_KEYS.length;
+
+/** Keys and arguments of lua/fenced_commit.lua, without the lease (Lease.commit adds it as KEYS[1] and ARGV[1]). Pure data: no I/O here. */
+export interface CommitScript {
+  keys: string[];
+  args: (string | number)[];
+}
+
+/** Pruning of expired pairing memory and of the applied part of the event stream, done with a commit now and then. */
+export interface Prune {
+  apartBefore: number;
+  flaggedBefore: number;
+  reportsBefore: number;
+}
+
+/**
+ * The writes of one batch of events, applied atomically together with the XACK of those
+ * events: either the batch's whole effect is stored and the events are acknowledged, or
+ * neither, and a redelivery replays the batch against the state as it was.
+ *
+ * Built straight into the script's flat argument sections (lua/fenced_commit.lua): a pair
+ * costs a few array pushes, no intermediate command arrays or JSON.
+ */
+export class CommitBatch {
+  /** sid → its waiting entry (serialized only at commit: most are paired within the batch), or null = removed. */
+  private readonly queueWrites = new Map<string, WaitingSession | null>();
+  private readonly apart: (string | number)[] = [];
+  private readonly reports: (string | number)[] = [];
+  private readonly flagged: (string | number)[] = [];
+  /** 7 slots per `paired` control entry, the first being its control stream's KEYS index. */
+  private readonly assignments: (string | number)[] = [];
+  private readonly controlKeys = new Map<string, number>();
+  readonly acks: string[] = [];
+  /** New pairs (resent assignments not counted). */
+  pairCount = 0;
+
+  get empty(): boolean {
+    return (
+      this.queueWrites.size === 0 &&
+      this.apart.length === 0 &&
+      this.reports.length === 0 &&
+      this.flagged.length === 0 &&
+      this.assignments.length === 0 &&
+      this.acks.length === 0
+    );
+  }
+
+  enqueued(session: WaitingSession): void {
+    this.queueWrites.set(session.sid, session);
+  }
+
+  dequeued(sid: string): void {
+    this.queueWrites.set(sid, null);
+  }
+
+  keptApart(pair: string, until: number): void {
+    this.apart.push(until, pair);
+  }
+
+  reported(ipHash: string, eventId: string, at: number): void {
+    this.reports.push(at, `${ipHash}|${eventId}`);
+  }
+
+  flaggedAddress(ipHash: string, until: number): void {
+    this.flagged.push(until, ipHash);
+  }
+
+  paired(pair: Pair, chat: string): void {
+    this.dequeued(pair.a.sid);
+    this.dequeued(pair.b.sid);
+    const interests = JSON.stringify(pair.shared);
+    this.assign(pair.a, pair.b, chat, interests);
+    this.assign(pair.b, pair.a, chat, interests);
+    this.pairCount += 1;
+  }
+
+  /** Sends an earlier assignment again, to `to` only, now on gateway `gw` (it moved there). */
+  resend(pair: Pair, chat: string, to: string, gw: string): void {
+    const [self, partner] = pair.a.sid === to ? [pair.a, pair.b] : [pair.b, pair.a];
+    this.assign({ sid: self.sid, gen: self.gen, gw }, partner, chat, JSON.stringify(pair.shared));
+  }
+
+  /** A `paired` control entry for `self` on its gateway's control stream. */
+  private assign(self: { sid: string; gen: number; gw: string }, partner: WaitingSession, chat: string, interests: string): void {
+    let index = this.controlKeys.get(self.gw);
+    if (index === undefined) this.controlKeys.set(self.gw, (index = this.controlKeys.size));
+    this.assignments.push(FIRST_CONTROL_KEY + index, self.sid, self.gen, chat, partner.sid, partner.gw, interests);
+  }
+
+  /** The batch as the commit script's keys and arguments; `trimTo` is the event stream's new MINID, if any. */
+  toScript(prune: Prune | undefined, trimTo: string | undefined): CommitScript {
+    const scriptKeys: string[] = [...FIXED_KEYS];
+    for (const gw of this.controlKeys.keys()) scriptKeys.push(keys.gatewayControl(gw));
+
+    const removed: string[] = [];
+    const queued: string[] = [];
+    for (const [sid, session] of this.queueWrites) {
+      if (session === null) removed.push(sid);
+      else queued.push(sid, JSON.stringify(session));
+    }
+    const args: (string | number)[] = [MATCHER_GROUP, CONTROL_MAX_LENGTH];
+    for (const section of [this.acks, removed, queued, this.apart, this.reports, this.flagged, this.assignments]) {
+      args.push(section.length);
+      for (const item of section) args.push(item);
+    }
+    if (prune) args.push('1', prune.apartBefore, prune.flaggedBefore, prune.reportsBefore);
+    else args.push('0');
+    args.push(trimTo ?? '');
+    return { keys: scriptKeys, args };
+  }
+}

@@ -1,0 +1,224 @@
+import type { JoinEvent, MatcherEvent } from '@strangers/redis';
+import { CommitBatch } from './commit-batch.js';
+import { PairingQueue, pairKey, type JoinOutcome, type Pair, type WaitingSession } from './pairing.js';
+
+/** Pairing policy and report handling (MatcherConfig.matching). */
+export interface MatchingSettings {
+  /** A joiner with interests waits this long for a shared one before taking anyone. */
+  interestFallbackMs: number;
+  /** Two sessions that parted with `next` are not paired again for this long. */
+  nextCooldownMs: number;
+  /** How long a report keeps the two sessions apart. */
+  reportBlockMs: number;
+  /** How long an assignment is remembered for a session that resumes elsewhere (above the gateways' RESUME_GRACE_MS). */
+  recentPairTtlMs: number;
+  /** `threshold` reports against one address within `windowMs` flag it for `flagMs`. */
+  reports: { threshold: number; windowMs: number; flagMs: number };
+}
+
+/** Everything the matcher keeps in Redis, as read back when it (re)starts (store/durable-state.ts). */
+export interface DurableState {
+  /** Longest-waiting first. */
+  queue: WaitingSession[];
+  apart: { pair: string; until: number }[];
+  reports: { ipHash: string; at: number }[];
+  flagged: { ipHash: string; until: number }[];
+}
+
+/** A stream entry as read: its id and its event (undefined: deleted while pending, or malformed). */
+export interface ReadEvent {
+  id: string;
+  event: MatcherEvent | undefined;
+}
+
+/** Told of what the state decided, for metrics and logs; the state itself does no I/O. */
+export interface MatchingObserver {
+  paired?(pair: Pair, now: number): void;
+  flagged?(ipHash: string, reports: number): void;
+}
+
+/** An assignment kept for a while, under both of its sessions. */
+interface RecentPair {
+  at: number;
+  pair: Pair;
+  chat: string;
+}
+
+/**
+ * The matcher's whole in-memory state and its rules: the queue (pairing.ts), recent pairs
+ * and report counts. Pure: events and `now` in, a CommitBatch (the writes to store) out; no
+ * I/O, no clock, chat ids from the function it is given. The consumer stores each batch with
+ * one fenced commit; if a commit fails it restores the state from Redis (`restore`).
+ */
+export class MatchingState {
+  private queue: PairingQueue;
+  private readonly reportsByAddress = new Map<string, number[]>();
+  /**
+   * Recent assignments by session: a session that resumed on another gateway re-sends its
+   * join (same gen); if it was paired meanwhile, the assignment is sent again to where it is.
+   * Kept across restores: the durable state does not hold them.
+   */
+  private readonly recentPairs = new Map<string, RecentPair>();
+  /** Joins applied, and joins or queued sessions dropped as ghosts (read by the metrics). */
+  readonly counters = { joins: 0, ghosts: 0 };
+
+  constructor(
+    private readonly settings: MatchingSettings,
+    private readonly newChatId: () => string,
+    private readonly observer: MatchingObserver = {},
+  ) {
+    this.queue = new PairingQueue({ fallbackMs: settings.interestFallbackMs });
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  /** Waiting sessions, longest-waiting first. */
+  waiting(): WaitingSession[] {
+    return this.queue.entries();
+  }
+
+  /** When time alone next changes something (a fallback wait ends, a pair is released). */
+  nextWakeAt(): number | undefined {
+    return this.queue.nextWakeAt();
+  }
+
+  /**
+   * Replaces the queue and report memory with what Redis holds; `live[i]` says whether
+   * `durable.queue[i]` is still waiting (undefined: the ghost check is off). Returns the
+   * writes that brings (ghosts dropped, pairs that became possible meanwhile).
+   */
+  restore(durable: DurableState, live: boolean[] | undefined, now: number): CommitBatch {
+    this.queue = new PairingQueue({ fallbackMs: this.settings.interestFallbackMs });
+    this.reportsByAddress.clear();
+    for (const { pair, until } of durable.apart) {
+      const [x = '', y = ''] = pair.split('|');
+      this.queue.keepApart(x, y, until);
+    }
+    for (const { ipHash, until } of durable.flagged) this.queue.flag(ipHash, until);
+    for (const { ipHash, at } of durable.reports) this.recordReport(ipHash, at, now);
+    const batch = new CommitBatch();
+    durable.queue.forEach((session, i) => {
+      if (live === undefined || live[i]) this.applyJoinOutcome(this.queue.join(session, now), batch, now);
+      else batch.dequeued(session.sid);
+    });
+    for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch, now);
+    return batch;
+  }
+
+  /**
+   * Applies a batch of events read from the stream, in order, then the passage of time. Every
+   * id is acknowledged in the batch. `live` has one entry per join of the batch: false for a
+   * join whose session no longer waits with that gen (a ghost); undefined: the check is off.
+   */
+  applyEvents(events: readonly ReadEvent[], live: readonly boolean[] | undefined, now: number): CommitBatch {
+    const batch = new CommitBatch();
+    let join = 0;
+    for (const { id, event } of events) {
+      if (event) this.apply(event, id, now, batch, event.t !== 'join' || live === undefined || live[join++]!);
+      batch.acks.push(id);
+    }
+    for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch, now);
+    this.pruneRecentPairs(now);
+    return batch;
+  }
+
+  /** Drops the waiting sessions found gone (`live[i]` for `sessions[i]`, as `waiting()` listed them). */
+  dropGhosts(sessions: readonly WaitingSession[], live: readonly boolean[]): CommitBatch {
+    const batch = new CommitBatch();
+    sessions.forEach((session, i) => {
+      if (live[i] || !this.queue.cancel(session.sid, session.gen)) return;
+      this.counters.ghosts += 1;
+      batch.dequeued(session.sid);
+    });
+    return batch;
+  }
+
+  private apply(event: MatcherEvent, id: string, now: number, batch: CommitBatch, live: boolean): void {
+    switch (event.t) {
+      case 'join':
+        this.join(event, now, batch, live);
+        return;
+      case 'cancel':
+        if (this.queue.cancel(event.sid, event.gen)) batch.dequeued(event.sid);
+        return;
+      case 'reported':
+        this.reported(event.ipHash, id, now, batch);
+        return;
+    }
+  }
+
+  private join(event: JoinEvent, now: number, batch: CommitBatch, live: boolean): void {
+    this.counters.joins += 1;
+    if (event.avoid) {
+      const until = now + (event.block ? this.settings.reportBlockMs : this.settings.nextCooldownMs);
+      this.queue.keepApart(event.sid, event.avoid, until);
+      batch.keptApart(pairKey(event.sid, event.avoid), until);
+    }
+    const recent = this.recentPairs.get(event.sid);
+    if (recent && (recent.pair.a.sid === event.sid ? recent.pair.a : recent.pair.b).gen === event.gen) {
+      batch.resend(recent.pair, recent.chat, event.sid, event.gw);
+      return;
+    }
+    if (!live) {
+      this.counters.ghosts += 1;
+      return;
+    }
+    const session: WaitingSession = {
+      sid: event.sid,
+      gw: event.gw,
+      gen: event.gen,
+      interests: event.interests,
+      ipHash: event.ipHash,
+      enqueuedAt: now,
+      flagged: this.queue.isFlagged(event.ipHash, now),
+    };
+    this.applyJoinOutcome(this.queue.join(session, now), batch, now);
+  }
+
+  private reported(ipHash: string, id: string, now: number, batch: CommitBatch): void {
+    if (!ipHash) return;
+    batch.reported(ipHash, id, now);
+    const count = this.recordReport(ipHash, now, now);
+    if (count < this.settings.reports.threshold) return;
+    const until = now + this.settings.reports.flagMs;
+    this.queue.flag(ipHash, until);
+    batch.flaggedAddress(ipHash, until);
+    this.observer.flagged?.(ipHash, count);
+  }
+
+  private applyJoinOutcome(outcome: JoinOutcome, batch: CommitBatch, now: number): void {
+    if (outcome.kind === 'queued' || outcome.kind === 'moved') batch.enqueued(outcome.entry);
+    else if (outcome.kind === 'paired') this.recordPair(outcome.pair, batch, now);
+  }
+
+  private recordPair(pair: Pair, batch: CommitBatch, now: number): void {
+    const chat = this.newChatId();
+    batch.paired(pair, chat);
+    this.observer.paired?.(pair, now);
+    const recent: RecentPair = { at: now, pair, chat };
+    // Deleted first, so the map's order stays time order (pruneRecentPairs relies on it).
+    this.recentPairs.delete(pair.a.sid);
+    this.recentPairs.delete(pair.b.sid);
+    this.recentPairs.set(pair.a.sid, recent);
+    this.recentPairs.set(pair.b.sid, recent);
+  }
+
+  /** Forgets assignments older than the longest a resume can take. */
+  private pruneRecentPairs(now: number): void {
+    for (const [sid, recent] of this.recentPairs) {
+      if (now - recent.at > this.settings.recentPairTtlMs) this.recentPairs.delete(sid);
+      else break; // insertion order is time order
+    }
+  }
+
+  /** Counts a report within the window ending `now`; returns how many the address has. */
+  private recordReport(ipHash: string, at: number, now: number): number {
+    const since = now - this.settings.reports.windowMs;
+    const times = (this.reportsByAddress.get(ipHash) ?? []).filter((time) => time > since);
+    times.push(at);
+    this.reportsByAddress.set(ipHash, times);
+    return times.length;
+  }
+}
