@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '@strangers/config';
+import { statusRoutes, type Logger } from '@strangers/config';
 import { ModerationError, registerModerationMetrics, type ModerationMetrics } from '@strangers/moderation';
 import type { Redis } from '@strangers/redis';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ZodError } from 'zod';
 import { routeApi } from './api/routes.js';
 import { handleAppeal } from './appeal/handler.js';
@@ -42,11 +42,13 @@ function serveText(response: ServerResponse, status: number, text: string): void
   response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(text);
 }
 
-/** The moderation service's HTTP server: the API (§5), the console, the appeal form, health and metrics. */
-export function createModerationServer(config: ModerationConfig, redis: Redis, logger: Logger): ModerationServer {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+/**
+ * The moderation service's HTTP server: the API (§5), the console, the appeal form, health
+ * and metrics (on `registry`, the process's: see packages/config's createMetricsRegistry).
+ */
+export function createModerationServer(config: ModerationConfig, redis: Redis, logger: Logger, registry: Registry): ModerationServer {
   const metrics = registerModerationMetrics(registry, redis);
+  const status = statusRoutes({ isReady: () => redis.status === 'ready', registry });
   const authenticate = createAuthenticator(config.moderators);
   const addressHash = createAddressHasher(config.trustProxy, config.ipHashSalt);
   const apiContext = { redis, config, logger, metrics };
@@ -64,13 +66,7 @@ export function createModerationServer(config: ModerationConfig, redis: Redis, l
     const appeal = /^\/appeal\/([^/]+)$/.exec(path);
     if (appeal && (request.method === 'GET' || request.method === 'POST')) return handleAppeal(appealContext, request, response, appeal[1]!);
     if (request.method !== 'GET' && request.method !== 'HEAD') return serveText(response, 405, 'method not allowed\n');
-    if (path === '/healthz') return serveText(response, 200, 'ok\n');
-    if (path === '/readyz') return redis.status === 'ready' ? serveText(response, 200, 'ready\n') : serveText(response, 503, 'not ready\n');
-    if (path === '/metrics') {
-      const text = await registry.metrics();
-      response.writeHead(200, { 'content-type': registry.contentType }).end(text);
-      return;
-    }
+    if (status(request, response)) return;
     if (isConsoleFile(path)) return serveConsoleFile(config.consoleDir, path, response);
     serveText(response, 404, 'not found\n');
   }
