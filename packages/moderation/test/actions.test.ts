@@ -23,6 +23,7 @@ import {
   readBanEvents,
   type BanEvent,
 } from '../src/index.ts';
+import { serverFrameSchema } from '@strangers/protocol';
 import { seedReport, startStore } from './redis.ts';
 
 const settings = { publicUrl: 'https://mod.example.org/' };
@@ -66,6 +67,8 @@ describe('actions, bans, appeals and the audit log', () => {
     assert.equal(ban.appeal, `https://mod.example.org/appeal/${ban.id}`);
     assert.equal((await getReport(redis, id))!.status, 'actioned');
     assert.deepEqual(banStatement(ban), { type: 'banned', ban: ban.id, reason: 'Harassment or bullying: insults', until: ban.until, appeal: ban.appeal });
+    // It is PROTOCOL §3's frame as packages/protocol defines it.
+    assert.deepEqual(serverFrameSchema.parse(banStatement(ban)), banStatement(ban));
 
     const inForce = await listBansInForce(redis);
     assert.ok(inForce.some((b) => b.id === ban.id));
@@ -108,6 +111,9 @@ describe('actions, bans, appeals and the audit log', () => {
     assert.equal(ban!.until, undefined);
     assert.equal(await redis.zscore(moderationKeys.bansInForce, ban!.id), 'inf');
     assert.equal(await redis.pttl(moderationKeys.ban(ban!.id)), -1);
+    const permanent = banStatement(ban!);
+    assert.equal('until' in permanent, false);
+    assert.deepEqual(serverFrameSchema.parse(permanent), permanent);
   });
 
   test('a follower keeps a registry in step: start-up snapshot, then adds and lifts as they happen', async () => {
