@@ -32,6 +32,7 @@ execFileSync(
     '--project', `${root}tsconfig.types.json`,
     '--external-inlines', '@strangers/protocol',
     '--no-banner',
+    '--no-check',
     '--silent',
     '-o', `${root}dist/index.d.ts`,
     `${root}src/index.ts`,
