@@ -293,9 +293,11 @@ function onGraceOver(): void {
   showBanner('Connection lost. Reconnecting… the chat has ended.');
 }
 
-function onResumed(): void {
+function onResumed({ state, recovered }: { state: string; recovered: boolean | undefined }): void {
   window.clearTimeout(graceTimer);
   showBanner(undefined);
+  // v1.1: the server no longer had every message sent while we were away.
+  if (recovered === false && state === 'paired') messages.system('Some of the stranger\'s messages from while you were away could not be recovered.');
   if (ui.chatScreen.hidden) {
     syncControls();
     return;
