@@ -16,7 +16,8 @@ export const FRAME_VALID_IN: Readonly<Record<ClientFrameType, readonly SessionSt
 };
 
 export function isFrameValidIn(type: ClientFrameType, state: SessionState): boolean {
-  return FRAME_VALID_IN[type].includes(state);
+  // `?? false`: bundlers that see the frame types as plain strings (the SDK's d.ts build) ask for it.
+  return FRAME_VALID_IN[type]?.includes(state) ?? false;
 }
 
 /** The `message` of the `invalid_state` error for a frame sent in the wrong state. */
