@@ -76,6 +76,19 @@ describe('rematch', () => {
     assert.equal((await b.next('message')).text, 'again');
   });
 
+  test('an idle side (requeue:false, then left) is paired too', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const chat = await pairUp(a, b, { requeue: false });
+    a.send({ type: 'leave' });
+    assert.equal((await b.next('partner_left')).reason, 'left');
+    b.send({ type: 'rematch', chat });
+    await a.next('rematch_offer');
+    a.send({ type: 'rematch', chat });
+    const [pa, pb] = await Promise.all([a.next('paired'), b.next('paired')]);
+    assert.deepEqual([pa.chat === pb.chat, pa.rematch, pb.rematch], [true, true, true]);
+  });
+
   test('one asks: the other is offered, nobody is paired', async () => {
     const { a, b, chat } = await endedByNext();
     const before = await assignmentsFor('gw-0', sessionOf(a));
