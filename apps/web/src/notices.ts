@@ -1,4 +1,4 @@
-import type { BanStatement, StopCause } from '@strangers/client';
+import type { StopCause } from '@strangers/client';
 
 // What the page says when a chat or the session ends.
 
@@ -14,8 +14,3 @@ export const STOP_TEXT: Record<StopCause, string> = {
   banned: 'You have been banned from chatting.',
   refused: 'The server closed the connection.',
 };
-
-export function banDetails(ban: BanStatement): string {
-  const until = ban.until ? ` until ${new Date(ban.until).toLocaleString()}` : '';
-  return ` Reason: ${ban.reason}${until}.${ban.appeal ? ` You can appeal at ${ban.appeal}` : ''}`;
-}
