@@ -2,12 +2,13 @@ import { StrangerClient, StrangerClientError, type BanStatement, type ConnectRes
 import { Attention, loadAttentionSettings, wireAttentionControls } from './attention.js';
 import { wireComposer } from './composer.js';
 import { showBan } from './ban-notice.js';
-import { chosenLanguages, fillLanguages } from './language.js';
+import { fillLanguages } from './language.js';
 import { NextConfirm } from './next-confirm.js';
-import { LEFT_TEXT, STOP_TEXT } from './notices.js';
+import { LEFT_TEXT, sendFailureText, STOP_TEXT } from './notices.js';
 import { pollOnline } from './online-poll.js';
 import { workerSolver } from './proof.js';
 import { RematchOffer } from './rematch.js';
+import { readStartForm } from './start-form.js';
 import { clearSession, loadSession, updateSession } from './saved-session.js';
 import { loadTerms } from './terms.js';
 import { messages, ui } from './ui.js';
@@ -18,8 +19,6 @@ const GRACE_MS = 17_000;
 const PARTNER_TYPING_TIMEOUT_MS = 8000;
 /** Tell the partner we stopped typing after this much silence. */
 const OWN_TYPING_IDLE_MS = 3000;
-const MAX_INTERESTS = 10;
-
 
 function socketUrl(): string {
   const url = new URL('/ws', window.location.href);
@@ -43,15 +42,6 @@ let ownTyping = false;
 let graceTimer: number | undefined;
 /** Set when the chat was lost while offline, so the resume that follows does not pretend otherwise. */
 let chatLost = false;
-
-function parseInterests(raw: string): string[] {
-  const tags = raw
-    .split(',')
-    .map((tag) => tag.trim().toLowerCase())
-    .filter((tag) => tag.length > 0)
-    .map((tag) => tag.slice(0, 32));
-  return [...new Set(tags)].slice(0, MAX_INTERESTS);
-}
 
 function showOnline(count: number): void {
   ui.online.textContent = count === 1 ? '1 person online' : `${count} people online`;
@@ -132,17 +122,7 @@ function sendMessage(text: string): void {
   client.send(text).then(
     () => messages.acked(item),
     (error: unknown) => {
-      const code = error instanceof StrangerClientError ? error.code : 'unknown';
-      const why =
-        code === 'connection_lost'
-          ? 'connection lost; it may or may not have arrived'
-          : code === 'rate_limited'
-            ? 'too fast, slow down'
-            : code === 'text_too_long'
-              ? 'too long'
-              : code === 'stale_chat'
-                ? 'that chat had already ended'
-                : 'not delivered';
+      const why = sendFailureText(error instanceof StrangerClientError ? error.code : 'unknown');
       // Only offer a retry while the same chat is still on.
       const chat = client.chat;
       messages.failed(item, why, () => {
@@ -156,9 +136,7 @@ function sendMessage(text: string): void {
 
 function onStartSubmit(event: SubmitEvent): void {
   event.preventDefault();
-  // The form's `required` fields (age, "I agree") are checked by the browser before this runs.
-  const lang = chosenLanguages(ui.lang);
-  joinOptions = { interests: parseInterests(ui.interests.value), requeue: ui.requeue.checked, adult: ui.terms.adult.checked, ...(lang ? { lang } : {}) };
+  joinOptions = readStartForm();
   startChat();
 }
 
@@ -291,7 +269,6 @@ function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
   attention.notice('New message from the stranger');
 }
 
-
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
   stopOwnTyping();
   showPartnerTyping(false);
@@ -364,7 +341,6 @@ function onClosed(): void {
   setStatus('Disconnected. Reload the page to try again.');
   if (ui.banner.hidden) showBanner('Disconnected. Reload the page to try again.');
 }
-
 
 /** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
 function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undefined }): void {

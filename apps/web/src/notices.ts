@@ -14,3 +14,21 @@ export const STOP_TEXT: Record<StopCause, string> = {
   banned: 'You have been banned from chatting.',
   refused: 'The server closed the connection.',
 };
+
+/** Why one of our messages was not delivered, from the refusal's code. */
+export function sendFailureText(code: string): string {
+  switch (code) {
+    case 'connection_lost':
+      return 'connection lost; it may or may not have arrived';
+    case 'rate_limited':
+      return 'too fast, slow down';
+    case 'text_too_long':
+      return 'too long';
+    case 'stale_chat':
+      return 'that chat had already ended';
+    case 'blocked':
+      return 'refused by the filter';
+    default:
+      return 'not delivered';
+  }
+}
