@@ -148,6 +148,19 @@ describe('matching preferences, bans and proof of work in Chromium', { skip: chr
     await page.context().close();
   });
 
+  test('during a chat the online count is refreshed from GET /online (every 15 s while visible)', async () => {
+    web.files.set('/online', { status: 200, body: JSON.stringify({ online: 42 }) });
+    try {
+      const { page, ws } = await open();
+      await page.locator('#online', { hasText: '3 people online' }).waitFor();
+      await paired(page, ws, 'c-online');
+      await page.locator('#online', { hasText: '42 people online' }).waitFor({ timeout: 25_000 });
+      await page.context().close();
+    } finally {
+      web.files.delete('/online');
+    }
+  });
+
   test('a ban shows its statement and appeal link, and the page does not reconnect', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
