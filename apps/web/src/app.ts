@@ -213,14 +213,14 @@ function onDocumentKeydown(event: KeyboardEvent): void {
   // Escape inside the dialog closes the dialog (its own behaviour), not the chat.
   if (event.key !== 'Escape' || ui.reportDialog.open || ui.chatScreen.hidden) return;
   // An IME's Escape cancels its composition, like its Enter confirms one: not ours.
-  if (event.isComposing || event.keyCode === 229) return;
+  if (event.isComposing || event.keyCode === 229 || composer.composing()) return;
   event.preventDefault();
   if (client.state === 'paired') nextConfirm.press('escape');
 }
 
 ui.startForm.addEventListener('submit', onStartSubmit);
 ui.composer.addEventListener('submit', onComposerSubmit);
-wireComposer(ui.message, ui.composer, ui.composerHelp);
+const composer = wireComposer(ui.message, ui.composer, ui.composerHelp);
 ui.message.addEventListener('input', onMessageInput);
 ui.next.addEventListener('click', onNextClick);
 ui.leave.addEventListener('click', onLeaveClick);

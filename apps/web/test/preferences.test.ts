@@ -104,6 +104,11 @@ describe('matching preferences, bans and proof of work in Chromium', { skip: chr
     // An Escape that ends an IME composition does not count.
     await page.evaluate(`document.getElementById('message').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', isComposing: true, bubbles: true }))`);
     assert.equal(await page.textContent('#next-label'), 'Next');
+    // Nor does one while the box says an IME is composing (between compositionstart and -end).
+    await page.evaluate(`document.getElementById('message').dispatchEvent(new CompositionEvent('compositionstart'))`);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.textContent('#next-label'), 'Next');
+    await page.evaluate(`document.getElementById('message').dispatchEvent(new CompositionEvent('compositionend'))`);
     await page.keyboard.press('Escape');
     await page.locator('#next-label', { hasText: 'Really?' }).waitFor();
     // Unconfirmed, it falls back after 3 s and nothing was sent.
