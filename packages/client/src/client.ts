@@ -2,7 +2,6 @@ import {
   CloseCode,
   closeAdvice,
   ErrorCode,
-  serverFrameSchema,
   type ClientFrame,
   type ServerFrame,
   type ServerFrameOf,
@@ -10,11 +9,13 @@ import {
 } from '@strangers/protocol';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
-import { StrangerClientError, type ClientErrorCode } from './errors.js';
+import { StrangerClientError } from './errors.js';
+import { refused, stopCause } from './refusals.js';
 import { joinFrame } from './join-frame.js';
 import { PendingSends } from './pending-sends.js';
 import { ProofGate, type GatedFrame, type ProofChallenge } from './proof-gate.js';
-import { globalWebSocket, OPEN, resumeUrl, type SocketCloseEvent, type SocketMessageEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { globalWebSocket, resumeUrl, type WebSocketConstructor } from './socket.js';
+import { Transport } from './transport.js';
 import type {
   BanStatement,
   ConnectionStatus,
@@ -24,20 +25,9 @@ import type {
   NextOptions,
   PairedEvent,
   ReportOptions,
-  StopCause,
   StrangerClientEvents,
   StrangerClientOptions,
 } from './types.js';
-
-function refused(code: ClientErrorCode, message: string): Promise<never> {
-  return Promise.reject(new StrangerClientError(code, message));
-}
-
-function stopCause(code: number): StopCause {
-  if (code === CloseCode.sessionTakenOver) return 'taken_over';
-  if (code === CloseCode.banned) return 'banned';
-  return 'refused';
-}
 
 /**
  * A client of the `/ws` protocol: one session, its chat, and automatic resume.
@@ -73,7 +63,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
 
   private readonly WebSocketClass: WebSocketConstructor | undefined;
   private readonly backoff: Required<BackoffOptions>;
-  private socket: WebSocketLike | undefined;
+  private readonly transport: Transport;
   private token: string | undefined;
   private readonly pending = new PendingSends();
   private attempt = 0;
@@ -94,6 +84,11 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     });
     // A missing WebSocket is reported by connect()'s promise, like every other refusal.
     this.WebSocketClass = options.WebSocket ?? globalWebSocket();
+    this.transport = new Transport(this.WebSocketClass, {
+      frame: (frame) => this.onFrame(frame),
+      unreadable: () => this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined }),
+      closed: (code, reason) => this.onSocketClose(code, reason),
+    });
     this.backoff = { ...defaultBackoff, ...options.backoff };
   }
 
@@ -211,10 +206,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   close({ leave = true }: { leave?: boolean } = {}): void {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket && leave && socket.readyState === OPEN && this.state !== 'idle') socket.send(JSON.stringify({ type: 'leave' }));
-    socket?.close(1000, 'client closed');
+    this.transport.close(1000, 'client closed', leave && this.state !== 'idle' ? { type: 'leave' } : undefined);
     this.gate.clear();
     this.pending.rejectAll('connection_lost', 'the client was closed before the server acknowledged the message');
     this.chat = undefined;
@@ -223,7 +215,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private isOpen(): boolean {
-    return this.status === 'open' && this.socket?.readyState === OPEN;
+    return this.status === 'open' && this.transport.isOpen();
   }
 
   private sendFrame(frame: ClientFrame): Promise<void> {
@@ -233,7 +225,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private writeFrame(frame: ClientFrame): void {
-    this.socket!.send(JSON.stringify(frame));
+    this.transport.send(frame);
   }
 
   private onChallenge(challenge: Record<string, unknown>): void {
@@ -245,36 +237,14 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     const base = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
     this.resuming = this.token !== undefined;
     const url = this.token ? resumeUrl(base, this.token, this.lastSeq) : base;
-    let socket: WebSocketLike;
     try {
-      socket = new this.WebSocketClass!(url);
+      this.transport.open(url);
     } catch (error) {
       // A malformed URL: nothing to retry.
       this.connectWaiter?.reject(new StrangerClientError('not_connected', `cannot open ${url}: ${(error as Error).message}`));
       this.connectWaiter = undefined;
       this.status = 'disconnected';
-      return;
     }
-    this.socket = socket;
-    socket.onmessage = (event: SocketMessageEvent) => this.onSocketMessage(socket, event);
-    socket.onclose = (event: SocketCloseEvent) => this.onSocketClose(socket, event);
-    // A failed connection also fires `close`, which is where it is handled.
-    socket.onerror = () => {};
-  }
-
-  private onSocketMessage(socket: WebSocketLike, event: SocketMessageEvent): void {
-    if (socket !== this.socket || typeof event.data !== 'string') return;
-    let parsed;
-    try {
-      parsed = serverFrameSchema.safeParse(JSON.parse(event.data));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success) {
-      this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined });
-      return;
-    }
-    this.onFrame(parsed.data);
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -389,20 +359,18 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     else if (!answeredSend) this.emit('error', error);
   }
 
-  private onSocketClose(socket: WebSocketLike, event: SocketCloseEvent): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
+  private onSocketClose(code: number, reason: string): void {
     this.pending.rejectAll('connection_lost', 'connection lost before the server acknowledged the message; it may or may not reach the partner');
-    if (closeAdvice(event.code) === 'stop') return this.stop(event.code, event.reason);
+    if (closeAdvice(code) === 'stop') return this.stop(code, reason);
     const waiter = this.connectWaiter;
     if (waiter && this.status === 'connecting') {
       // The very first connection failed: let the caller decide (a saved session stays resumable).
       this.connectWaiter = undefined;
       this.status = 'disconnected';
-      waiter.reject(new StrangerClientError('not_connected', `connection failed (${event.code})`));
+      waiter.reject(new StrangerClientError('not_connected', `connection failed (${code})`));
       return;
     }
-    this.scheduleReconnect(event.code, event.reason);
+    this.scheduleReconnect(code, reason);
   }
 
   /** The server told us not to come back: the session is over here. */
