@@ -63,6 +63,7 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        matching: config.matching,
       },
       () => this.online.value,
       logger,
