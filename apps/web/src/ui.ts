@@ -32,5 +32,25 @@ export const ui = {
   report: element<HTMLButtonElement>('report'),
   reportDialog: element<HTMLDialogElement>('report-dialog'),
   reportReason: element<HTMLInputElement>('report-reason'),
+  lang: element<HTMLSelectElement>('lang'),
+  agree: element<HTMLInputElement>('agree'),
+  reconnect: element<HTMLButtonElement>('reconnect'),
+  nextLabel: element<HTMLElement>('next-label'),
+  nextHelp: element<HTMLElement>('next-help'),
+  proof: { box: element<HTMLElement>('proof'), bar: element<HTMLProgressElement>('proof-bar') },
+  terms: {
+    text: element<HTMLElement>('terms-text'),
+    link: element<HTMLElement>('terms-link'),
+    linkAnchor: element<HTMLAnchorElement>('terms-link-a'),
+    minorChoice: element<HTMLElement>('age-minor-label'),
+    adult: element<HTMLInputElement>('age-adult'),
+  },
+  ban: {
+    screen: element<HTMLElement>('banned-screen'),
+    reason: element<HTMLElement>('banned-reason'),
+    until: element<HTMLElement>('banned-until'),
+    appeal: element<HTMLElement>('banned-appeal'),
+    appealLink: element<HTMLAnchorElement>('banned-appeal-link'),
+  },
 };
 export const messages = new MessageList(element<HTMLOListElement>('messages'));
