@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
+import { gatewayModerationEnvSchema, moderationSettingsFromEnv, type GatewayModerationSettings } from './moderation/settings.js';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
 const commaList = () =>
@@ -86,7 +87,7 @@ export const gatewayEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
   /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
   MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
-});
+}).extend(gatewayModerationEnvSchema.shape);
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
@@ -127,6 +128,8 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  /** Report retention and evidence bounds (moderation/settings.ts). */
+  moderation: GatewayModerationSettings;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -172,5 +175,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    moderation: moderationSettingsFromEnv(parsed),
   };
 }
