@@ -69,6 +69,7 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        matching: config.matching,
         reports: this.moderation.reports,
       },
       () => this.online.value,
