@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One Dockerfile, two images: `--target gateway` and `--target matcher` (docker-compose.yml
-# builds both). Stages: manifests → build (all deps, turbo build, prune) → runtime.
+# One Dockerfile, three images: `--target gateway`, `--target matcher` and `--target moderation`
+# (docker-compose.yml builds all three). Stages: manifests → build (all deps, turbo build, prune) → runtime.
 ARG NODE_IMAGE=node:20-slim
 
 # Only package.json files and the lockfile, at their paths: the `npm ci` layer below is
@@ -18,8 +18,8 @@ WORKDIR /app
 COPY --from=manifests /src ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# The two apps, the packages they import, and the web page the gateway serves.
-RUN npx turbo run build --filter=@strangers/gateway... --filter=@strangers/matcher... --filter=@strangers/web... \
+# The three apps, the packages they import, and the web page the gateway serves.
+RUN npx turbo run build --filter=@strangers/gateway... --filter=@strangers/matcher... --filter=@strangers/moderation-service... --filter=@strangers/web... \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
@@ -33,7 +33,7 @@ COPY --from=build /app/apps ./apps
 USER node
 
 # Exec form: node is the process that receives SIGTERM (compose adds `init: true`, tini,
-# in front of it to forward signals and reap zombies); both apps drain on SIGTERM.
+# in front of it to forward signals and reap zombies); every app stops cleanly on SIGTERM.
 FROM runtime AS gateway
 ENV PORT=8080
 EXPOSE 8080
@@ -43,3 +43,9 @@ FROM runtime AS matcher
 ENV METRICS_PORT=9090
 EXPOSE 9090
 CMD ["node", "apps/matcher/dist/main.js"]
+
+# The moderation API, console and appeal form (docs/moderation.md).
+FROM runtime AS moderation
+ENV MODERATION_PORT=8090
+EXPOSE 8090
+CMD ["node", "apps/moderation/dist/main.js"]

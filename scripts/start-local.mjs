@@ -59,6 +59,17 @@ function optionalInteger(name) {
   return value;
 }
 
+/**
+ * The moderators of the local stack: MODERATOR_TOKENS if set, else one moderator `local`
+ * with a token generated for this run and printed, so the console can be signed in to.
+ */
+function moderatorTokens() {
+  if (env.MODERATOR_TOKENS) return env.MODERATOR_TOKENS;
+  const token = randomBytes(24).toString('hex');
+  say(`moderator token for this run (moderator "local"; set MODERATOR_TOKENS to choose your own): ${token}`);
+  return `local:${token}`;
+}
+
 function integer(name, fallback) {
   return optionalInteger(name) ?? fallback;
 }
@@ -157,7 +168,7 @@ async function planServices() {
   }
   if (moderationPackage) {
     const port = await ports.take('moderation', moderationPort);
-    const env = { MODERATION_PORT: String(port), PUBLIC_URL: `http://localhost:${port}` };
+    const env = { MODERATION_PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, MODERATOR_TOKENS: moderatorTokens() };
     services.push({ name: `moderation-${port}`, port, main: 'apps/moderation/dist/main.js', env });
   }
   const busy = await ports.busy();
@@ -188,6 +199,8 @@ if (!stopping) {
     const gateways = services.filter((service) => service.name.startsWith('gw-'));
     say(`ports: ${services.map((service) => `${service.name} ${service.port}`).join(', ')}`);
     say(`web client: ${gateways.map((service) => `http://localhost:${service.port}/`).join(' ')}`);
+    const moderation = services.find((service) => service.name.startsWith('moderation-'));
+    if (moderation) say(`moderation console: http://localhost:${moderation.port}/`);
     say(`metrics: ${services.map((service) => `http://localhost:${service.port}/metrics`).join(' ')}`);
     say(`ready: ${gateways.map((service) => `ws://localhost:${service.port}/ws`).join(', ')}`);
     say('a service that exits is restarted; Ctrl-C stops everything');

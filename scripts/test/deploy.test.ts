@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { gatewayEnvSchema } from '../../apps/gateway/src/config.ts';
 import { matcherEnvSchema } from '../../apps/matcher/src/config.ts';
+import { moderationEnvSchema } from '../../apps/moderation/src/config.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -96,7 +97,7 @@ const compose = interpolate(rawCompose, operatorEnv, usedVars) as ComposeFile;
 const dockerfile = read('Dockerfile');
 const nginxFile = read('deploy/nginx/nginx.conf');
 
-const schemas: Record<string, z.ZodObject> = { gateway: gatewayEnvSchema, matcher: matcherEnvSchema };
+const schemas: Record<string, z.ZodObject> = { gateway: gatewayEnvSchema, matcher: matcherEnvSchema, moderation: moderationEnvSchema };
 
 function service(name: string): Service {
   const found = compose.services[name];
@@ -166,8 +167,8 @@ describe('docker-compose.yml', () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
-  test('runs redis (AOF, healthcheck, volume), the matcher, the gateway and nginx', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['gateway', 'matcher', 'nginx', 'redis']);
+  test('runs redis (AOF, healthcheck, volume), the matcher, the gateway, the moderation service and nginx', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['gateway', 'matcher', 'moderation', 'nginx', 'redis']);
     const redis = service('redis');
     assert.match(redis.image ?? '', /^redis:7/);
     assert.ok(redis.command?.join(' ').includes('--appendonly yes'), 'AOF on');
@@ -175,7 +176,7 @@ describe('docker-compose.yml', () => {
     const dataVolume = (redis.volumes ?? []).find((volume) => volume.endsWith(':/data'));
     assert.ok(dataVolume, 'redis keeps /data on a volume');
     assert.ok(compose.volumes && dataVolume.split(':')[0]! in compose.volumes, 'a named volume');
-    for (const app of ['gateway', 'matcher']) {
+    for (const app of ['gateway', 'matcher', 'moderation']) {
       assert.equal(service(app).depends_on?.redis?.condition, 'service_healthy', `${app} waits for a healthy redis`);
       assert.match(service(app).environment?.REDIS_URL ?? '', /^redis:\/\/redis:6379$/);
     }
@@ -216,7 +217,7 @@ describe('docker-compose.yml', () => {
         assert.ok(usedVars.has(key), `${key} (Compose section) is used by docker-compose.yml`);
         assert.ok(!readBySomeApp.has(key), `${key} is read by an app: move it out of the Compose section`);
       } else {
-        assert.ok(readBySomeApp.has(key), `${key} in .env.example is read by the gateway or the matcher`);
+        assert.ok(readBySomeApp.has(key), `${key} in .env.example is read by the gateway, the matcher or the moderation service`);
       }
     }
     for (const key of usedVars) assert.ok(envExample.has(key), `\${${key}} in docker-compose.yml is in .env.example`);
@@ -255,6 +256,22 @@ describe('docker-compose.yml', () => {
     assert.equal(url.pathname, '/readyz');
     assert.match(gateway.stop_grace_period ?? '', /^(\d+)s$/);
     assert.ok(Number.parseInt(gateway.stop_grace_period!, 10) >= 10, 'at least the drain (up to a few seconds) plus margin');
+  });
+
+  test('moderation: healthcheck on /readyz at its MODERATION_PORT, appeal links on the entry port, bans keyed like the gateways', () => {
+    const moderation = service('moderation');
+    const port = moderation.environment?.MODERATION_PORT;
+    assert.ok(port);
+    assert.deepEqual(moderation.expose, [port]);
+    const url = healthcheckUrl(moderation.healthcheck);
+    assert.equal(url.port, port);
+    assert.equal(url.pathname, '/readyz');
+    const [entryPort] = service('nginx').ports![0]!.split(':');
+    assert.equal(new URL(moderation.environment?.PUBLIC_URL ?? '').port, entryPort);
+    assert.equal(moderation.environment?.IP_HASH_SALT, service('gateway').environment?.IP_HASH_SALT);
+    assert.equal(moderation.environment?.TRUST_PROXY, service('nginx').networks?.default?.ipv4_address);
+    // nginx routes /appeal/ to it, at that port.
+    assert.match(nginxFile, new RegExp(`set \\$moderation http://moderation:${port};`));
   });
 
   test('matcher: healthcheck on /readyz at its METRICS_PORT', () => {
@@ -299,7 +316,12 @@ describe('nginx', () => {
     assert.equal(lb.ports?.length, 1);
     const [, containerPort] = /:(\d+)$/.exec(lb.ports![0]!) ?? [];
     assert.match(nginx, new RegExp(`listen ${containerPort};`));
-    for (const [name, svc] of Object.entries(compose.services)) if (name !== 'nginx') assert.equal(svc.ports, undefined, `${name} has no host port`);
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (name === 'nginx') continue;
+      // The moderation console and API: on the host's loopback only, never a public port.
+      if (name === 'moderation') assert.ok(svc.ports?.every((port) => port.startsWith('127.0.0.1:')), `moderation binds loopback only: ${svc.ports?.join(', ')}`);
+      else assert.equal(svc.ports, undefined, `${name} has no host port`);
+    }
     // Upstream = the gateway service at its PORT, resolved at request time through Docker DNS.
     const upstream = /set \$gateway http:\/\/([\w-]+):(\d+);/.exec(nginx);
     assert.ok(upstream, 'proxy target in a variable (re-resolved per request)');
@@ -424,6 +446,7 @@ describe('Dockerfile', () => {
     for (const [target, main, portVar] of [
       ['gateway', 'apps/gateway/dist/main.js', 'PORT'],
       ['matcher', 'apps/matcher/dist/main.js', 'METRICS_PORT'],
+      ['moderation', 'apps/moderation/dist/main.js', 'MODERATION_PORT'],
     ] as const) {
       const stage = dockerfile.slice(dockerfile.indexOf(`AS ${target}`)).split(/^FROM /m)[0]!;
       assert.match(stage, new RegExp(`^CMD \\["node", "${main.replace(/\./g, '\\.')}"\\]$`, 'm'), `${target}: exec-form CMD`);
@@ -454,6 +477,9 @@ describe('npm start and compose describe the same topology', () => {
     assert.match(launcher, /redis-server/);
     assert.match(launcher, /apps\/matcher\/dist\/main\.js/);
     assert.match(launcher, /apps\/gateway\/dist\/main\.js/);
+    assert.match(launcher, /apps\/moderation\/dist\/main\.js/);
+    // The Dockerfile builds what compose runs.
+    assert.match(dockerfile, /--filter=@strangers\/moderation-service\.\.\./);
   });
 });
 

@@ -89,6 +89,8 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
   const accessLog = join(dir, 'access.log');
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
   let refusing: Awaited<ReturnType<typeof startRefusingUpstream>>;
+  /** The stand-in moderation service. */
+  let moderation: Awaited<ReturnType<typeof startEchoUpstream>>;
   let nginx: ChildProcess | undefined;
   let entryPort = 0;
   const stderr: string[] = [];
@@ -96,6 +98,7 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
   before(async () => {
     upstream = await startEchoUpstream();
     refusing = await startRefusingUpstream();
+    moderation = await startEchoUpstream();
     entryPort = await getFreePort();
     let config = readFileSync(configPath, 'utf8');
     config = rewrite(config, 'listen 80;', `listen 127.0.0.1:${entryPort};`);
@@ -108,6 +111,7 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
       '    server {\n',
       `    upstream replicas_under_test {\n        server 127.0.0.1:${refusing.port} max_fails=0;\n        server 127.0.0.1:${upstream.port};\n    }\n\n    server {\n`,
     );
+    config = rewrite(config, 'set $moderation http://moderation:8090;', `set $moderation http://127.0.0.1:${moderation.port};`);
     config = rewrite(config, 'access_log /var/log/nginx/access.log strangers;', `access_log ${accessLog} strangers;`);
     config = rewrite(config, 'error_log /var/log/nginx/error.log warn;', `error_log ${join(dir, 'error.log')} warn;`);
     // One worker is plenty here (the machine is shared).
@@ -127,7 +131,7 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
       process.kill(nginx.pid!, 'SIGQUIT');
       await exited;
     }
-    for (const server of [upstream?.server, refusing?.server]) {
+    for (const server of [upstream?.server, refusing?.server, moderation?.server]) {
       server?.closeAllConnections();
       server?.close();
     }
@@ -170,6 +174,21 @@ describe('deploy/nginx/nginx.conf under Debian nginx', { skip }, () => {
       await client.waitClosed(10_000);
     }
     assert.ok(refusing.refused() > before, 'the refusing replica was tried');
+  });
+
+  test('/appeal/ reaches the moderation service; its API and console never do, however the path is spelled', async () => {
+    for (const method of ['GET', 'POST']) {
+      const response = await fetch(`http://127.0.0.1:${entryPort}/appeal/0abc`, { method, ...(method === 'POST' ? { body: 'text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}) });
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as Seen).url, '/appeal/0abc');
+    }
+    const tricks = ['/api/reports', '/', '/console.js', '/appeal/%2e%2e/api/reports', '/appeal/../api/bans', '/appeal/.%2E/console.js', '/%61ppeal/../api/me'];
+    for (const path of tricks) await fetch(`http://127.0.0.1:${entryPort}${path}`);
+    for (const seen of moderation.seen) {
+      const path = new URL(seen.url, 'http://moderation.invalid').pathname;
+      assert.match(path, /^\/appeal\/[^/]+$/, `only appeal pages reach the moderation service (got ${seen.url})`);
+    }
+    assert.equal(moderation.seen.length, 2);
   });
 
   test('/metrics answers 404 on the entry port and never reaches the upstream', async () => {

@@ -74,7 +74,7 @@ after(() => {
 function startStack(extraEnv: Record<string, string>): Stack {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: '0', ...extraEnv };
   // As on a developer's machine: nothing preset but what the test names.
-  for (const name of ['METRICS_PORT', 'MODERATION_PORT', 'IP_HASH_SALT', 'GATEWAYS', 'MATCHERS']) if (!(name in extraEnv)) delete env[name];
+  for (const name of ['METRICS_PORT', 'MODERATION_PORT', 'MODERATOR_TOKENS', 'IP_HASH_SALT', 'GATEWAYS', 'MATCHERS']) if (!(name in extraEnv)) delete env[name];
   const launcher = spawn(process.execPath, [launcherPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const pids = new Map<string, number>();
@@ -159,6 +159,15 @@ test('from a fresh build: / on every gateway; a gateway killed with -9 is restar
     assert.equal((await fetch(`http://127.0.0.1:${gateway}/readyz`)).status, 200);
   }
   for (const matcher of [m1, m2]) assert.equal((await fetch(`http://127.0.0.1:${matcher}/healthz`)).status, 200);
+  if (moderation.length > 0) {
+    // No MODERATOR_TOKENS set: a token generated for this run, printed, and the console's API takes it.
+    const printed = stack.lines.map((line) => /^start-local: moderator token for this run .*: ([0-9a-f]{48})$/.exec(line)?.[1]).find(Boolean);
+    assert.ok(printed, 'a moderator token is printed');
+    const me = await fetch(`http://127.0.0.1:${port + 4}/api/me`, { headers: { authorization: `Bearer ${printed}` } });
+    assert.equal(me.status, 200);
+    assert.deepEqual(await me.json(), { moderator: 'local' });
+    assert.ok(stack.lines.includes(`start-local: moderation console: http://localhost:${port + 4}/`));
+  }
 
   // REDIS_URL printed without its password; the local Redis requires it.
   assert.ok(!stack.lines.join('\n').includes(password), 'the password is never printed');

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
+import { gatewayModerationEnvSchema, moderationSettingsFromEnv, type GatewayModerationSettings } from './moderation/settings.js';
 import type { GatewayMatchingSettings } from './preferences/matching-settings.js';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
@@ -97,7 +98,7 @@ export const gatewayEnvSchema = z.object({
   AGE_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** How long the provider may take before the join is refused with `unavailable`. */
   AGE_CHECK_TIMEOUT_MS: envField.positiveInt(2000),
-});
+}).extend(gatewayModerationEnvSchema.shape);
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
@@ -138,6 +139,8 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  /** Report retention and evidence bounds (moderation/settings.ts). */
+  moderation: GatewayModerationSettings;
   matching: GatewayMatchingSettings;
 }
 
@@ -184,6 +187,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    moderation: moderationSettingsFromEnv(parsed),
     matching: {
       agePolicy: {
         adultsOnly: parsed.ADULTS_ONLY,

@@ -18,6 +18,7 @@ import { isOriginAllowed } from './edge/origin-check.js';
 import { createStaticFiles, type StaticFiles } from './edge/static-files.js';
 import { refuseUpgrade } from './edge/upgrade-refusal.js';
 import { countRedisEvent, metrics, serveMetrics, watchConnections } from './metrics.js';
+import { GatewayModeration } from './moderation/gateway-moderation.js';
 import { Room } from './room/room.js';
 
 /**
@@ -41,6 +42,8 @@ export class Gateway {
   /** `/ws` heartbeat: two unanswered pings and the socket is cut (the session enters its grace). */
   private readonly heartbeat: Heartbeat;
   private readonly staticFiles: StaticFiles;
+  /** Reports with evidence, and bans enforced from memory (moderation/). */
+  private readonly moderation: GatewayModeration;
   private draining = false;
 
   constructor(
@@ -50,10 +53,13 @@ export class Gateway {
     const name = `gateway:${config.gatewayId}`;
     this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
+    const sessions = new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds });
+    const banReader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:bans`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
+    this.moderation = new GatewayModeration({ redis: this.redis, banReader, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });
     this.chat = new ChatService(
       this.redis,
       new ChatStore(this.redis, config),
-      new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds }),
+      sessions,
       createClientFrameDecoder(config.limits),
       {
         gatewayId: config.gatewayId,
@@ -64,6 +70,7 @@ export class Gateway {
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
         matching: config.matching,
+        reports: this.moderation.reports,
       },
       () => this.online.value,
       logger,
@@ -82,6 +89,7 @@ export class Gateway {
     this.limits = new ConnectionLimits(config.connectionLimits);
     this.trust = config.trustProxy && config.trustProxy.length > 0 ? compileProxyTrust(config.trustProxy) : undefined;
     watchConnections(this.chat.connections);
+    this.moderation.connections = () => this.chat.connections.values();
     this.online = new OnlineCounter(this.redis, config.gatewayId, config.onlineIntervalMs, () => this.wss.clients.size, logger);
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
@@ -103,6 +111,7 @@ export class Gateway {
   async start(): Promise<void> {
     await waitForRedisReady(this.redis);
     await this.liveness.start();
+    await this.moderation.start();
     await this.inbox.start();
     await this.online.start();
     await this.room.start();
@@ -127,6 +136,7 @@ export class Gateway {
     await closed;
     await this.online.stop();
     await this.inbox.stop();
+    await this.moderation.stop();
     await this.liveness.stop();
     await this.redis.quit().catch(() => {});
   }
@@ -184,7 +194,9 @@ export class Gateway {
   }
 
   private onChatSocket(ws: WebSocket, request: IncomingMessage, address: string): void {
+    const ipHash = hashAddress(address, this.config.ipHashSalt);
+    if (this.moderation.refuseBanned(ws, ipHash, new URL(request.url ?? '/', 'http://gateway').searchParams.has('resume'))) return;
     this.heartbeat.watch(ws);
-    this.chat.onSocket(ws, request, hashAddress(address, this.config.ipHashSalt));
+    this.chat.onSocket(ws, request, ipHash);
   }
 }

@@ -37,6 +37,8 @@ export interface Report extends ReportSummary {
   expiresAt: number;
   reporter: Party;
   reported: Party;
+  /** Filed by a system, not a person: what it did, until when, and why. */
+  automatic?: { action: string; until?: number; signals: Record<string, number> };
   action?: ReportAction;
   evidence: { messages: EvidenceMessage[]; omitted: number };
 }

@@ -58,6 +58,11 @@ async function openReport(id: string): Promise<void> {
   term(meta, 'Reason given', report.reason || '—');
   term(meta, 'Reported address (hash)', report.reported.ipHash);
   term(meta, 'Reporter address (hash)', report.reporter.ipHash);
+  if (report.automatic) {
+    const { action, until, signals } = report.automatic;
+    term(meta, 'Automatic action', `${action}${until === undefined ? '' : ` until ${when(until)}`}`);
+    term(meta, 'Signals', Object.entries(signals).map(([signal, value]) => `${signal}: ${value}`).join(', ') || '—');
+  }
   term(meta, 'Kept until', when(report.expiresAt));
   const evidence = byId('evidence');
   evidence.replaceChildren();

@@ -64,7 +64,7 @@ export function createModerationServer(config: ModerationConfig, redis: Redis, l
       return routeApi(apiContext, { request, response, url, moderator, segments: path.slice(5).split('/').filter(Boolean) });
     }
     const appeal = /^\/appeal\/([^/]+)$/.exec(path);
-    if (appeal && (request.method === 'GET' || request.method === 'POST')) return handleAppeal(appealContext, request, response, appeal[1]!);
+    if (appeal && !isConsoleFile(path) && (request.method === 'GET' || request.method === 'POST')) return handleAppeal(appealContext, request, response, appeal[1]!);
     if (request.method !== 'GET' && request.method !== 'HEAD') return serveText(response, 405, 'method not allowed\n');
     if (status(request, response)) return;
     if (isConsoleFile(path)) return serveConsoleFile(config.consoleDir, path, response);

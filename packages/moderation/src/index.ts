@@ -1,5 +1,6 @@
 export * from './actions.js';
 export * from './appeals.js';
+export * from './automatic-actions.js';
 export * from './audit.js';
 export * from './ban-registry.js';
 export * from './bans.js';

@@ -52,6 +52,7 @@ export async function recordReport(redis: Redis, input: ReportInput, options: Re
     reporter: report.reporter,
     reported: report.reported,
   };
+  if (report.automatic) record.automatic = report.automatic;
   const key = keys.report(id);
   await redis
     .multi()

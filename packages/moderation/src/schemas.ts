@@ -56,6 +56,17 @@ export const evidenceMessageSchema = z.object({
 });
 export type EvidenceMessage = z.infer<typeof evidenceMessageSchema>;
 
+/**
+ * An action a system took by itself (a gateway's abuse scoring, packages/safety), filed in the
+ * queue for a person to confirm or undo: what it did, until when, and the signals behind it.
+ */
+export const automaticActionSchema = z.object({
+  action: z.string().regex(/^[a-z_]{1,32}$/),
+  until: z.number().int().positive().optional(),
+  signals: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/), z.number()).refine((signals) => Object.keys(signals).length <= 32, 'at most 32 signals'),
+});
+export type AutomaticAction = z.infer<typeof automaticActionSchema>;
+
 /** What a gateway hands to `recordReport`: the snapshot of a chat, from the server's own history. */
 export const reportInputSchema = z.object({
   chatId: z.string().min(1).max(128),
@@ -65,6 +76,8 @@ export const reportInputSchema = z.object({
   reason: z.string().max(TEXT_LIMITS.reportReason).default(''),
   at: z.number().int().positive(),
   messages: z.array(evidenceMessageSchema).max(100_000),
+  /** Set when no person reported: an automatic action to review (automatic-actions.ts). */
+  automatic: automaticActionSchema.optional(),
 });
 export type ReportInput = z.input<typeof reportInputSchema>;
 
@@ -85,6 +98,7 @@ export const reportRecordSchema = z.object({
   expiresAt: z.number(),
   reporter: partySchema,
   reported: partySchema,
+  automatic: automaticActionSchema.optional(),
 });
 export type ReportRecord = z.infer<typeof reportRecordSchema>;
 

@@ -28,8 +28,8 @@ process.once('exit', () => {
 });
 
 export interface StartServiceOptions {
-  /** Workspace app to run: `gateway` or `matcher`. */
-  app: 'gateway' | 'matcher';
+  /** Workspace app to run: `gateway`, `matcher` or `moderation`. */
+  app: 'gateway' | 'matcher' | 'moderation';
   env: Record<string, string>;
   /** Log message that means "ready"; its `port` field becomes `handle.port`. */
   readyMessage: string;
@@ -130,5 +130,14 @@ export function startMatcher(redisUrl: string, env: Record<string, string> = {})
     app: 'matcher',
     env: { REDIS_URL: redisUrl, METRICS_PORT: '0', ...env },
     readyMessage: 'matcher running',
+  });
+}
+
+/** The moderation service (apps/moderation): API, console, appeal form; `env` adds MODERATOR_TOKENS etc. */
+export function startModeration(redisUrl: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
+  return startService({
+    app: 'moderation',
+    env: { REDIS_URL: redisUrl, MODERATION_PORT: '0', HOST: '127.0.0.1', ...env },
+    readyMessage: 'moderation listening',
   });
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@strangers/config';
 import type { ClientFrameDecoder } from '@strangers/protocol';
 import type { ControlEntry, InboxEntry, Redis } from '@strangers/redis';
 import type { Liveness } from '../cluster/liveness.js';
+import type { ReportSink } from '../moderation/report-recorder.js';
 import type { ChatStore } from './chat-store.js';
 import type { ChatConnection, ChatConnectionSettings } from './connection.js';
 import { ChatReaper } from './reaper.js';
@@ -14,6 +15,8 @@ import type { SessionStore } from './session-store.js';
 export interface ChatServiceSettings extends ChatConnectionSettings {
   /** How long a resume waits for the previous gateway to hand the session over. */
   handoffTimeoutMs: number;
+  /** Where `report`s go (moderation/), if anywhere. */
+  reports?: ReportSink;
 }
 
 /** `last=<seq>` of a resume URL: digits only, else 0 (replay everything kept). */

@@ -1,10 +1,11 @@
 import type { Logger } from '@strangers/config';
-import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
+import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ReportFrame, type ServerFrame } from '@strangers/protocol';
 import type { ControlEntry, InboxEntry, PairedEntry } from '@strangers/redis';
 import { declaredPreferences, joinPreferences, type PreferencesOutcome } from '../preferences/join-preferences.js';
 import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import { pairedFrame } from '../preferences/paired-frame.js';
 import { decideRematch } from '../preferences/rematch-rules.js';
+import type { ReportSink } from '../moderation/report-recorder.js';
 import type { ChatStore } from './chat-store.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
@@ -22,6 +23,8 @@ export interface SessionMachineDeps {
   matching: GatewayMatchingSettings;
   /** The session is over (left for good, or handed to another gateway): forget it. */
   onFinished(machine: SessionMachine): void;
+  /** Records a `report` with its evidence (moderation/report-recorder.ts), before the chat ends. */
+  reports?: ReportSink;
 }
 
 /**
@@ -114,7 +117,7 @@ export abstract class SessionMachine {
         this.onNext();
         return;
       case 'report':
-        this.onReport();
+        this.onReport(frame);
         return;
       case 'leave':
         this.onLeave();
@@ -186,7 +189,10 @@ export abstract class SessionMachine {
     }
   }
 
-  private onReport(): void {
+  private onReport(frame: ReportFrame): void {
+    // Before endChat: the evidence read must reach Redis ahead of chat_end, which deletes the history.
+    const { id: sid, ipHash } = this.session;
+    this.deps.reports?.record({ reporter: { sid, ipHash }, chat: this.session.chat!, category: frame.category ?? 'other', reason: frame.reason ?? '', at: Date.now() });
     const chat = this.endChat('reported');
     this.enterQueue(chat.partner, true);
   }

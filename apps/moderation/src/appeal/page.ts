@@ -15,7 +15,7 @@ function layout(title: string, body: string): string {
     <meta name="color-scheme" content="light dark" />
     <meta name="robots" content="noindex" />
     <title>${escapeHtml(title)}</title>
-    <link rel="stylesheet" href="/styles.css" />
+    <link rel="stylesheet" href="/appeal/styles.css" />
   </head>
   <body>
     <main class="page narrow">

@@ -9,6 +9,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/console.js.map': { file: 'console.js.map', type: 'application/json; charset=utf-8' },
   '/styles.css': { file: 'styles.css', type: 'text/css; charset=utf-8' },
+  // The appeal pages' copy: behind the product's entry port only /appeal/ reaches this service.
+  '/appeal/styles.css': { file: 'styles.css', type: 'text/css; charset=utf-8' },
 };
 
 export function isConsoleFile(path: string): boolean {
