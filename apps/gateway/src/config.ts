@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
+import { safetyConfigFromEnv, safetyEnvSchema, type SafetyConfig } from '@strangers/safety';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
 const commaList = () =>
@@ -13,8 +14,8 @@ const commaList = () =>
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
     .optional();
 
-/** Every environment variable the gateway reads. README's configuration table mirrors it. */
-export const gatewayEnvSchema = z.object({
+/** The gateway's own variables; `gatewayEnvSchema` adds the safety ones (packages/safety). */
+const gatewayOwnEnvSchema = z.object({
   /** One server (`redis://`, `rediss://`) or a cluster (`redis+cluster://host:port,host:port,…`). */
   REDIS_URL: z
     .string()
@@ -88,6 +89,13 @@ export const gatewayEnvSchema = z.object({
   MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
 });
 
+/**
+ * Every environment variable the gateway reads: its own and the safety settings (proof of
+ * work, filters, moderation hook, abuse scoring; docs/abuse-prevention.md). README's
+ * configuration table mirrors it.
+ */
+export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape);
+
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
 export interface GatewayConfig {
@@ -127,6 +135,8 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  /** Proof of work, filters, moderation hook, abuse scoring (the word file already read). */
+  safety: SafetyConfig;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -172,5 +182,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    safety: safetyConfigFromEnv(parsed),
   };
 }
