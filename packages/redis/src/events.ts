@@ -34,6 +34,8 @@ export const matcherEventSchema = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('cancel'), sid: z.string().min(1), gen: int }),
   z.object({ t: z.literal('reported'), sid: z.string().min(1), ipHash: z.string() }),
+  /** A gateway's automatic abuse action (packages/safety): the address meets only flagged clients until `until` (ms). */
+  z.object({ t: z.literal('flag'), ipHash: z.string().min(1), until: int }),
 ]);
 export type MatcherEvent = z.output<typeof matcherEventSchema>;
 export type JoinEvent = Extract<MatcherEvent, { t: 'join' }>;
@@ -52,6 +54,8 @@ export function encodeMatcherEvent(event: MatcherEvent): string[] {
       return recordToFields({ t: event.t, sid: event.sid, gen: event.gen });
     case 'reported':
       return recordToFields({ t: event.t, sid: event.sid, ipHash: event.ipHash });
+    case 'flag':
+      return recordToFields({ t: event.t, ipHash: event.ipHash, until: event.until });
   }
 }
 

@@ -15,4 +15,5 @@ export * from './filters/check-message.js';
 export * from './hook/moderation-hook.js';
 export * from './abuse/score.js';
 export * from './abuse/abuse-scorer.js';
+export * from './abuse/auto-actions.js';
 export * from './safety.js';

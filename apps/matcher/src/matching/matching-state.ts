@@ -146,6 +146,11 @@ export class MatchingState {
       case 'reported':
         this.reported(event.ipHash, id, now, batch);
         return;
+      case 'flag':
+        // A gateway's automatic abuse action: the address's next joins go to the flagged pool.
+        this.queue.flag(event.ipHash, event.until);
+        batch.flaggedAddress(event.ipHash, event.until);
+        return;
     }
   }
 
