@@ -17,7 +17,8 @@ import { Heartbeat } from './edge/heartbeat.js';
 import { isOriginAllowed } from './edge/origin-check.js';
 import { createStaticFiles, type StaticFiles } from './edge/static-files.js';
 import { refuseUpgrade } from './edge/upgrade-refusal.js';
-import { countRedisEvent, metrics, serveMetrics, watchConnections } from './metrics.js';
+import { countRedisEvent, metrics, registry, serveMetrics, watchConnections } from './metrics.js';
+import { GatewaySafety } from './safety/gateway-safety.js';
 import { Room } from './room/room.js';
 
 /**
@@ -50,9 +51,11 @@ export class Gateway {
     const name = `gateway:${config.gatewayId}`;
     this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
+    const chats = new ChatStore(this.redis, config);
+    const safety = new GatewaySafety(config.safety, { redis: this.redis, chats, registry, gatewayId: config.gatewayId, logger });
     this.chat = new ChatService(
       this.redis,
-      new ChatStore(this.redis, config),
+      chats,
       new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds }),
       createClientFrameDecoder(config.limits),
       {
@@ -63,6 +66,7 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        safety,
       },
       () => this.online.value,
       logger,
