@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
+import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type LeftReason, type ServerFrame } from '@strangers/protocol';
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
@@ -75,6 +75,11 @@ export class ChatConnection extends SessionMachine {
   override welcome(): void {
     if (this.guard) this.guard.welcome((challenge) => super.welcome(challenge));
     else super.welcome();
+  }
+
+  override finish(reason: LeftReason): void {
+    super.finish(reason);
+    this.guard?.forget();
   }
 
   override onPaired(entry: PairedEntry): void {

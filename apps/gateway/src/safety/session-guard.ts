@@ -68,6 +68,11 @@ export class SessionGuard {
     if (chat) this.chat = { id: chat.id, startedAt: Date.now(), deliveredSeen: 0, ownSince: 0 };
   }
 
+  /** The session ended for good. */
+  forget(): void {
+    this.safety.blocks.gate.forget(this.owner.session.id);
+  }
+
   /** The partner reported this client. */
   onReported(): void {
     this.safety.signal(this.owner.session.ipHash, 'report', this);
