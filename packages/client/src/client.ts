@@ -12,6 +12,7 @@ import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js'
 import { TypedEmitter } from './emitter.js';
 import { StrangerClientError, type ClientErrorCode } from './errors.js';
 import { PendingSends } from './pending-sends.js';
+import { ProofKeeper } from './proof-of-work.js';
 import { globalWebSocket, OPEN, resumeUrl, type SocketCloseEvent, type SocketMessageEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 import type {
   BanStatement,
@@ -71,6 +72,8 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private socket: WebSocketLike | undefined;
   private token: string | undefined;
   private readonly pending = new PendingSends();
+  /** Solves each challenge with `options.solveChallenge`; join/next carry the proof. */
+  private readonly proofs: ProofKeeper;
   private attempt = 0;
   /** The current socket was opened to resume a session (not for a fresh one). */
   private resuming = false;
@@ -83,6 +86,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     // A missing WebSocket is reported by connect()'s promise, like every other refusal.
     this.WebSocketClass = options.WebSocket ?? globalWebSocket();
     this.backoff = { ...defaultBackoff, ...options.backoff };
+    this.proofs = new ProofKeeper(options.solveChallenge, (error) => this.emit('error', { code: ErrorCode.proofRequired, message: `proof of work not solved: ${error.message}`, id: undefined }));
   }
 
   /** The token that resumes this session (it changes: follow `resume_token` to persist it). */
@@ -126,7 +130,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     const frame: ClientFrame = { type: 'join' };
     if (interests) frame.interests = interests;
     if (requeue !== undefined) frame.requeue = requeue;
-    return this.sendFrame(frame);
+    return this.sendWithProof(frame);
   }
 
   /** Sends a message; resolves with its `seq` once the server has stored it (its `ack`). */
@@ -149,7 +153,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   /** Ends the chat (or keeps searching) and looks for someone else. */
   next(): Promise<void> {
     if (this.state === 'idle') return refused('invalid_state', 'not in a chat or the queue');
-    const sent = this.sendFrame(this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat });
+    const sent = this.sendWithProof(this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat });
     if (this.isOpen()) this.leaveChatLocally('waiting');
     return sent;
   }
@@ -201,6 +205,13 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     if (!this.isOpen()) return refused('not_connected', `cannot send "${frame.type}": not connected`);
     this.writeFrame(frame);
     return Promise.resolve();
+  }
+
+  /** A `join`/`next`: with the proof of the latest challenge, once solved, when one is due. */
+  private sendWithProof(frame: Extract<ClientFrame, { type: 'join' | 'next' }>): Promise<void> {
+    const proof = this.proofs.take();
+    if (proof === undefined) return this.sendFrame(frame);
+    return proof.then((solved) => this.sendFrame(solved === undefined ? frame : { ...frame, proof: solved }));
   }
 
   private writeFrame(frame: ClientFrame): void {
@@ -287,6 +298,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'rematch_offer':
         return this.emit('rematch_offer', { chat: frame.chat });
       case 'challenge':
+        this.proofs.challenge(frame.challenge);
         return this.emit('challenge', { challenge: frame.challenge });
       case 'banned': {
         const { type: _type, ...ban } = frame;
@@ -312,7 +324,11 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.online = frame.online;
     this.opened();
     this.emit('welcome', { session: frame.session, online: frame.online });
-    if (frame.challenge) this.emit('challenge', { challenge: frame.challenge });
+    this.proofs.reset();
+    if (frame.challenge) {
+      this.proofs.challenge(frame.challenge);
+      this.emit('challenge', { challenge: frame.challenge });
+    }
     this.settleConnect({ resumed: false, session: frame.session, online: frame.online });
   }
 

@@ -1,5 +1,6 @@
 import type { ErrorCode, LeftReason, MediaKind, MediaRole, ReportCategory, SessionState } from '@strangers/protocol';
 import type { BackoffOptions } from './backoff.js';
+import type { ChallengeSolver } from './proof-of-work.js';
 import type { WebSocketConstructor } from './socket.js';
 
 // The SDK's public types. They are written out here (not inferred from the protocol's zod
@@ -108,6 +109,12 @@ export interface StrangerClientOptions {
   /** WebSocket class; defaults to the global one (browsers, Node ≥ 22). Pass `ws`'s in Node 20/21. */
   WebSocket?: WebSocketConstructor;
   backoff?: BackoffOptions;
+  /**
+   * Solves proof-of-work challenges (PROTOCOL.md §3) as they arrive, so `join()`/`next()`
+   * carry the proof: `solveProof` (browsers), `solveProofNode` from `@strangers/client/node`
+   * (Node), or your own. Unset: the app answers `challenge` events itself.
+   */
+  solveChallenge?: ChallengeSolver;
 }
 
 /** A session saved earlier (e.g. in sessionStorage) to pick up again, as after a page reload. */
