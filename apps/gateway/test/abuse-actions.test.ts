@@ -1,6 +1,7 @@
 // @topologies single cluster
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { getReport, listReports } from '@strangers/moderation';
 import { keys } from '@strangers/redis';
 import { readAutoActions } from '@strangers/safety';
 import { startGateway, startMatcher, startTestRedis, waitFor, type ServiceHandle, type TestClient, type TestRedisHandle } from '@strangers/testkit';
@@ -75,6 +76,21 @@ describe('automatic abuse action', () => {
     assert.equal(entry.causes[0]?.signal, 'repeat');
     assert.ok(entry.signals.repeat >= 1.9);
     assert.equal(await metricValue(gateway, 'strangers_safety_abuse_actions_total', { action: 'shadow' }), 1);
+    // …and in the moderators' queue as an open report by `automatic`, with the spam as evidence.
+    const open = await waitFor(
+      async () => {
+        const { items } = await listReports(admin, { status: 'open', limit: 50 });
+        return items.length > 0 ? items : undefined;
+      },
+      { what: 'an open report' },
+    );
+    const reports = await Promise.all(open.map((summary) => getReport(admin, summary.id)));
+    const report = reports.find((candidate) => candidate?.reported.ipHash === ipHash);
+    assert.ok(report, 'an automatic report against the spammer');
+    assert.equal(report.reporter.sid, 'automatic');
+    assert.equal(report.category, 'spam');
+    assert.match(report.reason, /^automatic shadow .*score .* ≥ 5 \(repeat /);
+    assert.deepEqual(report.evidence.messages.map((message) => [message.from, message.text]), [['reported', spam]]);
 
     // From now on the spammer meets only flagged clients. It is waiting again (its last
     // `next`, published after the flag): an ordinary newcomer is not paired with it…

@@ -1,8 +1,9 @@
 import type { Logger } from '@strangers/config';
 import type { Redis } from '@strangers/redis';
-import { createSafety, recordAutoAction, type AbuseDecision, type AbuseSignal, type Safety, type SafetyConfig } from '@strangers/safety';
+import { createSafety, type AbuseDecision, type AbuseSignal, type Safety, type SafetyConfig } from '@strangers/safety';
 import type { Registry } from 'prom-client';
 import type { ChatStore } from '../chat/chat-store.js';
+import { queueAutomaticAction, type DecisionContext } from './moderation-queue.js';
 import { SessionGuard, type GuardedSession } from './session-guard.js';
 
 /**
@@ -10,8 +11,8 @@ import { SessionGuard, type GuardedSession } from './session-guard.js';
  * gateway: the proof-of-work gate, the content filters and the moderation hook on each
  * session's frames (a SessionGuard per session), and the abuse scorer whose decisions it
  * carries out — a `shadow` goes to the matcher as a `flag` event (the flagged pool), a
- * `challenge` to the session as a harder proof — and records in the moderation queue
- * (`{mod}:auto`, packages/safety abuse/auto-actions.ts).
+ * `challenge` to the session as a harder proof — and puts in the moderation queue
+ * (moderation-queue.ts).
  */
 export class GatewaySafety {
   readonly blocks: Safety;
@@ -42,13 +43,13 @@ export class GatewaySafety {
     return this.active ? new SessionGuard(session, this) : undefined;
   }
 
-  /** Reports a signal of `address`; a decision it triggers is carried out (`session` is the one that caused it). */
-  signal(address: string, signal: AbuseSignal, session: SessionGuard | undefined): void {
+  /** Reports a signal of `address`; a decision it triggers is carried out on `session`, the one that caused it. */
+  signal(address: string, signal: AbuseSignal, session: SessionGuard, context: DecisionContext): void {
     const decision = this.blocks.scorer.record(address, signal, Date.now());
-    if (decision !== undefined) this.carryOut(decision, session);
+    if (decision !== undefined) this.carryOut(decision, session, context);
   }
 
-  private carryOut(decision: AbuseDecision, session: SessionGuard | undefined): void {
+  private carryOut(decision: AbuseDecision, session: SessionGuard, context: DecisionContext): void {
     const { chats, redis, gatewayId, logger } = this.deps;
     const causes = decision.causes.map((cause) => cause.signal);
     logger.info({ ipHash: decision.address, action: decision.action, score: decision.score, causes }, 'automatic abuse action');
@@ -56,8 +57,8 @@ export class GatewaySafety {
       // Before this session's next join (same connection, same stream): that join is flagged.
       chats.publish({ t: 'flag', ipHash: decision.address, until: decision.until }).catch((error: Error) => logger.warn({ err: error.message }, 'flag not published'));
     } else {
-      session?.requireHarderProof();
+      session.requireHarderProof();
     }
-    recordAutoAction(redis, decision, gatewayId).catch((error: Error) => logger.warn({ err: error.message }, 'automatic action not recorded in the moderation queue'));
+    queueAutomaticAction(redis, decision, context, gatewayId).catch((error: Error) => logger.warn({ err: error.message }, 'automatic action not recorded in the moderation queue'));
   }
 }

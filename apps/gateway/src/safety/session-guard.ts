@@ -1,8 +1,9 @@
 import type { Logger } from '@strangers/config';
 import { ErrorCode, isFrameValidIn, type ClientFrame, type MessageFrame, type ServerFrame } from '@strangers/protocol';
-import { proofRequiredMessage, type Challenge, type PowSessionState } from '@strangers/safety';
+import { proofRequiredMessage, type AbuseSignal, type Challenge, type PowSessionState } from '@strangers/safety';
 import type { Session } from '../chat/session.js';
 import type { GatewaySafety } from './gateway-safety.js';
+import type { DecisionContext } from './moderation-queue.js';
 
 /** What a guard needs of its session's connection (chat/connection.ts). */
 export interface GuardedSession {
@@ -51,7 +52,7 @@ export class SessionGuard {
 
   /** A fresh session's `welcome`: counts the connection and carries the challenge, if one is due. */
   welcome(send: (challenge: Challenge | undefined) => void): void {
-    this.safety.signal(this.owner.session.ipHash, 'connection', this);
+    this.signal('connection');
     if (this.pow.required === 0) {
       send(undefined);
       return;
@@ -75,7 +76,12 @@ export class SessionGuard {
 
   /** The partner reported this client. */
   onReported(): void {
-    this.safety.signal(this.owner.session.ipHash, 'report', this);
+    this.signal('report');
+  }
+
+  private signal(signal: AbuseSignal, message?: DecisionContext['message']): void {
+    const { session } = this.owner;
+    this.safety.signal(session.ipHash, signal, this, { session: session.id, chat: session.chat?.id, ...(message && { message }) });
   }
 
   /** An abuse `challenge` action: the next `join`/`next` owes the harder proof, asked for now. */
@@ -148,7 +154,7 @@ export class SessionGuard {
 
   private afterNext(): void {
     const { session } = this.owner;
-    this.safety.signal(session.ipHash, 'skip', this);
+    this.signal('skip');
     this.safety.blocks.gate.onNext(this.pow, session.id, session.ipHash, Date.now()).then(
       (burst) => {
         if (burst) this.sendChallenge(burst.challenge);
@@ -169,9 +175,10 @@ export class SessionGuard {
     const chatMessages = link.lastDeliveredSeq + count.ownSince;
     const { filters, hook } = this.safety.blocks;
     const result = filters.checkMessage(frame.text, { sender: session.ipHash, chat: link.id, chatMessages, chatStartedAt: count.startedAt, now });
-    if (result.repeatedTo >= 2) this.safety.signal(session.ipHash, 'repeat', this);
+    const evidence = { seq: chatMessages + 1, ts: now, text: frame.text };
+    if (result.repeatedTo >= 2) this.signal('repeat', evidence);
     if (!result.ok) {
-      this.refuse(frame, result.reason);
+      this.refuse(frame, result.reason, evidence);
       return undefined;
     }
     count.ownSince += 1;
@@ -181,7 +188,7 @@ export class SessionGuard {
     }
     return hook.check({ chat: link.id, sender: session.ipHash, index: chatMessages, text: frame.text, ts: now }).then((verdict) => {
       if (!verdict.allow) {
-        this.refuse(frame, 'this message was not allowed by moderation');
+        this.refuse(frame, 'this message was not allowed by moderation', evidence);
         return;
       }
       // The partner may have left while the hook thought: never send into another chat.
@@ -193,8 +200,8 @@ export class SessionGuard {
     });
   }
 
-  private refuse(frame: MessageFrame, reason: string): void {
-    this.safety.signal(this.owner.session.ipHash, 'blocked', this);
+  private refuse(frame: MessageFrame, reason: string, evidence: DecisionContext['message']): void {
+    this.signal('blocked', evidence);
     this.owner.send(withId({ type: 'error', code: ErrorCode.blocked, message: `message not sent: ${reason}` }, frame.id));
   }
 
