@@ -6,6 +6,7 @@ import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 import { safetyConfigFromEnv, safetyEnvSchema, type SafetyConfig } from '@strangers/safety';
+import type { GatewayMatchingSettings } from './preferences/matching-settings.js';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
 const commaList = () =>
@@ -87,6 +88,16 @@ const gatewayOwnEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
   /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
   MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
+  /** How long after a chat ended by `next` or `left` either side may ask for a `rematch`. */
+  REMATCH_WINDOW_MS: envField.positiveInt(60_000),
+  /** Adults only: a join with `adult:false`, or without `adult`, is refused with `not_allowed`. */
+  ADULTS_ONLY: envField.boolean(false),
+  /** A join must say `adult` (else `not_allowed`); without it, unknown ages only meet unknown ages. */
+  AGE_REQUIRED: envField.boolean(false),
+  /** Age-check provider: every join is POSTed `{session, adult}` and needs `{allowed:true}` back (fail-closed). */
+  AGE_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long the provider may take before the join is refused with `unavailable`. */
+  AGE_CHECK_TIMEOUT_MS: envField.positiveInt(2000),
 });
 
 /**
@@ -137,6 +148,7 @@ export interface GatewayConfig {
   maxBufferedBytes: number;
   /** Proof of work, filters, moderation hook, abuse scoring (the word file already read). */
   safety: SafetyConfig;
+  matching: GatewayMatchingSettings;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -183,5 +195,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
     safety: safetyConfigFromEnv(parsed),
+    matching: {
+      agePolicy: {
+        adultsOnly: parsed.ADULTS_ONLY,
+        ageRequired: parsed.AGE_REQUIRED,
+        ageCheck: parsed.AGE_CHECK_URL === undefined ? undefined : { url: parsed.AGE_CHECK_URL, timeoutMs: parsed.AGE_CHECK_TIMEOUT_MS },
+      },
+      rematchWindowMs: parsed.REMATCH_WINDOW_MS,
+    },
   };
 }

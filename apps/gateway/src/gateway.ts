@@ -67,6 +67,7 @@ export class Gateway {
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
         safety,
+        matching: config.matching,
       },
       () => this.online.value,
       logger,

@@ -6,6 +6,7 @@ import { TokenBucket } from '../edge/token-bucket.js';
 import { metrics } from '../metrics.js';
 import type { GatewaySafety } from '../safety/gateway-safety.js';
 import type { SessionGuard } from '../safety/session-guard.js';
+import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
 
@@ -22,6 +23,7 @@ export interface ChatConnectionSettings {
   maxBufferedBytes: number;
   /** Proof of work, filters, moderation hook, abuse signals (undefined in tests of the bare machine). */
   safety?: GatewaySafety;
+  matching: GatewayMatchingSettings;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {
