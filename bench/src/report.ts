@@ -1,4 +1,5 @@
 import type { Results } from './results.js';
+import { ABUSE_COSTS } from './abuse-costs.js';
 import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
 import { resumeSection, resumeTargets } from './report-resume.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
@@ -243,6 +244,7 @@ export function renderReport(results: Results, chart: string): string {
       push('');
     }
   }
+  push(...ABUSE_COSTS);
   return lines.join('\n');
 }
 

@@ -6,6 +6,7 @@ import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 import { gatewayModerationEnvSchema, moderationSettingsFromEnv, type GatewayModerationSettings } from './moderation/settings.js';
+import { safetyConfigFromEnv, safetyEnvSchema, type SafetyConfig } from '@strangers/safety';
 import type { GatewayMatchingSettings } from './preferences/matching-settings.js';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
@@ -15,8 +16,8 @@ const commaList = () =>
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))
     .optional();
 
-/** Every environment variable the gateway reads. README's configuration table mirrors it. */
-export const gatewayEnvSchema = z.object({
+/** The gateway's own variables; `gatewayEnvSchema` adds the safety ones (packages/safety). */
+const gatewayOwnEnvSchema = z.object({
   /** One server (`redis://`, `rediss://`) or a cluster (`redis+cluster://host:port,host:port,…`). */
   REDIS_URL: z
     .string()
@@ -100,6 +101,13 @@ export const gatewayEnvSchema = z.object({
   AGE_CHECK_TIMEOUT_MS: envField.positiveInt(2000),
 }).extend(gatewayModerationEnvSchema.shape);
 
+/**
+ * Every environment variable the gateway reads: its own and the safety settings (proof of
+ * work, filters, moderation hook, abuse scoring; docs/abuse-prevention.md). README's
+ * configuration table mirrors it.
+ */
+export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape);
+
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
 export interface GatewayConfig {
@@ -141,6 +149,8 @@ export interface GatewayConfig {
   maxBufferedBytes: number;
   /** Report retention and evidence bounds (moderation/settings.ts). */
   moderation: GatewayModerationSettings;
+  /** Proof of work, filters, moderation hook, abuse scoring (the word file already read). */
+  safety: SafetyConfig;
   matching: GatewayMatchingSettings;
 }
 
@@ -188,6 +198,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
     moderation: moderationSettingsFromEnv(parsed),
+    safety: safetyConfigFromEnv(parsed),
     matching: {
       agePolicy: {
         adultsOnly: parsed.ADULTS_ONLY,

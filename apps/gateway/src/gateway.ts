@@ -17,8 +17,9 @@ import { Heartbeat } from './edge/heartbeat.js';
 import { isOriginAllowed } from './edge/origin-check.js';
 import { createStaticFiles, type StaticFiles } from './edge/static-files.js';
 import { refuseUpgrade } from './edge/upgrade-refusal.js';
-import { countRedisEvent, metrics, serveMetrics, watchConnections } from './metrics.js';
+import { countRedisEvent, metrics, registry, serveMetrics, watchConnections } from './metrics.js';
 import { GatewayModeration } from './moderation/gateway-moderation.js';
+import { GatewaySafety } from './safety/gateway-safety.js';
 import { Room } from './room/room.js';
 
 /**
@@ -56,9 +57,11 @@ export class Gateway {
     const sessions = new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds });
     const banReader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:bans`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.moderation = new GatewayModeration({ redis: this.redis, banReader, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });
+    const chats = new ChatStore(this.redis, config);
+    const safety = new GatewaySafety(config.safety, { redis: this.redis, chats, registry, gatewayId: config.gatewayId, logger });
     this.chat = new ChatService(
       this.redis,
-      new ChatStore(this.redis, config),
+      chats,
       sessions,
       createClientFrameDecoder(config.limits),
       {
@@ -69,6 +72,7 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        safety,
         matching: config.matching,
         reports: this.moderation.reports,
       },

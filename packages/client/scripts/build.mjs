@@ -24,8 +24,22 @@ await build({
   logLevel: 'warning',
 });
 
-// One .d.ts with the protocol's types inlined (they are plain unions and consts).
-execFileSync(
+// `@strangers/client/node`: the Node proof-of-work solver (node:crypto), apart so the main
+// bundle stays platform-neutral.
+await build({
+  entryPoints: [`${root}src/node.ts`],
+  outfile: `${root}dist/node.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: ['node20'],
+  conditions: ['development'],
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+
+// One .d.ts per entry, the protocol's types inlined (they are plain unions and consts).
+for (const entry of ['index', 'node']) execFileSync(
   process.execPath,
   [
     fileURLToPath(import.meta.resolve('dts-bundle-generator/dist/bin/dts-bundle-generator.js')),
@@ -34,9 +48,9 @@ execFileSync(
     '--no-banner',
     '--no-check',
     '--silent',
-    '-o', `${root}dist/index.d.ts`,
-    `${root}src/index.ts`,
+    '-o', `${root}dist/${entry}.d.ts`,
+    `${root}src/${entry}.ts`,
   ],
   { stdio: 'inherit' },
 );
-console.log('built dist/index.js and dist/index.d.ts');
+console.log('built dist/index.js, dist/node.js and their .d.ts');

@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './backoff.js';
 export * from './emitter.js';
 export * from './types.js';
+export { solveProof, type ChallengeSolver, type SolveProofOptions } from './proof-of-work.js';
 export { CLOSE_ADVICE, closeAdvice, CloseCode, ErrorCode, LeftReason, ReportCategory } from '@strangers/protocol';
 export type { CloseAdvice } from '@strangers/protocol';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';

@@ -47,7 +47,7 @@ async function installedManifest(): Promise<Record<string, unknown>> {
 test('the tarball holds dist (ESM + .d.ts) and a manifest with no private dependency and no development condition', async () => {
   const { stdout } = await run('tar', ['-tzf', tarball]);
   const files = stdout.trim().split('\n').sort();
-  assert.deepEqual(files, ['package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/package.json']);
+  assert.deepEqual(files, ['package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/dist/node.d.ts', 'package/dist/node.js', 'package/package.json']);
   const manifest = await installedManifest();
   assert.equal(manifest.private, undefined);
   assert.equal(manifest.dependencies, undefined);
@@ -55,7 +55,8 @@ test('the tarball holds dist (ESM + .d.ts) and a manifest with no private depend
   assert.doesNotMatch(JSON.stringify(manifest.exports), /development|src\//);
   const bundle = await readFile(join(scratch, 'node_modules/@strangers/client/dist/index.js'), 'utf8');
   const declarations = await readFile(join(scratch, 'node_modules/@strangers/client/dist/index.d.ts'), 'utf8');
-  for (const file of [bundle, declarations]) assert.doesNotMatch(file, /@strangers\/protocol|from ['"]zod/);
+  const nodeBundle = await readFile(join(scratch, 'node_modules/@strangers/client/dist/node.js'), 'utf8');
+  for (const file of [bundle, declarations, nodeBundle]) assert.doesNotMatch(file, /@strangers\/(protocol|safety)|from ['"](zod|altcha-lib)/);
   // The declarations build sees zod as untyped (scripts/types-stubs): a zod type leaking into
   // the public API would show up here as \`any\`.
   assert.doesNotMatch(declarations.replace(/\/\*[\s\S]*?\*\//g, ''), /\bany\b/);

@@ -157,6 +157,9 @@ export function safetyConfigFromEnv(env: SafetyEnv, readFile: (path: string) => 
   if (env.PROOF_OF_WORK !== 'off' && env.POW_HMAC_KEY === undefined) {
     throw new ConfigError([`POW_HMAC_KEY: required when PROOF_OF_WORK=${env.PROOF_OF_WORK}`]);
   }
+  if (env.ABUSE_THRESHOLD > 0 && env.ABUSE_ACTION === 'challenge' && env.PROOF_OF_WORK === 'off') {
+    throw new ConfigError(['ABUSE_ACTION: challenge needs PROOF_OF_WORK=on or adaptive']);
+  }
   let words: string[] = [];
   if (env.FILTER_WORDS_FILE !== undefined) {
     try {

@@ -18,9 +18,11 @@ export interface SafetyMetrics {
   abuseActions: Counter<'action'>;
 }
 
+const filterNames: readonly FilterName[] = ['links', 'contacts', 'words', 'repeat', 'hook'];
+
 export function registerSafetyMetrics(registry: Registry): SafetyMetrics {
   const registers = [registry];
-  return {
+  const metrics: SafetyMetrics = {
     messagesBlocked: new Counter({ name: 'strangers_safety_messages_blocked_total', help: 'Messages refused (error blocked), by filter', labelNames: ['filter'], registers }),
     powVerifications: new Counter({ name: 'strangers_safety_pow_verifications_total', help: 'Proofs of work checked, by result', labelNames: ['result'], registers }),
     powChallenges: new Counter({ name: 'strangers_safety_pow_challenges_total', help: 'Proof-of-work challenges sent, by reason', labelNames: ['reason'], registers }),
@@ -34,4 +36,7 @@ export function registerSafetyMetrics(registry: Registry): SafetyMetrics {
     hookFailures: new Counter({ name: 'strangers_safety_moderation_hook_failures_total', help: 'Moderation hook calls that gave no verdict (the fail mode answered), by reason', labelNames: ['reason'], registers }),
     abuseActions: new Counter({ name: 'strangers_safety_abuse_actions_total', help: 'Automatic temporary actions on an address, by action', labelNames: ['action'], registers }),
   };
+  // Exported at zero from the start, so a dashboard sees every filter's series at once.
+  for (const filter of filterNames) metrics.messagesBlocked.inc({ filter }, 0);
+  return metrics;
 }

@@ -26,6 +26,11 @@ test('PROOF_OF_WORK on or adaptive needs POW_HMAC_KEY', () => {
   assert.equal(config.pow.adaptiveDifficulty, 1000);
 });
 
+test('ABUSE_ACTION=challenge needs a proof-of-work gate to ask with', () => {
+  assert.throws(() => loadSafetyConfig({ ABUSE_THRESHOLD: '10', ABUSE_ACTION: 'challenge' }), (error: unknown) => error instanceof ConfigError && /ABUSE_ACTION/.test(error.message));
+  assert.equal(loadSafetyConfig({ ABUSE_THRESHOLD: '10', ABUSE_ACTION: 'challenge', PROOF_OF_WORK: 'adaptive', POW_HMAC_KEY: 'k'.repeat(32) }).abuse.action, 'challenge');
+});
+
 test('bad values are named', () => {
   assert.throws(() => loadSafetyConfig({ FILTER_LINKS: 'maybe' }), /FILTER_LINKS/);
   assert.throws(() => loadSafetyConfig({ MODERATION_HOOK_URL: 'ftp://x' }), /MODERATION_HOOK_URL/);

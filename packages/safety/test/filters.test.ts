@@ -181,7 +181,7 @@ describe('MessageFilters.checkMessage', () => {
     assert.equal(results[3]!.repeatedTo, 3);
   });
 
-  test('refusals are counted per filter on the registry', async () => {
+  test('refusals are counted per filter on the registry (every filter exported at zero first)', async () => {
     const registry = new Registry();
     const counted = new MessageFilters(allBlocking, registerSafetyMetrics(registry));
     counted.checkMessage('example.com', context());
@@ -190,7 +190,8 @@ describe('MessageFilters.checkMessage', () => {
     counted.checkMessage('hello', context());
     const metric = await registry.getSingleMetric('strangers_safety_messages_blocked_total')!.get();
     const byFilter = Object.fromEntries(metric.values.map((v) => [v.labels.filter, v.value]));
-    assert.deepEqual(byFilter, { links: 2, words: 1 });
+    // Every filter's series is exported from the start, at zero.
+    assert.deepEqual(byFilter, { links: 2, contacts: 0, words: 1, repeat: 0, hook: 0 });
   });
 });
 

@@ -114,6 +114,20 @@ describe('PowGate', () => {
     assert.equal(skipper.state.required, 0);
   });
 
+  test('initialState is set synchronously: in on mode a session that has not joined owes the welcome proof; harder: the adaptive one', async () => {
+    assert.deepEqual(makeGate('off').initialState(true, true), { required: 0 });
+    const on = makeGate('on');
+    assert.deepEqual(on.initialState(true), { required: 300 });
+    assert.deepEqual(on.initialState(false), { required: 0 }, 'already joined once (e.g. resumed): nothing due');
+    assert.deepEqual(makeGate('adaptive').initialState(true), { required: 0 });
+    assert.deepEqual(makeGate('adaptive').initialState(false, true), { required: 3000 });
+    const state = on.initialState(true);
+    const challenge = await on.welcomeChallenge(state);
+    assert.equal(challenge?.parameters.data?.d, 300);
+    assert.equal(await on.welcomeChallenge({ required: 0 }), undefined);
+    assert.deepEqual(await on.admit(state, await solveProofNode(challenge!)), { ok: true });
+  });
+
   test('requireHarder (an abuse `challenge` action) asks the adaptive difficulty', async () => {
     const gate = makeGate('adaptive');
     const { state } = await gate.welcome();

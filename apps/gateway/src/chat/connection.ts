@@ -1,8 +1,11 @@
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
+import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type LeftReason, type ServerFrame } from '@strangers/protocol';
+import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import { metrics } from '../metrics.js';
+import type { GatewaySafety } from '../safety/gateway-safety.js';
+import type { SessionGuard } from '../safety/session-guard.js';
 import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
@@ -18,6 +21,8 @@ export interface ChatConnectionSettings {
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
   maxBufferedBytes: number;
+  /** Proof of work, filters, moderation hook, abuse signals (undefined in tests of the bare machine). */
+  safety?: GatewaySafety;
   matching: GatewayMatchingSettings;
 }
 
@@ -57,12 +62,36 @@ export class ChatConnection extends SessionMachine {
   private typingBucket: TokenBucket | undefined;
   /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
   private limitedInARow = 0;
+  /** Abuse prevention between decoded frames and the machine; undefined when every layer is off. */
+  private readonly guard: SessionGuard | undefined;
 
   constructor(
     session: Session,
     protected override readonly deps: ChatConnectionDeps,
   ) {
     super(session, deps);
+    const self = this;
+    this.guard = deps.safety?.guard({ session, runFrame: (frame) => this.onFrame(frame), send: (frame) => this.send(frame), get log() { return self.log; } });
+  }
+
+  override welcome(): void {
+    if (this.guard) this.guard.welcome((challenge) => super.welcome(challenge));
+    else super.welcome();
+  }
+
+  override finish(reason: LeftReason): void {
+    super.finish(reason);
+    this.guard?.forget();
+  }
+
+  override onPaired(entry: PairedEntry): void {
+    super.onPaired(entry);
+    if (this.session.chat?.id === entry.chat) this.guard?.onPaired();
+  }
+
+  override onInbox(entry: InboxEntry): void {
+    if (entry.t === 'left' && entry.reason === 'reported' && entry.chat === this.session.chat?.id) this.guard?.onReported();
+    super.onInbox(entry);
   }
 
   get attached(): boolean {
@@ -118,7 +147,8 @@ export class ChatConnection extends SessionMachine {
       this.sendError(decoded.code, decoded.message);
       return;
     }
-    this.onFrame(decoded.frame);
+    if (this.guard) this.guard.onFrame(decoded.frame);
+    else this.onFrame(decoded.frame);
   }
 
   /**

@@ -65,8 +65,10 @@ export abstract class SessionMachine {
     return (this.childLogger ??= this.deps.logger.child({ session: this.session.id }));
   }
 
-  welcome(): void {
-    this.send({ type: 'welcome', session: this.session.id, resumeToken: this.session.resumeToken, online: this.deps.online() });
+  /** `challenge`: the proof of work a `join` needs first (safety/session-guard.ts). */
+  welcome(challenge?: object): void {
+    const frame: ServerFrame = { type: 'welcome', session: this.session.id, resumeToken: this.session.resumeToken, online: this.deps.online() };
+    this.send(challenge === undefined ? frame : { ...frame, challenge: challenge as Record<string, unknown> });
   }
 
   // ---- the grace: a session without a socket ----

@@ -41,6 +41,25 @@ export class PowGate {
     return this.settings.mode;
   }
 
+  /**
+   * A session's state, synchronously (so a `join` that arrives before its `welcome` is sent
+   * is already held to it): in `on` mode a session that has not joined yet (`notJoinedYet`;
+   * also one resumed from its record) owes a POW_DIFFICULTY proof; `harder` (an abuse
+   * `challenge` action in force for its address) makes it owe the adaptive one, in `on` and `adaptive`.
+   */
+  initialState(notJoinedYet: boolean, harder = false): PowSessionState {
+    if (this.settings.mode === 'off') return { required: 0 };
+    if (harder) return { required: this.settings.adaptiveDifficulty };
+    return { required: this.settings.mode === 'on' && notJoinedYet ? this.settings.difficulty : 0 };
+  }
+
+  /** The challenge for a `welcome` of a session in `state` (undefined: nothing is due). */
+  async welcomeChallenge(state: PowSessionState): Promise<Challenge | undefined> {
+    if (this.settings.mode === 'off' || state.required === 0) return undefined;
+    this.metrics?.powChallenges.inc({ reason: state.required > this.settings.difficulty ? 'abuse' : 'welcome' });
+    return this.pow!.createChallenge(state.required);
+  }
+
   /** A session's state at connect, and the challenge for its `welcome` (undefined: none). */
   async welcome(): Promise<{ state: PowSessionState; challenge: Challenge | undefined }> {
     if (this.settings.mode !== 'on') return { state: { required: 0 }, challenge: undefined };

@@ -39,13 +39,15 @@ export type BurstSource = 'session' | 'address';
 /**
  * Sees a burst of `next` — N within W ms from one session, or M within W from one address —
  * for adaptive proof of work. In memory per gateway: a session lives on one gateway, and
- * addresses are bounded by an LRU (a client spreading over gateways is caught per gateway).
+ * sessions and addresses are bounded by LRUs (a client spreading over gateways is caught per gateway).
  */
 export class NextBurstDetector {
-  private readonly sessions = new Map<string, RecentTimes>();
+  /** Bounded as well: a session handed to another gateway is never `forgetSession`ed here. */
+  private readonly sessions: LRUCache<string, RecentTimes>;
   private readonly addresses: LRUCache<string, RecentTimes>;
 
   constructor(private readonly settings: NextBurstSettings) {
+    this.sessions = new LRUCache({ max: settings.maxAddresses ?? 100_000 });
     this.addresses = new LRUCache({ max: settings.maxAddresses ?? 100_000 });
   }
 
