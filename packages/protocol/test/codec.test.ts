@@ -98,8 +98,19 @@ describe('server frames', () => {
       { type: 'banned', ban: 'b1', reason: 'spam', until: 1735689600000, appeal: 'https://example.test/appeal/b1' },
       { type: 'rematch_offer', chat: '0.ab' },
       { type: 'signal', data: { sdp: 'v=0' } },
+      { type: 'paired', chat: '0.ab', interests: [], media: 'audio', role: 'answer', ice: [], iceTransportPolicy: 'relay' },
+      { type: 'ice', ice: [{ urls: ['turn:127.0.0.1:3478'], username: '1:s', credential: 'c' }], iceTransportPolicy: 'relay' },
+      { type: 'ice', ice: [] },
     ] as const;
     for (const frame of frames) assert.deepEqual(serverFrameSchema.parse(JSON.parse(encodeServerFrame(frame))), frame);
+  });
+
+  test('iceTransportPolicy is all or relay (the relay-only hint, an addition to PROTOCOL.md §4)', () => {
+    for (const type of ['paired', 'ice'] as const) {
+      const frame = type === 'paired' ? { type, chat: '0.ab', interests: [], ice: [] } : { type, ice: [] };
+      assert.equal(serverFrameSchema.safeParse({ ...frame, iceTransportPolicy: 'all' }).success, true);
+      assert.equal(serverFrameSchema.safeParse({ ...frame, iceTransportPolicy: 'none' }).success, false, type);
+    }
   });
 });
 
