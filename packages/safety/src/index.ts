@@ -1,0 +1,18 @@
+export * from './config.js';
+export * from './pow/proof-codec.js';
+export * from './pow/proof-of-work.js';
+export * from './pow/next-burst.js';
+export * from './pow/gate.js';
+export { solveProof, type SolveOptions } from './pow/solver.js';
+export { solveProofNode } from './pow/solver-node.js';
+export * from './metrics.js';
+export * from './filters/normalize.js';
+export * from './filters/links.js';
+export * from './filters/contacts.js';
+export * from './filters/words.js';
+export * from './filters/repeats.js';
+export * from './filters/check-message.js';
+export * from './hook/moderation-hook.js';
+export * from './abuse/score.js';
+export * from './abuse/abuse-scorer.js';
+export * from './safety.js';
