@@ -4,25 +4,27 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
-import { ChatRelay } from './chat-relay.js';
-import { ChatService } from './chat-service.js';
-import { clientAddress, compileProxyTrust, hashAddress, type ProxyTrust } from './client-address.js';
+import { ChatService } from './chat/chat-service.js';
+import { ChatStore } from './chat/chat-store.js';
+import { InboxReader } from './chat/inbox-reader.js';
+import { SessionStore } from './chat/session-store.js';
+import { Liveness } from './cluster/liveness.js';
+import { OnlineCounter } from './cluster/online-counter.js';
 import type { GatewayConfig } from './config.js';
-import { ConnectionLimits } from './connection-limits.js';
-import { Heartbeat } from './heartbeat.js';
-import { InboxReader } from './inbox-reader.js';
-import { Liveness } from './liveness.js';
+import { clientAddress, compileProxyTrust, hashAddress, type ProxyTrust } from './edge/client-address.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
+import { Heartbeat } from './edge/heartbeat.js';
+import { isOriginAllowed } from './edge/origin-check.js';
+import { createStaticFiles, type StaticFiles } from './edge/static-files.js';
+import { refuseUpgrade } from './edge/upgrade-refusal.js';
 import { countRedisEvent, metrics, serveMetrics, watchConnections } from './metrics.js';
-import { OnlineCounter } from './online-counter.js';
-import { isOriginAllowed } from './origin-check.js';
-import { serveStaticFile } from './static-files.js';
 import { Room } from './room/room.js';
-import { SessionStore } from './session-store.js';
 
 /**
- * One gateway process: an HTTP server whose upgrades become chat connections, two Redis
- * connections (commands; blocking inbox reads) and the bookkeeping that ties sessions to
- * inbox entries.
+ * One gateway process, wired together: an HTTP server (status routes, metrics, the web
+ * client) whose upgrades pass the edge's admission (edge/) and become `/ws` sessions (chat/)
+ * or room members (room/); the Redis connections (commands, blocking inbox reads, the room
+ * feed); this boot's liveness (cluster/).
  */
 export class Gateway {
   private readonly server: Server;
@@ -38,6 +40,7 @@ export class Gateway {
   private readonly trust: ProxyTrust | undefined;
   /** `/ws` heartbeat: two unanswered pings and the socket is cut (the session enters its grace). */
   private readonly heartbeat: Heartbeat;
+  private readonly staticFiles: StaticFiles;
   private draining = false;
 
   constructor(
@@ -49,7 +52,7 @@ export class Gateway {
     this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
     this.chat = new ChatService(
       this.redis,
-      new ChatRelay(this.redis, config),
+      new ChatStore(this.redis, config),
       new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds }),
       createClientFrameDecoder(config.limits),
       {
@@ -82,6 +85,7 @@ export class Gateway {
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2, this.wss.clients);
+    this.staticFiles = createStaticFiles(config.webDir);
     this.server = createServer((request, response) => this.onHttpRequest(request, response));
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
   }
@@ -138,7 +142,7 @@ export class Gateway {
     } else if (path === '/chat/users') {
       this.room.onUsersRequest(response);
     } else if (request.method === 'GET' || request.method === 'HEAD') {
-      serveStaticFile(this.config.webDir, request, response);
+      this.staticFiles(request, response);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
@@ -147,23 +151,23 @@ export class Gateway {
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (request.url ?? '/').split('?')[0];
     if (this.draining) {
-      rejectUpgrade(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     if (path !== '/ws' && !Room.handles(path)) {
-      rejectUpgrade(socket, 404, 'Not Found');
+      refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
     if (!isOriginAllowed(request.headers.origin, this.config.allowedOrigins)) {
       metrics.upgradesRefused.inc({ status: '403' });
-      rejectUpgrade(socket, 403, 'Forbidden');
+      refuseUpgrade(socket, 403, 'Forbidden');
       return;
     }
     const address = clientAddress(request, this.trust);
     const admission = this.limits.admit(address);
     if (!admission.ok) {
       metrics.upgradesRefused.inc({ status: String(admission.status) });
-      rejectUpgrade(socket, admission.status, admission.reason);
+      refuseUpgrade(socket, admission.status, admission.reason);
       return;
     }
     this.limits.holdUntilClosed(socket, address);
@@ -175,15 +179,11 @@ export class Gateway {
       this.room.onUpgrade(request, socket, head, path);
       return;
     }
-    rejectUpgrade(socket, 404, 'Not Found');
+    refuseUpgrade(socket, 404, 'Not Found');
   }
 
   private onChatSocket(ws: WebSocket, request: IncomingMessage, address: string): void {
     this.heartbeat.watch(ws);
     this.chat.onSocket(ws, request, hashAddress(address, this.config.ipHashSalt));
   }
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Session } from './session.js';
+import type { Session } from './chat/session.js';
 
 /**
  * Every Prometheus metric the gateway exports, on one registry served at `/metrics`.

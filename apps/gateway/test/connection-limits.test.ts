@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionLimits } from '../src/connection-limits.js';
-import { isOriginAllowed } from '../src/origin-check.js';
+import { ConnectionLimits } from '../src/edge/connection-limits.js';
+import { isOriginAllowed } from '../src/edge/origin-check.js';
 
 const settings = { maxConnections: 4, maxConnectionsPerIp: 2, upgradesPerIpPerSecond: 1, limitLoopback: false };
 

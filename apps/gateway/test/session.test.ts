@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Session } from '../src/session.js';
+import { decodeSessionRecord } from '@strangers/redis';
+import { Session } from '../src/chat/session.js';
 
 /** A field list as a record, to compare with `toRecord`. */
 function asRecord(fields: string[]): Record<string, string> {
@@ -65,6 +66,8 @@ test('a session read back from its record writes it whole the first time', () =>
   const original = new Session('hash');
   original.state = 'paired';
   original.chat = { id: 'c1', partner: 'p1', partnerGateway: 'gw-b', interests: [], lastDeliveredSeq: 0 };
-  const copy = Session.fromRecord(original.id, original.toRecord());
+  const record = decodeSessionRecord(original.toRecord());
+  assert.ok(record, 'the record decodes');
+  const copy = Session.fromRecord(original.id, record);
   assert.deepEqual(asRecord(copy.fieldsToWrite(undefined, true)), { ...original.toRecord(), detached: '1' });
 });

@@ -4,8 +4,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { resolveStaticPath, serveStaticFile } from '../src/static-files.ts';
+import { resolveStaticPath, serveStaticFile } from '../src/edge/static-files.ts';
 
 let root: string;
 let server: Server;
@@ -15,6 +16,8 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'strangers-static-'));
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(join(root, 'app.js'), 'console.log(1)');
+  writeFileSync(join(root, 'style.css'), 'body{}');
+  writeFileSync(join(root, 'style.css.gz'), gzipSync('body{}'));
   mkdirSync(join(root, 'sub'));
   server = createServer((request, response) => serveStaticFile(root, request, response));
   server.listen(0, '127.0.0.1');
@@ -65,4 +68,43 @@ test('HEAD gets the headers without a body', async () => {
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-length'), '14');
   assert.equal(await response.text(), '');
+});
+
+test('a file is revalidated by its ETag: If-None-Match answers 304 without a body', async () => {
+  const first = await fetch(`${base}/app.js`);
+  const etag = first.headers.get('etag');
+  assert.ok(etag, 'an ETag is sent');
+  assert.equal(first.headers.get('cache-control'), 'no-cache');
+  await first.text();
+  const again = await fetch(`${base}/app.js`, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal(await again.text(), '');
+  const changed = await fetch(`${base}/app.js`, { headers: { 'if-none-match': 'W/"other"' } });
+  assert.equal(changed.status, 200);
+  assert.equal(await changed.text(), 'console.log(1)');
+});
+
+test('a precompressed .gz beside a file is sent to clients that accept gzip, with the original type', async () => {
+  const { request } = await import('node:http');
+  const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+    request(`${base}/style.css`, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+  assert.equal(status, 200);
+  assert.equal(headers['content-encoding'], 'gzip');
+  assert.equal(headers['content-type'], 'text/css; charset=utf-8');
+  assert.equal(gunzipSync(body).toString(), 'body{}');
+  const plain = await fetch(`${base}/style.css`, { headers: { 'accept-encoding': 'identity' } });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  assert.equal(await plain.text(), 'body{}');
+});
+
+test('a missing favicon is answered 204, not 404', async () => {
+  const response = await fetch(`${base}/favicon.ico`);
+  assert.equal(response.status, 204);
 });

@@ -1,5 +1,9 @@
-import { StrangerClient, StrangerClientError, type JoinOptions } from '@strangers/client';
-import { MessageList } from './message-list.js';
+import { StrangerClient, StrangerClientError, type BanStatement, type ConnectResult, type JoinOptions, type StopCause } from '@strangers/client';
+import { Attention, loadAttentionSettings, wireAttentionControls } from './attention.js';
+import { wireComposer } from './composer.js';
+import { banDetails, LEFT_TEXT, STOP_TEXT } from './notices.js';
+import { clearSession, loadSession, updateSession } from './saved-session.js';
+import { messages, ui } from './ui.js';
 
 /** The server's resume grace (PROTOCOL.md, default 15 s) plus a margin: past it the chat is gone. */
 const GRACE_MS = 17_000;
@@ -9,34 +13,6 @@ const PARTNER_TYPING_TIMEOUT_MS = 8000;
 const OWN_TYPING_IDLE_MS = 3000;
 const MAX_INTERESTS = 10;
 
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`#${id} missing from index.html`);
-  return found as T;
-}
-
-const ui = {
-  online: element<HTMLParagraphElement>('online'),
-  startScreen: element<HTMLElement>('start-screen'),
-  startForm: element<HTMLFormElement>('start-form'),
-  interests: element<HTMLInputElement>('interests'),
-  requeue: element<HTMLInputElement>('requeue'),
-  startButton: element<HTMLButtonElement>('start-button'),
-  startError: element<HTMLParagraphElement>('start-error'),
-  chatScreen: element<HTMLElement>('chat-screen'),
-  status: element<HTMLParagraphElement>('status'),
-  newChat: element<HTMLButtonElement>('new-chat'),
-  typing: element<HTMLParagraphElement>('typing'),
-  composer: element<HTMLFormElement>('composer'),
-  message: element<HTMLTextAreaElement>('message'),
-  send: element<HTMLButtonElement>('send'),
-  next: element<HTMLButtonElement>('next'),
-  leave: element<HTMLButtonElement>('leave'),
-  report: element<HTMLButtonElement>('report'),
-  reportDialog: element<HTMLDialogElement>('report-dialog'),
-  reportReason: element<HTMLInputElement>('report-reason'),
-};
-const messages = new MessageList(element<HTMLOListElement>('messages'));
 
 function socketUrl(): string {
   const url = new URL('/ws', window.location.href);
@@ -45,7 +21,9 @@ function socketUrl(): string {
 }
 
 const client = new StrangerClient({ url: socketUrl() });
-let joinOptions: JoinOptions = {};
+const attention = new Attention(loadAttentionSettings());
+const saved = loadSession();
+let joinOptions: JoinOptions = saved ? { interests: saved.interests ?? [], requeue: saved.requeue ?? true } : {};
 let partnerTypingTimer: number | undefined;
 let ownTypingTimer: number | undefined;
 let ownTyping = false;
@@ -83,6 +61,12 @@ function syncControls(): void {
   ui.startButton.disabled = !open;
 }
 
+/** The connection banner: shown while the connection is down, or when the session ended for good. */
+function showBanner(text: string | undefined): void {
+  ui.banner.hidden = text === undefined;
+  ui.banner.textContent = text ?? '';
+}
+
 function setStatus(text: string, offerNewChat = false): void {
   ui.status.textContent = text;
   ui.newChat.hidden = !offerNewChat;
@@ -97,7 +81,7 @@ function showPartnerTyping(typing: boolean): void {
 
 function stopOwnTyping(): void {
   window.clearTimeout(ownTypingTimer);
-  if (ownTyping) client.typing(false);
+  if (ownTyping) void client.typing(false);
   ownTyping = false;
 }
 
@@ -115,12 +99,13 @@ function statusForState(): void {
 function startChat(): void {
   ui.startError.textContent = '';
   chatLost = false;
-  try {
-    client.join(joinOptions);
-  } catch (error) {
-    ui.startError.textContent = error instanceof Error ? error.message : 'Could not start';
-    return;
-  }
+  client.join(joinOptions).then(
+    () => updateSession({ interests: joinOptions.interests ?? [], requeue: joinOptions.requeue ?? true }),
+    (error: unknown) => {
+      ui.startError.textContent = error instanceof Error ? error.message : 'Could not start';
+      showScreen('start');
+    },
+  );
   messages.clear();
   showScreen('chat');
   setStatus('Looking for someone…');
@@ -141,7 +126,9 @@ function sendMessage(text: string): void {
             ? 'too fast, slow down'
             : code === 'text_too_long'
               ? 'too long'
-              : 'not delivered';
+              : code === 'stale_chat'
+                ? 'that chat had already ended'
+                : 'not delivered';
       // Only offer a retry while the same chat is still on.
       const chat = client.chat;
       messages.failed(item, why, () => {
@@ -168,16 +155,9 @@ function onComposerSubmit(event: SubmitEvent): void {
   ui.message.focus();
 }
 
-function onMessageKeydown(event: KeyboardEvent): void {
-  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    ui.composer.requestSubmit();
-  }
-}
-
 function onMessageInput(): void {
   if (!ownTyping && ui.message.value.length > 0) {
-    client.typing(true);
+    void client.typing(true);
     ownTyping = true;
   }
   window.clearTimeout(ownTypingTimer);
@@ -188,7 +168,8 @@ function onNextClick(): void {
   if (client.state !== 'paired') return;
   stopOwnTyping();
   showPartnerTyping(false);
-  client.next();
+  void client.next();
+  updateSession({ chat: undefined, last: 0 });
   messages.system('You left the chat.');
   setStatus('Looking for someone…');
 }
@@ -196,7 +177,8 @@ function onNextClick(): void {
 function onLeaveClick(): void {
   stopOwnTyping();
   showPartnerTyping(false);
-  if (client.status === 'open' && client.state !== 'idle') client.leave();
+  if (client.status === 'open' && client.state !== 'idle') void client.leave();
+  updateSession({ chat: undefined, last: 0 });
   showScreen('start');
   syncControls();
   ui.startButton.focus();
@@ -216,7 +198,8 @@ function onReportClose(): void {
   }
   const reason = ui.reportReason.value.trim();
   showPartnerTyping(false);
-  client.report(reason.length > 0 ? reason.slice(0, 200) : undefined);
+  void client.report(reason.length > 0 ? { reason: reason.slice(0, 200) } : {});
+  updateSession({ chat: undefined, last: 0 });
   messages.system('You reported the stranger. You will not be matched with them again.');
   setStatus('Looking for someone…');
   ui.status.focus();
@@ -235,7 +218,7 @@ function onDocumentKeydown(event: KeyboardEvent): void {
 
 ui.startForm.addEventListener('submit', onStartSubmit);
 ui.composer.addEventListener('submit', onComposerSubmit);
-ui.message.addEventListener('keydown', onMessageKeydown);
+wireComposer(ui.message, ui.composer, ui.composerHelp);
 ui.message.addEventListener('input', onMessageInput);
 ui.next.addEventListener('click', onNextClick);
 ui.leave.addEventListener('click', onLeaveClick);
@@ -257,8 +240,10 @@ function onWaiting({ online }: { online: number }): void {
   setStatus(`Looking for someone… (${online} online)`);
 }
 
-function onPaired({ interests }: { interests: string[] }): void {
+function onPaired({ chat, interests }: { chat: string; interests: string[] }): void {
   chatLost = false;
+  updateSession({ chat, last: 0 });
+  attention.notice('A stranger is here');
   messages.clear();
   showPartnerTyping(false);
   showScreen('chat');
@@ -269,21 +254,18 @@ function onPaired({ interests }: { interests: string[] }): void {
   ui.message.focus();
 }
 
-function onPartnerMessage({ text }: { text: string }): void {
+function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
   showPartnerTyping(false);
   messages.partner(text);
+  updateSession({ last: seq });
+  attention.notice('New message from the stranger');
 }
 
-const LEFT_TEXT = {
-  left: 'Stranger left the chat.',
-  next: 'Stranger moved on to someone else.',
-  disconnected: 'Stranger lost their connection.',
-  reported: 'The chat was ended.',
-} as const;
 
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
   stopOwnTyping();
   showPartnerTyping(false);
+  updateSession({ chat: undefined, last: 0 });
   messages.system(LEFT_TEXT[reason]);
   if (joinOptions.requeue !== false) {
     setStatus('Stranger left. Looking for someone new…');
@@ -296,6 +278,7 @@ function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
 function onReconnecting({ since }: { since: number }): void {
   showPartnerTyping(false);
   setStatus('Reconnecting…');
+  showBanner('Connection lost. Reconnecting…');
   window.clearTimeout(graceTimer);
   const left = GRACE_MS - (Date.now() - since);
   graceTimer = window.setTimeout(onGraceOver, Math.max(0, left));
@@ -307,10 +290,14 @@ function onGraceOver(): void {
   chatLost = true;
   messages.system('The chat ended: the connection was lost for too long.');
   setStatus('Reconnecting… the chat has ended.');
+  showBanner('Connection lost. Reconnecting… the chat has ended.');
 }
 
-function onResumed(): void {
+function onResumed({ state, recovered }: { state: string; recovered: boolean | undefined }): void {
   window.clearTimeout(graceTimer);
+  showBanner(undefined);
+  // v1.1: the server no longer had every message sent while we were away.
+  if (recovered === false && state === 'paired') messages.system('Some of the stranger\'s messages from while you were away could not be recovered.');
   if (ui.chatScreen.hidden) {
     syncControls();
     return;
@@ -326,12 +313,14 @@ function onChatEnded({ reason }: { reason: 'resume_failed' | 'ended_while_away' 
     );
   }
   chatLost = false;
+  updateSession({ chat: undefined, last: 0 });
   setStatus('The chat has ended.', true);
   ui.newChat.focus();
 }
 
 function onClientError({ code, message }: { code: string; message: string }): void {
   if (code === 'resume_failed') return; // reported through chat_ended
+  if (code === 'stale_chat') return; // the frame was for a chat that already ended: the next events say what happened
   if (ui.chatScreen.hidden) ui.startError.textContent = message;
   else messages.system(`Error: ${message}`);
   syncControls();
@@ -341,6 +330,15 @@ function onClosed(): void {
   window.clearTimeout(graceTimer);
   ui.online.textContent = 'Offline';
   setStatus('Disconnected. Reload the page to try again.');
+  if (ui.banner.hidden) showBanner('Disconnected. Reload the page to try again.');
+}
+
+
+/** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
+function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undefined }): void {
+  window.clearTimeout(graceTimer);
+  clearSession();
+  showBanner(STOP_TEXT[cause] + (ban ? banDetails(ban) : ''));
 }
 
 client.on('welcome', onWelcome);
@@ -354,16 +352,32 @@ client.on('resumed', onResumed);
 client.on('chat_ended', onChatEnded);
 client.on('error', onClientError);
 client.on('closed', onClosed);
+client.on('stopped', onStopped);
+client.on('resume_token', ({ token }) => updateSession({ token }));
 client.on('state', syncControls);
+
+/** After a reload, back into the saved chat (or the queue) the tab was in. */
+function onFirstConnect(result: ConnectResult): void {
+  if (!result.resumed || result.state === 'idle') return;
+  messages.clear();
+  showScreen('chat');
+  messages.system(result.state === 'paired' ? "You're back in your chat." : 'Still looking for someone…');
+  statusForState();
+  if (result.state === 'paired') ui.message.focus();
+}
 
 /** The first connection; retried until the gateway answers (e.g. page opened during a deploy). */
 function connectFirst(): void {
-  client.connect().catch(() => {
+  const session = loadSession();
+  const resume = session ? { resume: { token: session.token, chat: session.chat, last: session.last ?? 0 } } : {};
+  client.connect(resume).then(onFirstConnect, () => {
     ui.online.textContent = 'Cannot reach the server, retrying…';
     window.setTimeout(connectFirst, 3000);
   });
 }
 
+wireAttentionControls(attention, { sound: ui.sound, notify: ui.notify, help: ui.notifyHelp });
+if (saved?.requeue === false) ui.requeue.checked = false;
 syncControls();
 connectFirst();
 ui.interests.focus();

@@ -1,97 +1,57 @@
 import {
   CloseCode,
+  closeAdvice,
   ErrorCode,
   serverFrameSchema,
   type ClientFrame,
-  type LeftReason,
   type ServerFrame,
   type ServerFrameOf,
   type SessionState,
 } from '@strangers/protocol';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
-import { StrangerClientError } from './errors.js';
-import {
-  globalWebSocket,
-  OPEN,
-  resumeUrl,
-  type SocketCloseEvent,
-  type SocketMessageEvent,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './socket.js';
+import { StrangerClientError, type ClientErrorCode } from './errors.js';
+import { PendingSends } from './pending-sends.js';
+import { globalWebSocket, OPEN, resumeUrl, type SocketCloseEvent, type SocketMessageEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import type {
+  BanStatement,
+  ConnectionStatus,
+  ConnectOptions,
+  ConnectResult,
+  JoinOptions,
+  PairedEvent,
+  ReportOptions,
+  StopCause,
+  StrangerClientEvents,
+  StrangerClientOptions,
+} from './types.js';
 
-export type ConnectionStatus = 'disconnected' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** Why the SDK says a chat ended without a `partner_left` from the server. */
-export type ChatEndedReason =
-  /** The resume token was unknown or expired (gone longer than the grace): a fresh session follows. */
-  | 'resume_failed'
-  /** The resume worked, but the chat had ended meanwhile (the server then reports the new state). */
-  | 'ended_while_away';
-
-export interface StrangerClientEvents {
-  /** A fresh session: after `connect()`, or after a failed resume. */
-  welcome: { session: string; online: number };
-  /** The session state changed (idle → waiting → paired …). */
-  state: { state: SessionState; previous: SessionState };
-  waiting: { online: number };
-  paired: { chat: string; interests: string[] };
-  /** A partner message; never emitted twice for the same `seq`, even across resumes. */
-  message: { text: string; seq: number; ts: number };
-  typing: { typing: boolean };
-  partner_left: { reason: LeftReason };
-  /** The connection dropped; the next attempt starts after `delayMs`. `since`: when it dropped. */
-  reconnecting: { attempt: number; delayMs: number; since: number; code: number; reason: string };
-  resumed: { state: SessionState; chat: string | undefined };
-  chat_ended: { reason: ChatEndedReason };
-  /** A server error not tied to a pending `send()` (those reject the send's promise instead). */
-  error: { code: ErrorCode; message: string };
-  /** Closed for good: by `close()`, or after `backoff.maxAttempts` failed reconnects. */
-  closed: { code: number; reason: string };
+function refused(code: ClientErrorCode, message: string): Promise<never> {
+  return Promise.reject(new StrangerClientError(code, message));
 }
 
-export interface StrangerClientOptions {
-  /** The `/ws` URL (absolute, `ws:` or `wss:`), or a function asked before each attempt. */
-  url: string | (() => string);
-  /** WebSocket class; defaults to the global one (browsers, Node ≥ 22). Pass `ws` in older Node. */
-  WebSocket?: WebSocketConstructor;
-  backoff?: BackoffOptions;
+function stopCause(code: number): StopCause {
+  if (code === CloseCode.sessionTakenOver) return 'taken_over';
+  if (code === CloseCode.banned) return 'banned';
+  return 'refused';
 }
-
-export interface JoinOptions {
-  interests?: string[];
-  /** Go back into the queue automatically when a partner leaves (server default: true). */
-  requeue?: boolean;
-}
-
-interface PendingSend {
-  resolve(result: { seq: number }): void;
-  reject(error: StrangerClientError): void;
-}
-
-/**
- * Server errors that answer a `message` frame. The protocol's `error` frame carries no `id`,
- * so such an error is attributed to the OLDEST unacknowledged send: the gateway answers a
- * client's frames in order, so the first unanswered message is the one refused. An
- * `invalid_state` caused by another frame (e.g. a `next` racing a `partner_left`) while a
- * send is pending can be misattributed; the SDK avoids sending frames it knows are invalid.
- */
-const SEND_ERRORS: ReadonlySet<string> = new Set([
-  ErrorCode.textTooLong,
-  ErrorCode.rateLimited,
-  ErrorCode.unavailable,
-  ErrorCode.invalidState,
-]);
 
 /**
  * A client of the `/ws` protocol: one session, its chat, and automatic resume.
  *
- * When the socket drops for any reason other than `close()`, the client reconnects with
- * exponential backoff and jitter to `url?resume=<token>&last=<seq>`, where `seq` is the
- * highest partner message seen in the current chat, so the server replays only what was
- * missed; replays at or below that `seq` are dropped here too. Sends not yet acknowledged
- * when the socket dropped are rejected with `connection_lost` (see `StrangerClientError`).
+ * When the socket drops, the client follows the close code's advice (PROTOCOL.md "Answers
+ * at the edge"): for a transient drop it reconnects with exponential backoff and jitter to
+ * `url?resume=<token>&last=<seq>`, where `seq` is the highest partner message seen in the
+ * current chat, so the server replays only what was missed (replays at or below it are
+ * dropped here too); for 4001 (taken over), 4003 (banned) and the other "stop" codes it
+ * emits `stopped` and `closed` and never reconnects. Sends not yet acknowledged when the
+ * socket dropped are rejected with `connection_lost`.
+ *
+ * Every chat-scoped frame (message, typing, next, report) carries the chat it was written
+ * for, so the server never delivers it into a chat this client has not seen.
+ *
+ * Errors: every method that talks to the server returns a promise and never throws;
+ * refusals are `StrangerClientError` rejections (see its docs).
  */
 export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   status: ConnectionStatus = 'disconnected';
@@ -103,83 +63,117 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   online = 0;
   /** Highest partner `seq` seen in the current chat. */
   lastSeq = 0;
+  /** The latest `banned` statement from the server, if one came. */
+  ban: BanStatement | undefined;
 
-  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly WebSocketClass: WebSocketConstructor | undefined;
   private readonly backoff: Required<BackoffOptions>;
   private socket: WebSocketLike | undefined;
-  private resumeToken: string | undefined;
-  private readonly pending = new Map<string, PendingSend>();
-  private nextId = 1;
+  private token: string | undefined;
+  private readonly pending = new PendingSends();
   private attempt = 0;
   /** The current socket was opened to resume a session (not for a fresh one). */
   private resuming = false;
   private droppedAt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private connectWaiter: { resolve(welcome: { session: string; online: number }): void; reject(error: Error): void } | undefined;
+  private connectWaiter: { resolve(result: ConnectResult): void; reject(error: Error): void } | undefined;
 
   constructor(private readonly options: StrangerClientOptions) {
     super();
-    const WebSocketClass = options.WebSocket ?? globalWebSocket();
-    if (!WebSocketClass) throw new TypeError('no global WebSocket: pass the `WebSocket` option (e.g. the `ws` package)');
-    this.WebSocketClass = WebSocketClass;
+    // A missing WebSocket is reported by connect()'s promise, like every other refusal.
+    this.WebSocketClass = options.WebSocket ?? globalWebSocket();
     this.backoff = { ...defaultBackoff, ...options.backoff };
   }
 
-  /** Opens the connection; resolves on the server's `welcome`, rejects if the first connection fails. */
-  connect(): Promise<{ session: string; online: number }> {
-    if (this.status !== 'disconnected' && this.status !== 'closed') {
-      return Promise.reject(new StrangerClientError('invalid_state', `already ${this.status}`));
+  /** The token that resumes this session (it changes: follow `resume_token` to persist it). */
+  get resumeToken(): string | undefined {
+    return this.token;
+  }
+
+  /**
+   * Opens the connection: a new session, or `options.resume` to pick up a saved one.
+   * Resolves on the server's `welcome` (also when a saved session was gone) or `resumed`;
+   * rejects if this first connection fails.
+   */
+  connect(options: ConnectOptions = {}): Promise<ConnectResult> {
+    if (!this.WebSocketClass) return refused('not_connected', 'no global WebSocket: pass the `WebSocket` option (e.g. the `ws` package)');
+    if (this.status !== 'disconnected' && this.status !== 'closed') return refused('invalid_state', `already ${this.status}`);
+    const saved = options.resume;
+    if (saved !== undefined && (typeof saved.token !== 'string' || saved.token.length === 0)) {
+      return refused('invalid_argument', 'resume.token must be a non-empty string');
     }
-    // A new connection starts a new session: never resume one that `close()` ended.
-    this.resumeToken = undefined;
-    this.lastSeq = 0;
+    // Never resume a session that `close()` ended unless asked to.
+    this.token = saved?.token;
+    this.lastSeq = saved?.last ?? 0;
+    this.chat = saved?.chat;
+    this.ban = undefined;
     return new Promise((resolve, reject) => {
       this.connectWaiter = { resolve, reject };
       this.status = 'connecting';
+      this.attempt = 0;
       this.openSocket();
     });
   }
 
-  join(options: JoinOptions = {}): void {
+  /** Enters the queue; resolves once the frame is sent (`waiting`, then `paired`, follow as events). */
+  join(options: JoinOptions = {}): Promise<void> {
+    const { interests, requeue } = options;
+    if (interests !== undefined && (!Array.isArray(interests) || interests.some((tag) => typeof tag !== 'string'))) {
+      return refused('invalid_argument', 'interests must be an array of strings');
+    }
+    if (requeue !== undefined && typeof requeue !== 'boolean') return refused('invalid_argument', 'requeue must be a boolean');
+    if (this.state !== 'idle') return refused('invalid_state', `cannot join while ${this.state}`);
     const frame: ClientFrame = { type: 'join' };
-    if (options.interests) frame.interests = options.interests;
-    if (options.requeue !== undefined) frame.requeue = options.requeue;
-    this.sendFrame(frame);
+    if (interests) frame.interests = interests;
+    if (requeue !== undefined) frame.requeue = requeue;
+    return this.sendFrame(frame);
   }
 
   /** Sends a message; resolves with its `seq` once the server has stored it (its `ack`). */
   send(text: string): Promise<{ seq: number }> {
-    if (!this.isOpen()) return Promise.reject(new StrangerClientError('not_connected', 'not connected'));
-    if (this.state !== 'paired') return Promise.reject(new StrangerClientError('not_paired', 'no partner to send to'));
-    if (text.length === 0) return Promise.reject(new StrangerClientError('invalid_text', 'text is empty'));
-    const id = `m${this.nextId++}`;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.sendFrame({ type: 'message', text, id });
-    });
+    if (typeof text !== 'string' || text.length === 0) return refused('invalid_text', 'text must be a non-empty string');
+    if (!this.isOpen()) return refused('not_connected', 'not connected');
+    if (this.state !== 'paired' || this.chat === undefined) return refused('not_paired', 'no partner to send to');
+    const { id, acked } = this.pending.add();
+    this.writeFrame({ type: 'message', text, id, chat: this.chat });
+    return acked;
   }
 
-  /** Best effort: dropped silently when not paired or not connected. */
-  typing(typing: boolean): void {
-    if (this.isOpen() && this.state === 'paired') this.sendFrame({ type: 'typing', typing });
+  /** Best effort: resolves without sending when not paired or not connected. */
+  typing(typing: boolean): Promise<void> {
+    if (typeof typing !== 'boolean') return refused('invalid_argument', 'typing must be a boolean');
+    if (this.isOpen() && this.state === 'paired' && this.chat !== undefined) this.writeFrame({ type: 'typing', typing, chat: this.chat });
+    return Promise.resolve();
   }
 
   /** Ends the chat (or keeps searching) and looks for someone else. */
-  next(): void {
-    this.sendFrame({ type: 'next' });
-    if (this.state === 'paired') this.leaveChatLocally('waiting');
+  next(): Promise<void> {
+    if (this.state === 'idle') return refused('invalid_state', 'not in a chat or the queue');
+    const sent = this.sendFrame(this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat });
+    if (this.isOpen()) this.leaveChatLocally('waiting');
+    return sent;
   }
 
   /** Ends the chat or stops searching; the session becomes idle (the server sends nothing back). */
-  leave(): void {
-    this.sendFrame({ type: 'leave' });
-    this.leaveChatLocally('idle');
+  leave(): Promise<void> {
+    const sent = this.sendFrame({ type: 'leave' });
+    if (this.isOpen()) this.leaveChatLocally('idle');
+    return sent;
   }
 
   /** Reports the partner: like `next` for us; the two are never paired again. */
-  report(reason?: string): void {
-    this.sendFrame(reason === undefined ? { type: 'report' } : { type: 'report', reason });
-    this.leaveChatLocally('waiting');
+  report(options: ReportOptions = {}): Promise<void> {
+    const { category, reason } = options;
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 200)) {
+      return refused('invalid_argument', 'reason must be a string of at most 200 characters');
+    }
+    if (this.state !== 'paired' || this.chat === undefined) return refused('not_paired', 'no partner to report');
+    const frame: ClientFrame = { type: 'report', chat: this.chat };
+    if (category !== undefined) frame.category = category;
+    if (reason !== undefined) frame.reason = reason;
+    const sent = this.sendFrame(frame);
+    if (this.isOpen()) this.leaveChatLocally('waiting');
+    return sent;
   }
 
   /**
@@ -193,7 +187,8 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.socket = undefined;
     if (socket && leave && socket.readyState === OPEN && this.state !== 'idle') socket.send(JSON.stringify({ type: 'leave' }));
     socket?.close(1000, 'client closed');
-    this.rejectPending('connection_lost', 'the client was closed before the server acknowledged the message');
+    this.pending.rejectAll('connection_lost', 'the client was closed before the server acknowledged the message');
+    this.chat = undefined;
     this.setState('idle');
     this.finish(1000, 'client closed');
   }
@@ -202,16 +197,30 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     return this.status === 'open' && this.socket?.readyState === OPEN;
   }
 
-  private sendFrame(frame: ClientFrame): void {
-    if (!this.isOpen()) throw new StrangerClientError('not_connected', `cannot send "${frame.type}": not connected`);
+  private sendFrame(frame: ClientFrame): Promise<void> {
+    if (!this.isOpen()) return refused('not_connected', `cannot send "${frame.type}": not connected`);
+    this.writeFrame(frame);
+    return Promise.resolve();
+  }
+
+  private writeFrame(frame: ClientFrame): void {
     this.socket!.send(JSON.stringify(frame));
   }
 
   private openSocket(): void {
     const base = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
-    this.resuming = this.resumeToken !== undefined;
-    const url = this.resumeToken ? resumeUrl(base, this.resumeToken, this.lastSeq) : base;
-    const socket = new this.WebSocketClass(url);
+    this.resuming = this.token !== undefined;
+    const url = this.token ? resumeUrl(base, this.token, this.lastSeq) : base;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketClass!(url);
+    } catch (error) {
+      // A malformed URL: nothing to retry.
+      this.connectWaiter?.reject(new StrangerClientError('not_connected', `cannot open ${url}: ${(error as Error).message}`));
+      this.connectWaiter = undefined;
+      this.status = 'disconnected';
+      return;
+    }
     this.socket = socket;
     socket.onmessage = (event: SocketMessageEvent) => this.onSocketMessage(socket, event);
     socket.onclose = (event: SocketCloseEvent) => this.onSocketClose(socket, event);
@@ -228,7 +237,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       parsed = undefined;
     }
     if (!parsed?.success) {
-      this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand' });
+      this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined });
       return;
     }
     this.onFrame(parsed.data);
@@ -245,25 +254,21 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
         this.setState('waiting');
         this.emit('waiting', { online: frame.online });
         return;
-      case 'paired':
-        this.enterChat(frame.chat, frame.interests);
+      case 'paired': {
+        const { type: _type, ...paired } = frame;
+        this.enterChat(paired);
         return;
+      }
       case 'message':
         // Replays after a resume may overlap what was already seen: seq is the dedup key.
         if (frame.seq <= this.lastSeq) return;
         this.lastSeq = frame.seq;
         this.emit('message', { text: frame.text, seq: frame.seq, ts: frame.ts });
         return;
-      case 'ack': {
-        const pending = frame.id === undefined ? undefined : this.pending.get(frame.id);
-        if (!pending) return;
-        this.pending.delete(frame.id!);
-        pending.resolve({ seq: frame.seq });
-        return;
-      }
+      case 'ack':
+        return this.pending.ack(frame.id, frame.seq);
       case 'typing':
-        this.emit('typing', { typing: frame.typing });
-        return;
+        return this.emit('typing', { typing: frame.typing });
       case 'partner_left':
         this.chat = undefined;
         this.setState('idle');
@@ -271,6 +276,27 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
         return;
       case 'error':
         return this.onError(frame);
+      default:
+        return this.onSafetyOrMediaFrame(frame);
+    }
+  }
+
+  /** The v1.1 frames the SDK only passes on as events. */
+  private onSafetyOrMediaFrame(frame: ServerFrameOf<'rematch_offer' | 'challenge' | 'banned' | 'signal' | 'ice'>): void {
+    switch (frame.type) {
+      case 'rematch_offer':
+        return this.emit('rematch_offer', { chat: frame.chat });
+      case 'challenge':
+        return this.emit('challenge', { challenge: frame.challenge });
+      case 'banned': {
+        const { type: _type, ...ban } = frame;
+        this.ban = ban;
+        return this.emit('banned', ban);
+      }
+      case 'signal':
+        return this.emit('signal', { data: frame.data });
+      case 'ice':
+        return this.emit('ice', { ice: frame.ice });
     }
   }
 
@@ -282,64 +308,59 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       this.endLostSession();
     }
     this.session = frame.session;
-    this.resumeToken = frame.resumeToken;
+    this.setToken(frame.resumeToken);
     this.online = frame.online;
-    this.status = 'open';
-    this.attempt = 0;
+    this.opened();
     this.emit('welcome', { session: frame.session, online: frame.online });
-    const waiter = this.connectWaiter;
-    this.connectWaiter = undefined;
-    waiter?.resolve({ session: frame.session, online: frame.online });
+    if (frame.challenge) this.emit('challenge', { challenge: frame.challenge });
+    this.settleConnect({ resumed: false, session: frame.session, online: frame.online });
   }
 
   private onResumed(frame: ServerFrameOf<'resumed'>): void {
-    this.status = 'open';
-    this.attempt = 0;
+    this.opened();
     this.resuming = false;
+    // v1.1 rotates the token on every resume; an older gateway keeps the first one.
+    if (frame.resumeToken) this.setToken(frame.resumeToken);
     const sameChat = frame.state === 'paired' && frame.chat === this.chat;
-    if (this.state === 'paired' && !sameChat) {
+    if (this.chat !== undefined && !sameChat) {
       this.chat = undefined;
       this.emit('chat_ended', { reason: 'ended_while_away' });
     }
     if (frame.state === 'paired' && !sameChat) {
       // Paired while away: the shared interests were in the `paired` frame we missed.
-      this.enterChat(frame.chat ?? '', []);
+      this.enterChat({ chat: frame.chat ?? '', interests: [] });
     } else if (frame.state === 'waiting' && this.state !== 'waiting') {
       this.setState('waiting');
       this.emit('waiting', { online: this.online });
     } else {
       this.setState(frame.state);
     }
-    this.emit('resumed', { state: frame.state, chat: frame.chat });
+    this.emit('resumed', { state: frame.state, chat: frame.chat, recovered: frame.recovered });
+    this.settleConnect({ resumed: true, state: frame.state, chat: frame.chat });
   }
 
   private onError(frame: ServerFrameOf<'error'>): void {
+    const error = { code: frame.code, message: frame.message, id: frame.id };
     if (frame.code === ErrorCode.resumeFailed) {
       // A fresh `welcome` follows; whatever chat or queue place we had is gone.
       this.resuming = false;
-      this.emit('error', { code: frame.code, message: frame.message });
+      this.emit('error', error);
       this.endLostSession();
       return;
     }
-    const oldest = SEND_ERRORS.has(frame.code) ? this.pending.entries().next().value : undefined;
-    if (oldest) {
-      this.pending.delete(oldest[0]);
-      oldest[1].reject(new StrangerClientError(frame.code, frame.message));
-      return;
-    }
-    this.emit('error', { code: frame.code, message: frame.message });
+    const answeredSend = this.pending.rejectFor(error);
+    if (frame.code === ErrorCode.staleChat) this.emit('stale_chat', { id: frame.id, message: frame.message });
+    else if (!answeredSend) this.emit('error', error);
   }
 
   private onSocketClose(socket: WebSocketLike, event: SocketCloseEvent): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
-    this.rejectPending(
-      'connection_lost',
-      'connection lost before the server acknowledged the message; it may or may not reach the partner',
-    );
+    this.pending.rejectAll('connection_lost', 'connection lost before the server acknowledged the message; it may or may not reach the partner');
+    if (closeAdvice(event.code) === 'stop') return this.stop(event.code, event.reason);
     const waiter = this.connectWaiter;
-    if (waiter && !this.resumeToken) {
-      // The very first connection failed: nothing to resume, let the caller decide.
+    if (waiter && this.status === 'connecting') {
+      // The very first connection failed: let the caller decide (a saved session stays resumable).
       this.connectWaiter = undefined;
       this.status = 'disconnected';
       waiter.reject(new StrangerClientError('not_connected', `connection failed (${event.code})`));
@@ -348,8 +369,19 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.scheduleReconnect(event.code, event.reason);
   }
 
+  /** The server told us not to come back: the session is over here. */
+  private stop(code: number, reason: string): void {
+    this.token = undefined;
+    this.chat = undefined;
+    this.setState('idle');
+    const cause = stopCause(code);
+    this.emit('stopped', { cause, code, reason, ban: cause === 'banned' ? this.ban : undefined });
+    this.finish(code, reason);
+  }
+
   private scheduleReconnect(code: number, reason: string): void {
     if (this.attempt >= this.backoff.maxAttempts) {
+      this.chat = undefined;
       this.setState('idle');
       this.finish(code, reason);
       return;
@@ -368,21 +400,38 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     }, delayMs);
   }
 
+  private opened(): void {
+    this.status = 'open';
+    this.attempt = 0;
+  }
+
+  private setToken(token: string): void {
+    if (token === this.token) return;
+    this.token = token;
+    this.emit('resume_token', { token });
+  }
+
+  private settleConnect(result: ConnectResult): void {
+    const waiter = this.connectWaiter;
+    this.connectWaiter = undefined;
+    waiter?.resolve(result);
+  }
+
   private endLostSession(): void {
-    const hadChat = this.state !== 'idle';
-    this.resumeToken = undefined;
+    const hadChat = this.state !== 'idle' || this.chat !== undefined;
+    this.token = undefined;
     this.chat = undefined;
     this.lastSeq = 0;
     this.setState('idle');
     if (hadChat) this.emit('chat_ended', { reason: 'resume_failed' });
   }
 
-  private enterChat(chat: string, interests: string[]): void {
-    this.chat = chat;
-    this.interests = interests;
+  private enterChat(paired: PairedEvent): void {
+    this.chat = paired.chat;
+    this.interests = paired.interests;
     this.lastSeq = 0; // seq numbers are per chat
     this.setState('paired');
-    this.emit('paired', { chat, interests });
+    this.emit('paired', paired);
   }
 
   private leaveChatLocally(next: SessionState): void {
@@ -395,12 +444,6 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     if (previous === state) return;
     this.state = state;
     this.emit('state', { state, previous });
-  }
-
-  private rejectPending(code: 'connection_lost', message: string): void {
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const send of pending) send.reject(new StrangerClientError(code, message));
   }
 
   private finish(code: number, reason: string): void {

@@ -30,7 +30,8 @@ async function connected(gateway: number): Promise<StrangerClient> {
   const client = new StrangerClient({ url: `ws://127.0.0.1:${gateways[gateway]!.port}/ws`, WebSocket });
   clients.push(client);
   const welcome = await client.connect();
-  assert.match(welcome.session, /.+/);
+  assert.equal(welcome.resumed, false);
+  assert.match(client.session ?? '', /.+/);
   return client;
 }
 
@@ -38,7 +39,7 @@ async function pair(interests: string[] = []): Promise<[StrangerClient, Stranger
   const a = await connected(0);
   const b = await connected(1);
   const aWaiting = nextEvent(a, 'waiting');
-  a.join({ interests });
+  await a.join({ interests });
   await aWaiting;
   const pairedA = nextEvent(a, 'paired');
   const pairedB = nextEvent(b, 'paired');
@@ -118,7 +119,7 @@ test('leave tells the partner "left"; report tells them "reported"', async () =>
 
   const [c, d] = await pair();
   const reported = nextEvent(d, 'partner_left');
-  c.report('spam');
+  await c.report({ category: 'spam', reason: 'spam' });
   assert.deepEqual(await reported, { reason: 'reported' });
   c.leave();
   d.leave();
@@ -139,6 +140,39 @@ test('join without interests and with requeue off: a partner leaving leaves us i
   await left;
   assert.equal(a.state, 'idle');
   assert.deepEqual(states, [{ state: 'idle', previous: 'paired' }]);
+});
+
+test('two holders of one token: the newer one takes the chat over, the older one stops and says so', async () => {
+  const [a, b] = await pair(['sdk-takeover']);
+  const seen = nextEvent(b, 'message', (m) => m.text === 'from a');
+  await a.send('from a');
+  await seen;
+  const aAttempts = record(a, 'reconnecting');
+  const stopped = nextEvent(a, 'stopped');
+  const aClosed = nextEvent(a, 'closed');
+
+  // Another tab with A's saved session, on the other gateway.
+  const other = new StrangerClient({ url: `ws://127.0.0.1:${gateways[1]!.port}/ws`, WebSocket });
+  clients.push(other);
+  const chat = a.chat;
+  const result = await other.connect({ resume: { token: a.resumeToken!, last: a.lastSeq, chat } });
+  assert.deepEqual(result, { resumed: true, state: 'paired', chat });
+  const { cause, code } = await stopped;
+  assert.deepEqual({ cause, code }, { cause: 'taken_over', code: 4001 });
+  await aClosed;
+  assert.equal(a.status, 'closed');
+
+  // The chat goes on with the new holder, both ways; the old one never came back.
+  const atOther = nextEvent(other, 'message', (m) => m.text === 'to the new tab');
+  await b.send('to the new tab');
+  await atOther;
+  const atB = nextEvent(b, 'message', (m) => m.text === 'from the new tab');
+  await other.send('from the new tab');
+  await atB;
+  assert.equal(other.status, 'open');
+  assert.deepEqual(aAttempts, [], 'the old holder did not reconnect');
+  other.leave();
+  b.leave();
 });
 
 test('resumes on another gateway after its own is killed; nothing acked is lost or repeated', async (t) => {

@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { StrangerClient, StrangerClientError, type BackoffOptions } from '../src/index.ts';
 import { nextEvent, record } from './events.ts';
-import { ScriptedServer, type ScriptedConnection } from './scripted-server.ts';
+import { ScriptedServer } from './scripted-server.ts';
+import { pairedClient } from './scripted-session.ts';
 
 // The server side of the resume handshake is scripted by hand over a real WebSocket, so
 // each step of PROTOCOL.md "Resume" can be checked exactly.
@@ -26,28 +27,9 @@ function newClient(backoff: BackoffOptions = { initialMs: 10, maxMs: 100 }): Str
   return client;
 }
 
-let tokens = 0;
-
-/** Connects a client and scripts welcome → join → waiting → paired; returns the connection. */
-async function pairedClient(client: StrangerClient, chat = 'chat-1'): Promise<{ conn: ScriptedConnection; token: string }> {
-  const index = server.connections.length;
-  const connected = client.connect();
-  const conn = await server.connection(index);
-  const token = `token-${++tokens}`;
-  conn.send({ type: 'welcome', session: `s-${tokens}`, resumeToken: token, online: 2 });
-  await connected;
-  client.join({ interests: ['music'] });
-  assert.deepEqual(await conn.nextFrame('join'), { type: 'join', interests: ['music'] });
-  conn.send({ type: 'waiting', online: 2 });
-  const paired = nextEvent(client, 'paired');
-  conn.send({ type: 'paired', chat, interests: ['music'] });
-  assert.deepEqual(await paired, { chat, interests: ['music'] });
-  return { conn, token };
-}
-
 test('resumes with the token and the highest partner seq, and never emits a seq twice', async () => {
   const client = newClient();
-  const { conn, token } = await pairedClient(client);
+  const { conn, token } = await pairedClient(server, client);
   const messages = record(client, 'message');
   const third = nextEvent(client, 'message', (m) => m.seq === 3);
   conn.send({ type: 'message', text: 'one', seq: 1, ts: 1 });
@@ -73,7 +55,7 @@ test('resumes with the token and the highest partner seq, and never emits a seq 
   resumedConn.send({ type: 'message', text: 'two', seq: 2, ts: 2 });
   resumedConn.send({ type: 'message', text: 'three', seq: 3, ts: 3 });
   resumedConn.send({ type: 'message', text: 'four', seq: 4, ts: 4 });
-  assert.deepEqual(await resumed, { state: 'paired', chat: 'chat-1' });
+  assert.deepEqual(await resumed, { state: 'paired', chat: 'chat-1', recovered: undefined });
   await fourth;
   assert.deepEqual(
     messages.map((m) => [m.seq, m.text]),
@@ -90,7 +72,7 @@ test('resumes with the token and the highest partner seq, and never emits a seq 
 
 test('rejects sends that were not acknowledged when the socket dropped, then sends again after resume', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const acked = client.send('stored');
   const ackedFrame = await conn.nextFrame('message');
   conn.send({ type: 'ack', id: ackedFrame.id, seq: 1 });
@@ -116,7 +98,7 @@ test('rejects sends that were not acknowledged when the socket dropped, then sen
 
 test('an id-less send error is attributed to the oldest pending send', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const first = client.send('a');
   const second = client.send('b');
   await conn.nextFrame('message');
@@ -131,7 +113,7 @@ test('an id-less send error is attributed to the oldest pending send', async () 
 
 test('resume_failed and a fresh welcome end the chat and start a new session', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const index = server.connections.length;
   conn.socket.terminate();
   const retry = await server.connection(index);
@@ -157,7 +139,7 @@ test('resume_failed and a fresh welcome end the chat and start a new session', a
 
 test('a plain welcome answering a resume (a gateway without resume) also ends the chat', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const index = server.connections.length;
   conn.socket.terminate();
   const retry = await server.connection(index);
@@ -170,7 +152,7 @@ test('a plain welcome answering a resume (a gateway without resume) also ends th
 
 test('a chat that ended while away is reported, with the state the server resumed into', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const index = server.connections.length;
   conn.socket.terminate();
   const retry = await server.connection(index);
@@ -186,7 +168,7 @@ test('a chat that ended while away is reported, with the state the server resume
 test('backs off with growing, jittered delays while the server refuses', async () => {
   const backoff = { initialMs: 20, maxMs: 1000, factor: 2 };
   const client = newClient(backoff);
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const attempts = record(client, 'reconnecting');
   const index = server.connections.length;
   server.refuseNext = 3;
@@ -207,7 +189,7 @@ test('backs off with growing, jittered delays while the server refuses', async (
 
 test('a draining gateway (1012) is left for another at once', async () => {
   const client = newClient({ initialMs: 5000, maxMs: 5000 });
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const reconnecting = nextEvent(client, 'reconnecting');
   conn.socket.close(1012, 'gateway restarting');
   const event = await reconnecting;
@@ -217,7 +199,7 @@ test('a draining gateway (1012) is left for another at once', async () => {
 
 test('gives up after maxAttempts and reports closed', async () => {
   const client = newClient({ initialMs: 5, maxMs: 10, maxAttempts: 2 });
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   server.refuseNext = 2;
   const closed = nextEvent(client, 'closed');
   conn.socket.terminate();
@@ -229,7 +211,7 @@ test('gives up after maxAttempts and reports closed', async () => {
 
 test('close() sends leave, closes, and does not reconnect', async () => {
   const client = newClient();
-  const { conn } = await pairedClient(client);
+  const { conn } = await pairedClient(server, client);
   const attempts = record(client, 'reconnecting');
   const closed = nextEvent(client, 'closed');
   const socketClosed = new Promise<number>((resolve) => conn.socket.once('close', (code: number) => resolve(code)));

@@ -1,7 +1,8 @@
-import { ErrorCode } from './codes.js';
+import { ErrorCode, isClientFrameType } from './codes.js';
 import { createClientFrameSchema, type ClientFrame, type JoinFrame, type MessageFrame } from './client-frames.js';
 import { MAX_CHAT_ID_LENGTH, MAX_MESSAGE_ID_LENGTH, type ProtocolLimits } from './limits.js';
 import type { ServerFrame } from './server-frames.js';
+import { isLongerThan } from './text-length.js';
 
 export type DecodeResult =
   | { ok: true; frame: ClientFrame }
@@ -9,23 +10,6 @@ export type DecodeResult =
 
 export interface ClientFrameDecoder {
   decode(raw: string): DecodeResult;
-}
-
-const KNOWN_TYPES: ReadonlySet<string> = new Set(['join', 'message', 'typing', 'next', 'leave', 'report']);
-
-/** Counts code points without allocating; only called when UTF-16 length is over the limit. */
-function codePointLength(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is one character.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) i++;
-    }
-    count++;
-  }
-  return count;
 }
 
 function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
@@ -129,14 +113,13 @@ export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDec
       if (typeof type !== 'string') {
         return { ok: false, code: ErrorCode.invalidMessage, message: 'frame needs a string field "type"' };
       }
-      if (!KNOWN_TYPES.has(type)) {
+      if (!isClientFrameType(type)) {
         return { ok: false, code: ErrorCode.invalidMessage, message: `unknown frame type "${type.slice(0, 32)}"` };
       }
       if (
         type === 'message' &&
         typeof text === 'string' &&
-        text.length > limits.maxTextLength &&
-        codePointLength(text) > limits.maxTextLength
+        isLongerThan(text, limits.maxTextLength)
       ) {
         return {
           ok: false,

@@ -1,3 +1,12 @@
+// zod/mini: tree-shakable, so the browser bundle that validates server frames (the SDK) stays small.
+import * as z from 'zod/mini';
+
+/**
+ * The code tables of the wire protocol (PROTOCOL.md §1), each defined once here: the
+ * constants, their union types and the zod enums derived from them. Everything else (the
+ * frame schemas, the stream codecs in packages/redis, the gateway, the SDK) imports them.
+ */
+
 /** Error codes carried by `{"type":"error","code":…}` frames (PROTOCOL.md §1). */
 export const ErrorCode = {
   invalidMessage: 'invalid_message',
@@ -16,6 +25,7 @@ export const ErrorCode = {
   notAllowed: 'not_allowed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export const errorCodeSchema = z.enum(ErrorCode);
 
 /** WebSocket close codes the gateway uses, with the reason text sent alongside. */
 export const CloseCode = {
@@ -27,6 +37,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   /** The gateway is draining; the client should resume on another gateway. */
   serviceRestart: 1012,
+  /** Shared room: Redis was unreachable while claiming the name (RFC 6455 "try again later"). */
+  tryAgainLater: 1013,
   /** The session was resumed on another connection; this one must not reconnect. */
   sessionTakenOver: 4001,
   /** The client is banned (after a `banned` frame); it must not reconnect automatically. */
@@ -44,7 +56,14 @@ export const LeftReason = {
   reported: 'reported',
 } as const;
 export type LeftReason = (typeof LeftReason)[keyof typeof LeftReason];
+export const leftReasonSchema = z.enum(LeftReason);
 
+const LEFT_REASONS: ReadonlySet<string> = new Set(Object.values(LeftReason));
+export function isLeftReason(value: string): value is LeftReason {
+  return LEFT_REASONS.has(value);
+}
+
+/** A `/ws` session's state (PROTOCOL.md §1); which frame is valid in which: frame-validity.ts. */
 export const SessionState = {
   idle: 'idle',
   waiting: 'waiting',
@@ -64,6 +83,7 @@ export const CLOSE_ADVICE: Readonly<Record<number, { advice: CloseAdvice; meanin
   [CloseCode.policyViolation]: { advice: 'resume', meaning: 'sustained flooding: slow down, then resume within the grace' },
   [CloseCode.messageTooBig]: { advice: 'stop', meaning: 'a frame over the size limit: a client bug' },
   [CloseCode.serviceRestart]: { advice: 'resume', meaning: 'the gateway restarts: resume on any gateway' },
+  [CloseCode.tryAgainLater]: { advice: 'resume', meaning: 'the room could not claim the name (Redis away): try again later' },
   [CloseCode.sessionTakenOver]: { advice: 'stop', meaning: 'the session was resumed on another connection: do not resume with the old token' },
   [CloseCode.banned]: { advice: 'stop', meaning: 'banned: do not reconnect automatically' },
   [CloseCode.usernameTaken]: { advice: 'stop', meaning: 'the room name is connected somewhere already' },
@@ -100,3 +120,26 @@ export const MediaRole = {
   answer: 'answer',
 } as const;
 export type MediaRole = (typeof MediaRole)[keyof typeof MediaRole];
+
+export const sessionStateSchema = z.enum(SessionState);
+
+const SESSION_STATES: ReadonlySet<string> = new Set(Object.values(SessionState));
+export function isSessionState(value: string): value is SessionState {
+  return SESSION_STATES.has(value);
+}
+
+/** The `type` of every client → gateway frame (their schemas: client-frames.ts). */
+export const ClientFrameTypes = {
+  join: 'join',
+  message: 'message',
+  typing: 'typing',
+  next: 'next',
+  leave: 'leave',
+  report: 'report',
+} as const;
+export const clientFrameTypeSchema = z.enum(ClientFrameTypes);
+
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(Object.values(ClientFrameTypes));
+export function isClientFrameType(value: string): value is (typeof ClientFrameTypes)[keyof typeof ClientFrameTypes] {
+  return CLIENT_FRAME_TYPES.has(value);
+}

@@ -8,6 +8,7 @@
 -- ARGV[7] inbox max length   ARGV[8] TTL (s) the ended marker is kept
 -- Returns {1, ''} ended now; {0, reason} had already ended; {-1, gateway} the partner is on
 -- another gateway (retry with that inbox).
+-- Reply codes named in packages/redis/src/replies.ts: ChatEndReply.
 local chat = KEYS[1]
 if redis.call('EXISTS', chat) == 0 then
   redis.call('HSET', chat, 'seq', 0, 'gw:' .. ARGV[2], ARGV[3], 'gw:' .. ARGV[4], ARGV[5])

@@ -6,6 +6,7 @@
 -- ARGV[6] chat TTL (s)
 -- Returns {1, seq1, ts1, text1, seq2, …} the partner's messages after ARGV[3], oldest first;
 -- {0, reason} the chat has ended; {-2} not a member.
+-- Reply codes named in packages/redis/src/replies.ts: ChatMoveReply.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- Nobody has written yet: create the chat as chat_send would, with our new gateway.
   redis.call('HSET', KEYS[1], 'seq', 0, 'gw:' .. ARGV[1], ARGV[2], 'gw:' .. ARGV[4], ARGV[5])

@@ -8,6 +8,7 @@
 -- ARGV[9] inbox max length   ARGV[10] chat TTL (s)
 -- Returns {1, seq} stored; {0, reason} the chat has ended; {-1, gateway} the partner is on
 -- another gateway (retry with that inbox); {-2, ''} the sender is not in this chat.
+-- Reply codes named in packages/redis/src/replies.ts: ChatSendReply.
 local chat = KEYS[1]
 -- One read answers the common case; the rare first message pays for an EXISTS.
 local fields = redis.call('HMGET', chat, 'ended', 'gw:' .. ARGV[2], 'gw:' .. ARGV[4])

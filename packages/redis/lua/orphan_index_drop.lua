@@ -3,6 +3,7 @@
 -- KEYS[1] orphan index shard   sessions:orphans:<k>
 -- ARGV[1] session id   ARGV[2] the score (deadline, ms) the reaper read
 -- Returns 1 dropped; 0 absent or re-scored.
+-- Reply codes named in packages/redis/src/replies.ts: OrphanIndexDropReply.
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
 return redis.call('ZREM', KEYS[1], ARGV[1])

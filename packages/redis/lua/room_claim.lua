@@ -8,6 +8,7 @@
 -- ARGV[1] name   ARGV[2] owner ("<gateway id>|<boot id>")   ARGV[3] events max length
 -- Returns {1, id} claimed, `id` is the join event's stream id; {2, ''} already this owner's
 -- (a re-claim after a liveness lapse found nothing to repair); {0, ''} taken by another owner.
+-- Reply codes named in packages/redis/src/replies.ts: RoomClaimReply.
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return {2, ''} end
   return {0, ''}

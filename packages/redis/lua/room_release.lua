@@ -8,6 +8,7 @@
 -- KEYS[5] room events (STREAM)          {chat-users}:events
 -- ARGV[1] name   ARGV[2] owner ("<gateway id>|<boot id>")   ARGV[3] events max length
 -- Returns {1, id} released, `id` is the leave event's stream id; {0, ''} not this owner's.
+-- Reply codes named in packages/redis/src/replies.ts: RoomReleaseReply.
 redis.call('SREM', KEYS[3], ARGV[1])
 if redis.call('SCARD', KEYS[3]) == 0 then redis.call('SREM', KEYS[4], ARGV[2]) end
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return {0, ''} end

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLeftReason, LeftReason } from '@strangers/protocol';
 import { fieldsToRecord, recordToFields, type StreamFields } from './streams.js';
 
 /**
@@ -133,6 +134,7 @@ export const controlEntrySchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('handed'), to: z.string(), ok: flag }),
 ]);
 export type ControlEntry = z.output<typeof controlEntrySchema>;
+export type HandoffEntry = Extract<ControlEntry, { t: 'handoff' }>;
 
 /**
  * Decodes a control entry. Pair assignments are the hot path (one per session paired), so a
@@ -171,7 +173,7 @@ export const inboxEntrySchema = z.discriminatedUnion('t', [
     t: z.literal('left'),
     to: z.string(),
     chat: z.string(),
-    reason: z.enum(['left', 'next', 'disconnected', 'reported']),
+    reason: z.enum(LeftReason),
     by: z.string(),
   }),
   // Audio/video chats (lua/chat_signal.lua): never stored; `data` is the signal's JSON, as
@@ -184,8 +186,6 @@ export type InboxEntry = z.output<typeof inboxEntrySchema>;
 export function encodeTypingEntry(to: string, chat: string, typing: boolean): string[] {
   return ['t', 'typing', 'to', to, 'chat', chat, 'typing', typing ? '1' : '0'];
 }
-
-const LEFT_REASONS: ReadonlySet<string> = new Set(['left', 'next', 'disconnected', 'reported']);
 
 /**
  * Decodes an inbox entry. Every kind is on a hot path (partner messages, typing, and one
@@ -213,8 +213,8 @@ export function decodeInboxEntry(fields: StreamFields): InboxEntry | undefined {
         return { t: 'resync', to, chat };
       case 'left': {
         const { reason, by } = fields;
-        if (by !== undefined && reason !== undefined && LEFT_REASONS.has(reason)) {
-          return { t: 'left', to, chat, reason: reason as Extract<InboxEntry, { t: 'left' }>['reason'], by };
+        if (by !== undefined && reason !== undefined && isLeftReason(reason)) {
+          return { t: 'left', to, chat, reason, by };
         }
         break;
       }

@@ -55,7 +55,7 @@ export const keys = {
    * Sorted set: orphaned session id → end of its resume grace (ms), one of
    * `ORPHAN_INDEX_SHARDS` shards picked by `orphanShard(sid)`. Only an index for the reapers:
    * the truth is the `orphan` field of the session hash (single-slot scripts decide who takes
-   * an orphan), so a stale or missing entry is harmless (see session-store.ts).
+   * an orphan), so a stale or missing entry is harmless (see apps/gateway/src/chat/session-store.ts).
    */
   sessionOrphans: (shard: number) => `sessions:orphans:${shard}`,
 

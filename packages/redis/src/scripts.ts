@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { Result } from 'ioredis';
 import type { Redis } from './client.js';
+import type {
+  ChatEndReply,
+  ChatMoveReply,
+  ChatSendReply,
+  OrphanIndexDropReply,
+  ReplyStatus,
+  RoomClaimReply,
+  RoomReleaseReply,
+  SessionAssignReply,
+  SessionClaimReply,
+  SessionOrphanReply,
+  SessionReapReply,
+} from './replies.js';
 
 /** Lua sources live beside `src/` and `dist/` alike, so one relative path serves both. */
 function lua(name: string): string {
@@ -29,8 +42,8 @@ export function registerScripts(client: Redis): void {
   for (const [name, script] of Object.entries(scripts)) client.defineCommand(name, script);
 }
 
-/** A script reply: a status (1, 0, -1, -2) and a string or number detail. */
-export type ScriptReply = [number, string | number];
+/** A script reply: a status (named in replies.ts) and a string or number detail. */
+export type ScriptReply<Status extends number = number> = [Status, string | number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -44,9 +57,9 @@ declare module 'ioredis' {
       partnerId: string,
       partnerGateway: string,
       chatTtlSeconds: number,
-    ): Result<(number | string)[], Context>;
+    ): Result<[ReplyStatus<typeof ChatMoveReply>, ...(number | string)[]], Context>;
     /** See lua/session_create.lua: `fields` are field, value, field, value, … */
-    sessionCreate(sessionKey: string, ttlSeconds: number, ...fields: string[]): Result<number, Context>;
+    sessionCreate(sessionKey: string, ttlSeconds: number, ...fields: string[]): Result<1, Context>;
     /** See lua/session_claim.lua. */
     sessionClaim(
       sessionKey: string,
@@ -54,11 +67,11 @@ declare module 'ioredis' {
       resumeToken: string,
       expectedOwner: string,
       newOwner: string,
-    ): Result<number, Context>;
+    ): Result<ReplyStatus<typeof SessionClaimReply>, Context>;
     /** See lua/session_orphan.lua. */
-    sessionOrphan(sessionKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<number, Context>;
+    sessionOrphan(sessionKey: string, sessionId: string, expectedOwner: string, deadline: number): Result<ReplyStatus<typeof SessionOrphanReply>, Context>;
     /** See lua/session_reap.lua. */
-    sessionReap(sessionKey: string, now: number): Result<number, Context>;
+    sessionReap(sessionKey: string, now: number): Result<ReplyStatus<typeof SessionReapReply>, Context>;
     /** See lua/session_assign.lua. */
     sessionAssign(
       sessionKey: string,
@@ -68,9 +81,10 @@ declare module 'ioredis' {
       partnerId: string,
       partnerGateway: string,
       sharedInterests: string,
-    ): Result<number, Context>;
+    ): Result<ReplyStatus<typeof SessionAssignReply>, Context>;
     /** See lua/orphan_index_drop.lua. */
-    orphanIndexDrop(indexKey: string, sessionId: string, score: number | string): Result<number, Context>;
+    orphanIndexDrop(indexKey: string, sessionId: string, score: number | string): Result<ReplyStatus<typeof OrphanIndexDropReply>, Context>;
+    /** See lua/chat_send.lua. */
     chatSend(
       chatKey: string,
       chatLogKey: string,
@@ -85,7 +99,8 @@ declare module 'ioredis' {
       historyMaxLength: number,
       inboxMaxLength: number,
       chatTtlSeconds: number,
-    ): Result<ScriptReply, Context>;
+    ): Result<ScriptReply<ReplyStatus<typeof ChatSendReply>>, Context>;
+    /** See lua/chat_end.lua. */
     chatEnd(
       chatKey: string,
       chatLogKey: string,
@@ -98,7 +113,7 @@ declare module 'ioredis' {
       reason: string,
       inboxMaxLength: number,
       endedTtlSeconds: number,
-    ): Result<ScriptReply, Context>;
+    ): Result<ScriptReply<ReplyStatus<typeof ChatEndReply>>, Context>;
     /** KEYS: users, owners, owner's names, owner set, events (see lua/room_claim.lua). */
     roomClaim(
       usersKey: string,
@@ -109,7 +124,7 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
-    ): Result<ScriptReply, Context>;
+    ): Result<ScriptReply<ReplyStatus<typeof RoomClaimReply>>, Context>;
     /** Same keys and arguments as `roomClaim` (see lua/room_release.lua). */
     roomRelease(
       usersKey: string,
@@ -120,6 +135,6 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
-    ): Result<ScriptReply, Context>;
+    ): Result<ScriptReply<ReplyStatus<typeof RoomReleaseReply>>, Context>;
   }
 }

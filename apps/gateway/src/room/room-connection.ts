@@ -1,12 +1,13 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
-import { CloseCode } from '@strangers/protocol';
+import { CloseCode, isLongerThan } from '@strangers/protocol';
 import { compareStreamIds } from '@strangers/redis';
-import type { RoomFeed } from './room-broadcast.js';
+import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
+import { TokenBucket } from '../edge/token-bucket.js';
+import { metrics } from '../metrics.js';
+import type { RoomFeed } from './room-feed.js';
 import { roomEventText, welcomeText, type RoomEvent } from './room-events.js';
 import type { RoomNames } from './room-names.js';
-import { metrics } from '../metrics.js';
-import { TokenBucket } from '../token-bucket.js';
 
 export interface RoomConnectionDeps {
   names: RoomNames;
@@ -22,8 +23,6 @@ export interface RoomConnectionDeps {
   releaseLater(name: string): void;
 }
 
-/** RFC 6455 "try again later": Redis was unreachable while claiming the name. */
-const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Messages a client may send before its name is claimed; more is flooding. */
 const MAX_EARLY_MESSAGES = 16;
 
@@ -67,7 +66,7 @@ export class RoomConnection {
       result = await this.deps.names.claim(this.name);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'room name not claimed');
-      this.refuse(CLOSE_TRY_AGAIN_LATER, 'room unavailable');
+      this.refuse(CloseCode.tryAgainLater, 'room unavailable');
       return;
     }
     // `held` means this gateway holds the name for another of its connections: taken too.
@@ -116,24 +115,17 @@ export class RoomConnection {
   }
 
   private sendText(text: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
     // The room cannot wait for one slow reader: past the bound it is dropped, not buffered.
-    if (this.socket.bufferedAmount > this.deps.maxBufferedBytes) {
+    if (sendOrCut(this.socket, text, this.deps.maxBufferedBytes) === 'cut') {
       this.log.info({ buffered: this.socket.bufferedAmount }, 'slow room member dropped');
-      this.socket.terminate();
-      return;
     }
-    this.socket.send(text);
   }
 
   private onSocketMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.close(CloseCode.unsupportedData, 'binary frames are not supported');
-      return;
-    }
+    if (refuseBinary(this.socket, isBinary)) return;
     if (this.state === 'closed' || this.state === 'refused') return;
     const text = data.toString();
-    if (isTooLong(text, this.deps.maxTextLength)) {
+    if (isLongerThan(text, this.deps.maxTextLength)) {
       this.sendText(`* not sent: longer than ${this.deps.maxTextLength} characters`);
       return;
     }
@@ -179,12 +171,4 @@ export class RoomConnection {
     this.deps.onClosed(this);
     this.resolveDone();
   }
-}
-
-/** Length in code points, like the /ws limit; counted only when UTF-16 length is over. */
-function isTooLong(text: string, max: number): boolean {
-  if (text.length <= max) return false;
-  let count = 0;
-  for (const _ of text) if (++count > max) return true;
-  return false;
 }

@@ -1,4 +1,4 @@
-import { keys, type Redis } from '@strangers/redis';
+import { keys, RoomClaimReply, RoomReleaseReply, type OwnerToken, type Redis } from '@strangers/redis';
 
 /** PROTOCOL.md §2: `{user}` is 1–32 chars of `[A-Za-z0-9_.-]`. */
 const ROOM_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -19,33 +19,49 @@ export type ClaimResult = { status: 'claimed'; eventId: string } | { status: 'he
 
 /**
  * The room's names in Redis: `chat-users` plus who owns each name, so a dead gateway's names
- * can be found and released. Every change goes through one script, atomic across gateways.
+ * can be found and released. Every change goes through one script, atomic across gateways;
+ * every Redis command of the room's names is here.
  */
 export class RoomNames {
   constructor(
     private readonly redis: Redis,
-    /** `<gateway id>|<boot id>`: a restarted gateway is a new owner, its old names are swept. */
-    readonly owner: string,
+    /** This boot's owner token: a restarted gateway is a new owner, its old names are swept. */
+    readonly owner: OwnerToken,
     private readonly eventsMaxLength: number,
   ) {}
 
   async claim(name: string): Promise<ClaimResult> {
     const [status, detail] = await this.redis.roomClaim(...this.keysOf(this.owner), name, this.owner, this.eventsMaxLength);
-    if (status === 1) return { status: 'claimed', eventId: String(detail) };
-    return status === 2 ? { status: 'held' } : { status: 'taken' };
+    if (status === RoomClaimReply.claimed) return { status: 'claimed', eventId: String(detail) };
+    return status === RoomClaimReply.held ? { status: 'held' } : { status: 'taken' };
   }
 
   /** Releases `name` if `owner` still holds it (announcing the departure); true if it did. */
-  async release(name: string, owner = this.owner): Promise<boolean> {
+  async release(name: string, owner: OwnerToken = this.owner): Promise<boolean> {
     const [status] = await this.redis.roomRelease(...this.keysOf(owner), name, owner, this.eventsMaxLength);
-    return status === 1;
+    return status === RoomReleaseReply.released;
+  }
+
+  /** The owners holding at least one name (what the sweeper checks for liveness). */
+  async owners(): Promise<OwnerToken[]> {
+    return this.redis.smembers(keys.roomOwnerSet);
+  }
+
+  /** The names `owner` holds. */
+  async namesOf(owner: OwnerToken): Promise<string[]> {
+    return this.redis.smembers(keys.roomOwnerNames(owner));
+  }
+
+  /** `owner` holds no names any more: unlist it. */
+  async forgetOwner(owner: OwnerToken): Promise<void> {
+    await this.redis.srem(keys.roomOwnerSet, owner);
   }
 
   async list(): Promise<string[]> {
     return (await this.redis.smembers(keys.roomUsers)).sort();
   }
 
-  private keysOf(owner: string): [string, string, string, string, string] {
+  private keysOf(owner: OwnerToken): [string, string, string, string, string] {
     return [keys.roomUsers, keys.roomOwners, keys.roomOwnerNames(owner), keys.roomOwnerSet, keys.roomEvents];
   }
 }

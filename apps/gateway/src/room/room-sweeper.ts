@@ -1,10 +1,11 @@
 import type { Logger } from '@strangers/config';
-import { keys, type Redis } from '@strangers/redis';
-import { isOwnerAlive } from '../liveness.js';
+import type { OwnerToken, Redis } from '@strangers/redis';
+import { sweepDeadOwners } from '../cluster/dead-owners.js';
 import type { RoomNames } from './room-names.js';
 
 /**
- * Releases the room names of dead gateways (their liveness key lapsed), which announces
+ * Releases the room names of dead gateways (their liveness key lapsed; the one dead-owner
+ * sweep of cluster/dead-owners.ts finds them), which announces
  * `<name> left the chat` for each. Every gateway runs it; it is idempotent because the
  * release script only acts while the dead owner still holds the name, so concurrent
  * sweepers publish each departure once.
@@ -24,11 +25,9 @@ export class RoomSweeper {
     this.running = true;
     try {
       let released = 0;
-      const owners = await this.redis.smembers(keys.roomOwnerSet);
-      for (const owner of owners) {
-        if (owner === this.names.owner || (await isOwnerAlive(this.redis, owner))) continue;
+      await sweepDeadOwners(this.redis, await this.names.owners(), this.names.owner, async (owner) => {
         released += await this.releaseAll(owner);
-      }
+      });
       return released;
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'room sweep failed');
@@ -38,10 +37,10 @@ export class RoomSweeper {
     }
   }
 
-  private async releaseAll(owner: string): Promise<number> {
-    const held = await this.redis.smembers(keys.roomOwnerNames(owner));
+  private async releaseAll(owner: OwnerToken): Promise<number> {
+    const held = await this.names.namesOf(owner);
     if (held.length === 0) {
-      await this.redis.srem(keys.roomOwnerSet, owner);
+      await this.names.forgetOwner(owner);
       return 0;
     }
     const results = await Promise.all(held.map((name) => this.names.release(name, owner)));

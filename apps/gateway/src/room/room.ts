@@ -5,9 +5,10 @@ import type { Logger } from '@strangers/config';
 import { CloseCode } from '@strangers/protocol';
 import { createRedisClient, type Redis } from '@strangers/redis';
 import type { GatewayConfig } from '../config.js';
-import { Heartbeat } from '../heartbeat.js';
-import type { Liveness } from '../liveness.js';
-import { RoomFeed } from './room-broadcast.js';
+import type { Liveness } from '../cluster/liveness.js';
+import { Heartbeat } from '../edge/heartbeat.js';
+import { refuseUpgrade } from '../edge/upgrade-refusal.js';
+import { RoomFeed } from './room-feed.js';
 import { RoomConnection } from './room-connection.js';
 import type { RoomEvent } from './room-events.js';
 import { RoomNames, roomNameFromPath } from './room-names.js';
@@ -72,8 +73,7 @@ export class Room {
   onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
     const name = roomNameFromPath(path);
     if (name === undefined) {
-      const body = 'room names are 1-32 characters of A-Z a-z 0-9 _ . -\n';
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      refuseUpgrade(socket, 400, 'Bad Request', 'room names are 1-32 characters of A-Z a-z 0-9 _ . -\n');
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { LeftReason, SessionState } from '@strangers/protocol';
+import { encodeSessionField as encode, encodeSessionRecord, fieldsToRecord, SessionField as F, type OwnerToken, type SessionRecord, type SessionRecordWrite } from '@strangers/redis';
 
 /** What a paired session knows about its chat; all of it came from the matcher. */
 export interface ChatLink {
@@ -43,12 +44,11 @@ interface WrittenFields {
   detached: boolean;
 }
 
-/** The Redis hash a session is stored as (keys.session): flat strings. */
-export type SessionRecord = Record<string, string>;
-
 /**
  * Server-side state of one `/ws` client. Routing is decided from this object alone:
- * nothing the client sends can name another session or chat.
+ * nothing the client sends can name another session or chat. Its Redis form is the session
+ * record of packages/redis (session-record.ts: field names, schema, encoder); the state
+ * machine that changes it is session-machine.ts, the store that writes it session-store.ts.
  */
 export class Session {
   state: SessionState = 'idle';
@@ -69,19 +69,26 @@ export class Session {
     readonly resumeToken = randomId(),
   ) {}
 
-  toRecord(): SessionRecord {
+  /** The whole record as a hash (without `detached` and `owner`). */
+  toRecord(): Record<string, string> {
+    return fieldsToRecord(encodeSessionRecord(this.toRecordWrite()));
+  }
+
+  /** The whole record as HSET's field-value list, with `detached` and `owner` (a handoff writes it so). */
+  recordFields(owner: OwnerToken, detached: boolean): string[] {
+    return encodeSessionRecord(this.toRecordWrite(), { owner, detached });
+  }
+
+  private toRecordWrite(): SessionRecordWrite {
     return {
       token: this.resumeToken,
       ipHash: this.ipHash,
       state: this.state,
-      gen: String(this.gen),
-      interests: JSON.stringify(this.interests),
-      requeue: this.requeue ? '1' : '0',
-      chat: this.chat?.id ?? '',
-      partner: this.chat?.partner ?? '',
-      pgw: this.chat?.partnerGateway ?? '',
-      cint: JSON.stringify(this.chat?.interests ?? []),
-      left: this.missedLeft ?? '',
+      gen: this.gen,
+      interests: this.interests,
+      requeue: this.requeue,
+      chat: this.chat,
+      left: this.missedLeft,
     };
   }
 
@@ -94,25 +101,24 @@ export class Session {
    * per join. What is returned counts as written from here on, so whoever else writes these
    * fields of a session we hold (a reclaim: `detached`) must call `forgetWritten`.
    */
-  fieldsToWrite(owner: string | undefined, detached: boolean): string[] {
+  fieldsToWrite(owner: OwnerToken | undefined, detached: boolean): string[] {
     const chat = this.chat;
-    const chatId = chat?.id ?? '';
-    const pgw = chat?.partnerGateway ?? '';
-    const left = this.missedLeft ?? '';
+    const pgw = encode.pgw(chat);
+    const left = encode.left(this.missedLeft);
     const written = this.written;
     const fields: string[] = [];
-    if (!written) fields.push('token', this.resumeToken, 'ipHash', this.ipHash);
-    if (this.state !== written?.state) fields.push('state', this.state);
-    if (this.gen !== written?.gen) fields.push('gen', String(this.gen));
-    if (this.interests !== written?.interests) fields.push('interests', JSON.stringify(this.interests));
-    if (this.requeue !== written?.requeue) fields.push('requeue', this.requeue ? '1' : '0');
+    if (!written) fields.push(F.token, encode.token(this.resumeToken), F.ipHash, encode.ipHash(this.ipHash));
+    if (this.state !== written?.state) fields.push(F.state, encode.state(this.state));
+    if (this.gen !== written?.gen) fields.push(F.gen, encode.gen(this.gen));
+    if (this.interests !== written?.interests) fields.push(F.interests, encode.interests(this.interests));
+    if (this.requeue !== written?.requeue) fields.push(F.requeue, encode.requeue(this.requeue));
     // (No chat is `undefined` on both sides: the first write must still have the fields.)
     const chatChanged = !written || chat !== written.chat;
-    if (chatChanged) fields.push('chat', chatId, 'partner', chat?.partner ?? '', 'cint', chat ? JSON.stringify(chat.interests) : '[]');
-    if (chatChanged || pgw !== written.pgw) fields.push('pgw', pgw);
-    if (left !== written?.left) fields.push('left', left);
-    if (detached !== written?.detached) fields.push('detached', detached ? '1' : '0');
-    if (owner !== undefined) fields.push('owner', owner);
+    if (chatChanged) fields.push(F.chat, encode.chat(chat), F.partner, encode.partner(chat), F.cint, encode.cint(chat));
+    if (chatChanged || pgw !== written.pgw) fields.push(F.pgw, pgw);
+    if (left !== written?.left) fields.push(F.left, left);
+    if (detached !== written?.detached) fields.push(F.detached, encode.detached(detached));
+    if (owner !== undefined) fields.push(F.owner, encode.owner(owner));
     if (written) {
       written.state = this.state;
       written.gen = this.gen;
@@ -134,30 +140,13 @@ export class Session {
   }
 
   static fromRecord(id: string, record: SessionRecord): Session {
-    const session = new Session(record.ipHash ?? '', id, record.token);
-    session.state = (record.state as SessionState | undefined) ?? 'idle';
-    session.gen = Number(record.gen ?? 0);
-    session.interests = parseList(record.interests);
-    session.requeue = record.requeue !== '0';
-    session.missedLeft = (record.left || undefined) as LeftReason | undefined;
-    if (record.chat) {
-      session.chat = {
-        id: record.chat,
-        partner: record.partner ?? '',
-        partnerGateway: record.pgw ?? '',
-        interests: parseList(record.cint),
-        lastDeliveredSeq: 0,
-      };
-    }
+    const session = new Session(record.ipHash, id, record.token);
+    session.state = record.state;
+    session.gen = record.gen;
+    session.interests = record.interests;
+    session.requeue = record.requeue;
+    session.missedLeft = record.left;
+    if (record.chat) session.chat = { ...record.chat, lastDeliveredSeq: 0 };
     return session;
-  }
-}
-
-function parseList(raw: string | undefined): string[] {
-  try {
-    const value: unknown = JSON.parse(raw ?? '[]');
-    return Array.isArray(value) ? value.map(String) : [];
-  } catch {
-    return [];
   }
 }

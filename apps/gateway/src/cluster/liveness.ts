@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@strangers/config';
-import { keys, type Redis } from '@strangers/redis';
+import { keys, ownerToken, parseOwnerToken, type OwnerToken, type Redis } from '@strangers/redis';
 
 export interface LivenessSettings {
   ttlMs: number;
@@ -33,8 +33,8 @@ export class Liveness {
   }
 
   /** The owner token recorded next to everything this boot holds. */
-  get owner(): string {
-    return `${this.gatewayId}|${this.bootId}`;
+  get owner(): OwnerToken {
+    return ownerToken(this.gatewayId, this.bootId);
   }
 
   async start(): Promise<void> {
@@ -69,8 +69,8 @@ export class Liveness {
 }
 
 /** True while the boot named in `owner` still refreshes its liveness key. */
-export async function isOwnerAlive(redis: Redis, owner: string): Promise<boolean> {
-  const bar = owner.indexOf('|');
-  if (bar <= 0) return false;
-  return (await redis.get(keys.gatewayAlive(owner.slice(0, bar)))) === owner.slice(bar + 1);
+export async function isOwnerAlive(redis: Redis, owner: OwnerToken): Promise<boolean> {
+  const parsed = parseOwnerToken(owner);
+  if (!parsed) return false;
+  return (await redis.get(keys.gatewayAlive(parsed.gatewayId))) === parsed.bootId;
 }

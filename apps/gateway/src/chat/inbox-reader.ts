@@ -6,27 +6,27 @@ import {
   duplicateRedisClient,
   isCluster,
   keys,
-  parseStreamsReply,
   type ControlEntry,
   type InboxEntry,
   type Redis,
+  type StreamEntry,
 } from '@strangers/redis';
+import { readAfter, runBlockingReads, streamTail } from '../cluster/stream-reader.js';
 
 export interface InboxHandlers {
   onControl(entry: ControlEntry): void;
   onInbox(entry: InboxEntry): void;
 }
 
-const READ_COUNT = 1000;
-const BLOCK_MS = 2000;
 /** Processed entries are trimmed away at most this often. */
 const TRIM_INTERVAL_MS = 5000;
 /** Index of the control stream in `streams`; the message inboxes follow it. */
 const CONTROL = 0;
 
 /**
- * Reads this gateway's control stream and message inboxes with blocking XREADs on their own
- * connections (a blocked connection stalls everything queued behind it).
+ * Reads this gateway's control stream and message inboxes with the blocking-read loop
+ * (cluster/stream-reader.ts) on connections of their own, and hands each entry, decoded, to
+ * the registry (chat/registry.ts).
  *
  * Single Redis: one XREAD covers every stream, and control entries are handled first within
  * a batch: a partner's first message is written after the pair assignment, so when both are
@@ -68,9 +68,9 @@ export class InboxReader {
 
   /** Starts after whatever the streams already hold (a restarted gateway has no sessions for it). */
   async start(): Promise<void> {
-    const tails = await Promise.all(this.streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
+    const tails = await Promise.all(this.streams.map((stream) => streamTail(this.commands, stream)));
     tails.forEach((tail, index) => {
-      this.lastIds[index] = tail[0]?.[0] ?? '0-0';
+      this.lastIds[index] = tail;
     });
     if (isCluster(this.reader)) {
       this.streams.forEach((_, index) => {
@@ -90,26 +90,21 @@ export class InboxReader {
     await Promise.all(this.runs);
   }
 
-  private async run(loop: { client: Redis; indexes: number[]; healthy: boolean }): Promise<void> {
-    const streams = loop.indexes.map((index) => this.streams[index]!);
+  private run(loop: { client: Redis; indexes: number[]; healthy: boolean }): Promise<void> {
     const catchUp = isCluster(this.reader) && !loop.indexes.includes(CONTROL);
-    while (this.running) {
-      let reply: unknown;
-      try {
-        const ids = loop.indexes.map((index) => this.lastIds[index]!);
-        reply = await loop.client.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...ids);
-        if (reply && catchUp) await this.catchUpControl(loop.client);
-        loop.healthy = true;
-      } catch (error) {
-        if (!this.running) return;
-        loop.healthy = false;
-        this.logger.warn({ err: (error as Error).message }, 'inbox read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        continue;
-      }
-      if (reply) this.dispatch(parseStreamsReply(reply), loop.indexes);
-      this.maybeTrim();
-    }
+    return runBlockingReads({
+      client: loop.client,
+      streams: loop.indexes.map((index) => this.streams[index]!),
+      lastIds: () => loop.indexes.map((index) => this.lastIds[index]!),
+      running: () => this.running,
+      beforeHandling: catchUp ? () => this.catchUpControl(loop.client) : undefined,
+      onEntries: (byStream) => this.dispatch(byStream, loop.indexes),
+      onHealth: (healthy, error) => {
+        loop.healthy = healthy;
+        if (error) this.logger.warn({ err: error.message }, 'inbox read failed; retrying');
+      },
+      afterRead: () => this.maybeTrim(),
+    });
   }
 
   /**
@@ -119,11 +114,10 @@ export class InboxReader {
    * argument for its key (here `COUNT`) and would fail the whole batch as cross-slot.
    */
   private async catchUpControl(client: Redis): Promise<void> {
-    const reply = await client.xread('COUNT', READ_COUNT, 'STREAMS', this.streams[CONTROL]!, this.lastIds[CONTROL]!);
-    if (reply) this.dispatch(parseStreamsReply(reply), [CONTROL]);
+    this.dispatch(await readAfter(client, this.streams[CONTROL]!, this.lastIds[CONTROL]!), [CONTROL]);
   }
 
-  private dispatch(byStream: ReturnType<typeof parseStreamsReply>, indexes: readonly number[]): void {
+  private dispatch(byStream: Map<string, StreamEntry[]>, indexes: readonly number[]): void {
     // Indexes are in stream order, the control stream (0) first.
     for (const index of indexes) {
       const entries = byStream.get(this.streams[index]!);

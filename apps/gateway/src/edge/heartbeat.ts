@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { metrics } from './metrics.js';
+import { metrics } from '../metrics.js';
 
 /** Pings not yet answered, kept on the socket itself (the ws README's `isAlive` flag generalised to a count). */
 const kMissed = Symbol('missed-pings');

@@ -1,9 +1,24 @@
-import { isCluster, keys, orphanShard, ORPHAN_INDEX_SHARDS, type PairedEntry, type Redis } from '@strangers/redis';
-import { Session, type SessionRecord } from './session.js';
+import {
+  decodeSessionRecord,
+  encodeSessionField,
+  isCluster,
+  keys,
+  orphanShard,
+  ORPHAN_INDEX_SHARDS,
+  SessionAssignReply,
+  SessionClaimReply,
+  SessionOrphanReply,
+  SessionReapReply,
+  type OwnerToken,
+  type PairedEntry,
+  type Redis,
+  type SessionRecord,
+} from '@strangers/redis';
+import type { Session } from './session.js';
 
 export interface SessionStoreSettings {
-  /** This gateway boot's owner token (`<gateway>|<boot>`), see liveness.ts. */
-  owner: string;
+  /** This gateway boot's owner token (`<gateway>|<boot>`), see cluster/liveness.ts. */
+  owner: OwnerToken;
   /** Safety net: records of sessions nobody finalized expire after this. */
   recordTtlSeconds: number;
 }
@@ -13,8 +28,17 @@ export type ClaimResult = 'claimed' | 'unknown' | 'moved';
 /** What the reaper does with one due orphan index entry (see `takeDueOrphan`). */
 export type ReapResult = 'take' | 'later' | 'stale';
 
+/** One entry of the orphan index whose deadline passed. */
+export interface DueOrphan {
+  sessionId: string;
+  shard: number;
+  score: string;
+}
+
 /**
- * The durable copy of `/ws` sessions that makes resume work on any gateway. The owning
+ * The durable copy of `/ws` sessions that makes resume work on any gateway: every Redis
+ * command on a session record and on the session indexes (owner sets, resume token, orphan
+ * index) is here; chat-store.ts has the rest of the chat path's. The owning
  * gateway writes a session's state on every transition (never per message); a gateway a
  * client resumed on claims the record with a compare-and-set on its owner.
  *
@@ -31,7 +55,7 @@ export class SessionStore {
     private readonly settings: SessionStoreSettings,
   ) {}
 
-  get owner(): string {
+  get owner(): OwnerToken {
     return this.settings.owner;
   }
 
@@ -75,7 +99,7 @@ export class SessionStore {
   /**
    * Lists this boot in `sessions:owners` (reapers find dead boots there). Once is enough:
    * only a reaper that took us for dead, or our own drain, removes it, and after a lapse of
-   * our liveness `ChatService.reclaim` lists us again.
+   * our liveness `relist` lists us again.
    */
   private async listOwner(): Promise<number> {
     this.ownerListed = true;
@@ -106,20 +130,20 @@ export class SessionStore {
     return this.redis.get(keys.resumeToken(token));
   }
 
+  /** The record, decoded; undefined when there is none (or it is malformed). */
   async read(sessionId: string): Promise<SessionRecord | undefined> {
-    const record = await this.redis.hgetall(keys.session(sessionId));
-    return record.token ? record : undefined;
+    return decodeSessionRecord(await this.redis.hgetall(keys.session(sessionId)));
   }
 
   /** Takes ownership from `expectedOwner` ('' for an orphan). */
   async claim(sessionId: string, token: string, expectedOwner: string): Promise<ClaimResult> {
     const status = await this.redis.sessionClaim(keys.session(sessionId), sessionId, token, expectedOwner, this.owner);
-    if (status === 1) {
+    if (status === SessionClaimReply.claimed) {
       // Its orphan index entry (if any) stays: the reaper drops it as stale at its deadline.
       await Promise.all([this.redis.sadd(keys.sessionsOf(this.owner), sessionId), this.redis.sadd(keys.sessionOwners, this.owner)]);
       return 'claimed';
     }
-    return status === 0 ? 'unknown' : 'moved';
+    return status === SessionClaimReply.unknown ? 'unknown' : 'moved';
   }
 
   /**
@@ -128,9 +152,9 @@ export class SessionStore {
    * that is not an orphan (the reaper drops it as stale; the session is still in its owner's
    * set, so the owner's reaper orphans it again), never an orphan nobody can find.
    */
-  async orphan(sessionId: string, owner: string, deadline: number): Promise<boolean> {
+  async orphan(sessionId: string, owner: OwnerToken, deadline: number): Promise<boolean> {
     await this.redis.zadd(keys.sessionOrphans(orphanShard(sessionId)), deadline, sessionId);
-    const done = (await this.redis.sessionOrphan(keys.session(sessionId), sessionId, owner, deadline)) === 1;
+    const done = (await this.redis.sessionOrphan(keys.session(sessionId), sessionId, owner, deadline)) === SessionOrphanReply.orphaned;
     await this.redis.srem(keys.sessionsOf(owner), sessionId);
     return done;
   }
@@ -140,18 +164,19 @@ export class SessionStore {
    * (`owner` '') or a session of a dead boot (`owner` that boot), if it is still waiting with
    * the assignment's gen. Its resume then lands in the chat; its reaper ends the chat.
    */
-  async assign(entry: PairedEntry, owner: string): Promise<boolean> {
-    const interests = JSON.stringify(entry.interests);
-    return (await this.redis.sessionAssign(keys.session(entry.to), owner, entry.gen, entry.chat, entry.partner, entry.pgw, interests)) === 1;
+  async assign(entry: PairedEntry, owner: OwnerToken): Promise<boolean> {
+    const interests = encodeSessionField.interests(entry.interests);
+    const status = await this.redis.sessionAssign(keys.session(entry.to), owner, entry.gen, entry.chat, entry.partner, entry.pgw, interests);
+    return status === SessionAssignReply.stored;
   }
 
   /** Up to `limit` orphan index entries per shard whose deadline passed: [sid, score] pairs. */
-  async dueOrphans(now: number, limit: number): Promise<{ sessionId: string; shard: number; score: string }[]> {
+  async dueOrphans(now: number, limit: number): Promise<DueOrphan[]> {
     const shards = Array.from({ length: ORPHAN_INDEX_SHARDS }, (_, shard) => shard);
     const replies = await Promise.all(
       shards.map((shard) => this.redis.zrangebyscore(keys.sessionOrphans(shard), '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)),
     );
-    const due: { sessionId: string; shard: number; score: string }[] = [];
+    const due: DueOrphan[] = [];
     replies.forEach((flat, shard) => {
       for (let i = 0; i + 1 < flat.length; i += 2) due.push({ sessionId: flat[i]!, shard, score: flat[i + 1]! });
     });
@@ -164,26 +189,58 @@ export class SessionStore {
    * 'stale' = not an orphan any more (resumed, ended, or the crash window above). Entries
    * other than 'later' are dropped, unless re-added meanwhile with a new deadline.
    */
-  async takeDueOrphan(entry: { sessionId: string; shard: number; score: string }, now: number): Promise<ReapResult> {
+  async takeDueOrphan(entry: DueOrphan, now: number): Promise<ReapResult> {
     const status = await this.redis.sessionReap(keys.session(entry.sessionId), now);
-    if (status === -1) return 'later';
+    if (status === SessionReapReply.later) return 'later';
     await this.redis.orphanIndexDrop(keys.sessionOrphans(entry.shard), entry.sessionId, entry.score);
-    return status === 1 ? 'take' : 'stale';
+    return status === SessionReapReply.take ? 'take' : 'stale';
+  }
+
+  /** Every gateway boot listed as holding sessions (the reapers check each for liveness). */
+  async owners(): Promise<OwnerToken[]> {
+    return this.redis.smembers(keys.sessionOwners);
+  }
+
+  /** The sessions a boot holds (read when it died). */
+  async sessionsOf(owner: OwnerToken): Promise<string[]> {
+    return this.redis.smembers(keys.sessionsOf(owner));
   }
 
   /** A dead boot's sessions are all orphaned: forget the boot (its set first, then the owner). */
-  async forgetOwner(owner: string): Promise<void> {
+  async forgetOwner(owner: OwnerToken): Promise<void> {
     await this.redis.del(keys.sessionsOf(owner));
     await this.redis.srem(keys.sessionOwners, owner);
   }
 
-  /** No longer ours (handed to another gateway). */
-  async release(sessionId: string): Promise<void> {
-    await this.redis.srem(keys.sessionsOf(this.owner), sessionId);
+  /**
+   * The handoff's owner half: one of our sessions goes to `newOwner` (a client resumed on its
+   * gateway). The whole record is written (with the new owner, detached), so the new gateway
+   * builds the session from it whatever was written before; then it leaves our set.
+   */
+  async handOver(session: Session, newOwner: OwnerToken): Promise<void> {
+    await this.redis.hset(keys.session(session.id), ...session.recordFields(newOwner, true));
+    await this.redis.srem(keys.sessionsOf(this.owner), session.id);
+  }
+
+  /**
+   * After our liveness lapsed (a reaper may have taken us for dead): lists a session we still
+   * hold in our set again, and (`relistOwner`) our boot among the owners.
+   */
+  async relist(sessionId: string): Promise<void> {
+    await this.redis.sadd(keys.sessionsOf(this.owner), sessionId);
+  }
+
+  async relistOwner(): Promise<void> {
+    await this.redis.sadd(keys.sessionOwners, this.owner);
+  }
+
+  /** Drain: every session of ours is an orphan now, so our boot holds none. */
+  async unlistOwner(): Promise<void> {
+    await this.redis.srem(keys.sessionOwners, this.owner);
   }
 
   /** The session is over: forget it everywhere (three slots; the record's TTL covers a partial failure). */
-  async remove(session: Session, owner = this.owner): Promise<void> {
+  async remove(session: Session, owner: OwnerToken = this.owner): Promise<void> {
     await Promise.all([
       this.redis.del(keys.session(session.id)),
       this.redis.del(keys.resumeToken(session.resumeToken)),

@@ -1,0 +1,191 @@
+import {
+  ChatEndReply,
+  ChatMoveReply,
+  ChatSendReply,
+  chatBucket,
+  decodeControlEntry,
+  encodeControlEntry,
+  encodeMatcherEvent,
+  encodeTypingEntry,
+  fieldsToRecord,
+  keys,
+  type ControlEntry,
+  type MatcherEvent,
+  type PairedEntry,
+  type Redis,
+} from '@strangers/redis';
+import { isLeftReason, type LeftReason } from '@strangers/protocol';
+import type { ChatLink } from './session.js';
+
+export interface ChatStoreSettings {
+  gatewayId: string;
+  historyMaxMessages: number;
+  chatTtlSeconds: number;
+  inboxMaxLength: number;
+}
+
+export type SendResult = { stored: true; seq: number } | { stored: false; endedReason: string };
+
+/** A partner message read back from the chat history. */
+export interface StoredMessage {
+  seq: number;
+  ts: number;
+  text: string;
+}
+
+/** `ended`: the chat had ended (and why); else the partner messages the member missed. */
+export type MoveResult = { ended: LeftReason; missed: [] } | { ended?: undefined; missed: StoredMessage[] };
+
+/** How long an ended chat's marker is kept so late sends get a clear answer. */
+const ENDED_MARKER_TTL_SECONDS = 60;
+/** A partner can move gateways (resume) at most this many times during one send. */
+const MAX_ROUTE_RETRIES = 3;
+/** Control stream entries read per XRANGE page (lost assignments). */
+const CONTROL_PAGE = 1000;
+
+/** Thrown when the sender is not a member of the chat it claims: a server-side bug, never client input. */
+export class NotInChatError extends Error {
+  override readonly name = 'NotInChatError';
+  readonly code = 'ERR_NOT_IN_CHAT';
+}
+
+/**
+ * The chat path's Redis commands other than the session record's (session-store.ts): the
+ * chat scripts, typing, the matcher's event stream and the control streams between
+ * gateways. Each is one round trip on the commands connection (auto-pipelined with whatever
+ * else is issued in the same tick).
+ */
+export class ChatStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly settings: ChatStoreSettings,
+  ) {}
+
+  /** Stores a message (assigning its `seq`) and hands it to the partner's gateway in one script. */
+  async send(senderId: string, chat: ChatLink, text: string, ts: number): Promise<SendResult> {
+    for (let attempt = 0; attempt <= MAX_ROUTE_RETRIES; attempt++) {
+      const [status, detail] = await this.redis.chatSend(
+        keys.chat(chat.id),
+        keys.chatLog(chat.id),
+        keys.gatewayInbox(chatBucket(chat.id), chat.partnerGateway),
+        chat.id,
+        senderId,
+        this.settings.gatewayId,
+        chat.partner,
+        chat.partnerGateway,
+        text,
+        ts,
+        this.settings.historyMaxMessages,
+        this.settings.inboxMaxLength,
+        this.settings.chatTtlSeconds,
+      );
+      if (status === ChatSendReply.stored) return { stored: true, seq: Number(detail) };
+      if (status === ChatSendReply.ended) return { stored: false, endedReason: String(detail) };
+      if (status === ChatSendReply.notMember) throw new NotInChatError(`session is not a member of chat ${chat.id}`);
+      chat.partnerGateway = String(detail);
+    }
+    throw new Error(`partner of chat ${chat.id} kept moving gateways`);
+  }
+
+  /** Ends the chat (first caller wins) and tells the partner why. */
+  async end(enderId: string, chat: ChatLink, reason: LeftReason): Promise<void> {
+    for (let attempt = 0; attempt <= MAX_ROUTE_RETRIES; attempt++) {
+      const [status, detail] = await this.redis.chatEnd(
+        keys.chat(chat.id),
+        keys.chatLog(chat.id),
+        keys.gatewayInbox(chatBucket(chat.id), chat.partnerGateway),
+        chat.id,
+        enderId,
+        this.settings.gatewayId,
+        chat.partner,
+        chat.partnerGateway,
+        reason,
+        this.settings.inboxMaxLength,
+        ENDED_MARKER_TTL_SECONDS,
+      );
+      if (status !== ChatEndReply.partnerMoved) return;
+      chat.partnerGateway = String(detail);
+    }
+  }
+
+  /**
+   * Points the chat at this gateway for `sessionId` (resumed here) and returns the partner
+   * messages after `lastSeq` from the chat history, or why the chat ended.
+   */
+  async move(sessionId: string, chat: ChatLink, lastSeq: number): Promise<MoveResult> {
+    const reply = await this.redis.chatMove(
+      keys.chat(chat.id),
+      keys.chatLog(chat.id),
+      sessionId,
+      this.settings.gatewayId,
+      lastSeq,
+      chat.partner,
+      chat.partnerGateway,
+      this.settings.chatTtlSeconds,
+    );
+    const [status, ...rest] = reply;
+    if (status === ChatMoveReply.ended) {
+      const reason = String(rest[0]);
+      return { ended: isLeftReason(reason) ? reason : 'disconnected', missed: [] };
+    }
+    if (status !== ChatMoveReply.moved) return { ended: 'disconnected', missed: [] };
+    const missed: StoredMessage[] = [];
+    for (let i = 0; i + 2 < rest.length; i += 3) missed.push({ seq: Number(rest[i]), ts: Number(rest[i + 1]), text: String(rest[i + 2]) });
+    return { missed };
+  }
+
+  /** Typing is not stored: a plain append to the partner's inbox. */
+  async typing(chat: ChatLink, typing: boolean): Promise<void> {
+    await this.redis.xadd(
+      keys.gatewayInbox(chatBucket(chat.id), chat.partnerGateway),
+      'MAXLEN',
+      '~',
+      this.settings.inboxMaxLength,
+      '*',
+      ...encodeTypingEntry(chat.partner, chat.id, typing),
+    );
+  }
+
+  async publish(event: MatcherEvent): Promise<void> {
+    await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent(event));
+  }
+
+  /** A control entry for another gateway (a handoff request or answer, a forwarded pair assignment). */
+  async sendControl(gatewayId: string, entry: ControlEntry): Promise<void> {
+    await this.redis.xadd(keys.gatewayControl(gatewayId), '*', ...encodeControlEntry(entry));
+  }
+
+  /**
+   * The pair assignments in a dead gateway's control stream, by the session they are for.
+   *
+   * The matcher writes an assignment there in the same commit that takes both sides out of
+   * the queue. A gateway that dies between that commit and its next read leaves its session
+   * `waiting` in its record while the partner was told `paired`. The matcher re-sends the
+   * assignment when the reaper re-announces the orphan's join, but only from memory, which a
+   * matcher restart or failover loses; then the orphan would be queued afresh and the partner
+   * would wait in a chat nobody answers. The assignment itself is still in the stream, durable
+   * and written with the pair, so the reaper (or a resume that finds the owner dead) reads it
+   * back from there. This costs nothing while gateways live; persisting the matcher's memory
+   * would cost a write per pair on its hot path for the sake of a rare failure.
+   *
+   * Which entries the dead gateway had already read is unknown (it trimmed now and then), so
+   * all are returned; `SessionStore.assign` applies one only to a session still waiting with
+   * its gen, which an applied or stale assignment never matches.
+   */
+  async unreadPairAssignments(gatewayId: string): Promise<Map<string, PairedEntry[]>> {
+    const byTo = new Map<string, PairedEntry[]>();
+    const stream = keys.gatewayControl(gatewayId);
+    for (let start = '-'; ; ) {
+      const page = await this.redis.xrange(stream, start, '+', 'COUNT', CONTROL_PAGE);
+      for (const [, flat] of page) {
+        const entry = decodeControlEntry(fieldsToRecord(flat));
+        if (entry?.t !== 'paired') continue;
+        const list = byTo.get(entry.to);
+        if (list) list.push(entry);
+        else byTo.set(entry.to, [entry]);
+      }
+      if (page.length < CONTROL_PAGE) return byTo;
+      start = `(${page[page.length - 1]![0]}`;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '@strangers/config';
+import { CloseCode, ErrorCode } from '@strangers/protocol';
+import { ownerGateway, type ControlEntry, type HandoffEntry, type InboxEntry, type PairedEntry } from '@strangers/redis';
+import type { ChatStore } from './chat-store.js';
+import { ChatConnection, type ChatConnectionDeps } from './connection.js';
+import type { SessionStore } from './session-store.js';
+import { Session } from './session.js';
+
+/** The two halves of the handoff (resume.ts), reached from the control stream. */
+export interface HandoffHandlers {
+  /** Another gateway asks for one of our sessions. */
+  handOver(entry: HandoffEntry): Promise<void>;
+  /** The answer to a handoff we asked for. */
+  onHanded(sessionId: string, ok: boolean): void;
+}
+
+/**
+ * The `/ws` sessions this gateway holds: the connection map, new sessions, routing of the
+ * control and inbox entries the inbox reader hands over (by session id: nothing a client
+ * sends names another session), and the drain.
+ */
+export class ChatRegistry {
+  readonly connections = new Map<string, ChatConnection>();
+  /** One dependencies object shared by every connection (a per-connection copy costs memory). */
+  private readonly connectionDeps: ChatConnectionDeps;
+  /** Set by the chat service once the resume module exists (it needs this registry). */
+  handoffs: HandoffHandlers | undefined;
+
+  constructor(
+    private readonly chats: ChatStore,
+    private readonly store: SessionStore,
+    deps: Omit<ChatConnectionDeps, 'onFinished' | 'chats' | 'store'>,
+    private readonly logger: Logger,
+  ) {
+    this.connectionDeps = {
+      ...deps,
+      chats,
+      store,
+      onFinished: (finished) => {
+        if (this.connections.get(finished.session.id) === finished) this.connections.delete(finished.session.id);
+      },
+    };
+  }
+
+  get gatewayId(): string {
+    return this.connectionDeps.gatewayId;
+  }
+
+  get resumeGraceMs(): number {
+    return this.connectionDeps.resumeGraceMs;
+  }
+
+  /** Holds `session` here from now on (new, resumed from its record, or handed to us). */
+  adopt(session: Session): ChatConnection {
+    const connection = new ChatConnection(session, this.connectionDeps);
+    this.connections.set(session.id, connection);
+    return connection;
+  }
+
+  /** Lets go of a session held here (handed over, or expired while we were cut off). */
+  forget(connection: ChatConnection): void {
+    if (this.connections.get(connection.session.id) === connection) this.connections.delete(connection.session.id);
+  }
+
+  /** A new session on `ws`: welcome (after the resume error, if a resume failed), then its record. */
+  startFresh(ws: WebSocket, ipHash: string, resumeError?: string): void {
+    const connection = this.adopt(new Session(ipHash));
+    connection.attach(ws);
+    if (resumeError) connection.send({ type: 'error', code: ErrorCode.resumeFailed, message: resumeError });
+    connection.welcome();
+    this.store.create(connection.session).catch((error: Error) => this.logger.warn({ err: error.message }, 'session not stored; it cannot be resumed'));
+  }
+
+  onControl(entry: ControlEntry): void {
+    switch (entry.t) {
+      case 'paired': {
+        const connection = this.connections.get(entry.to);
+        if (connection) connection.onPaired(entry);
+        else void this.onPairedElsewhere(entry);
+        return;
+      }
+      case 'handoff':
+        void this.handoffs?.handOver(entry);
+        return;
+      case 'handed':
+        this.handoffs?.onHanded(entry.to, entry.ok);
+        return;
+    }
+  }
+
+  onInbox(entry: InboxEntry): void {
+    this.connections.get(entry.to)?.onInbox(entry);
+  }
+
+  /**
+   * A pair assignment for a session not held here: it moved (forward it to its owner), is
+   * orphaned (store the pairing in its record, for its resume or its reaper), or is gone
+   * (end the chat, so the partner is told at once).
+   */
+  private async onPairedElsewhere(entry: PairedEntry): Promise<void> {
+    try {
+      const record = await this.store.read(entry.to);
+      const owner = record?.owner ?? '';
+      const gateway = ownerGateway(owner);
+      if (record && owner !== '' && gateway !== this.gatewayId) {
+        await this.chats.sendControl(gateway, entry);
+      } else if (record && owner === '') {
+        await this.store.assign(entry, '');
+      } else if (!record) {
+        const chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 };
+        await this.chats.end(entry.to, chat, 'disconnected');
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'pair assignment for a moved session not handled');
+    }
+  }
+
+  /**
+   * Drain: every session becomes an orphan (resumable anywhere within the grace) and its
+   * socket is closed with 1012. Waiting sessions leave the queue (their resume re-joins).
+   */
+  async drain(): Promise<void> {
+    const deadline = Date.now() + this.resumeGraceMs;
+    await Promise.all(
+      [...this.connections.values()].map(async (connection) => {
+        const { session } = connection;
+        connection.detachSocket(CloseCode.serviceRestart, 'gateway restarting');
+        this.connections.delete(session.id);
+        try {
+          await this.store.save(session, true);
+          if (session.state === 'waiting') await this.chats.publish({ t: 'cancel', sid: session.id, gen: session.gen });
+          await this.store.orphan(session.id, this.store.owner, deadline);
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message }, 'session not handed over on drain');
+        }
+      }),
+    );
+    await this.store.unlistOwner().catch(() => {});
+  }
+}

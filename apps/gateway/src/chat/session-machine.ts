@@ -1,0 +1,351 @@
+import type { Logger } from '@strangers/config';
+import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
+import type { InboxEntry, PairedEntry } from '@strangers/redis';
+import type { ChatStore } from './chat-store.js';
+import { messageDelivered, metrics } from '../metrics.js';
+import type { SessionStore } from './session-store.js';
+import type { ChatLink, Session } from './session.js';
+
+/** What the state machine of every `/ws` session needs from the gateway. */
+export interface SessionMachineDeps {
+  gatewayId: string;
+  resumeGraceMs: number;
+  chats: ChatStore;
+  store: SessionStore;
+  online(): number;
+  logger: Logger;
+  /** The session is over (left for good, or handed to another gateway): forget it. */
+  onFinished(machine: SessionMachine): void;
+}
+
+/**
+ * The state machine of one `/ws` session (PROTOCOL.md §1): what each valid client frame,
+ * pair assignment and inbox entry does to the session, which frames the client gets, and
+ * which Redis writes follow (through the two stores). The socket side (decoding, rate
+ * limits, backpressure) is the subclass, connection.ts; tests drive this class directly
+ * with a frame recorder (test/session-machine.test.ts).
+ *
+ * The session outlives its socket by the resume grace: a dropped connection starts a timer;
+ * the session keeps following its chat (state only) until the client resumes here or
+ * elsewhere, or the timer ends it with `disconnected`.
+ *
+ * State changes happen synchronously before any Redis call is awaited, so the frames a
+ * client sends back to back see each other's effect and their Redis writes go out in order.
+ */
+export abstract class SessionMachine {
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** Set while a resume replays history: live partner messages wait here, in order. */
+  private replayBuffer: InboxEntry[] | undefined;
+  /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
+  private childLogger: Logger | undefined;
+
+  constructor(
+    readonly session: Session,
+    protected readonly deps: SessionMachineDeps,
+  ) {}
+
+  /** Sends a frame to the client, if one is attached. */
+  abstract send(frame: ServerFrame): void;
+
+  /** False while the client is away within its resume grace. */
+  abstract get attached(): boolean;
+
+  protected get log(): Logger {
+    return (this.childLogger ??= this.deps.logger.child({ session: this.session.id }));
+  }
+
+  welcome(): void {
+    this.send({ type: 'welcome', session: this.session.id, resumeToken: this.session.resumeToken, online: this.deps.online() });
+  }
+
+  // ---- the grace: a session without a socket ----
+
+  /** The client is back (a new socket): the grace ends. */
+  protected stopGrace(): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+  }
+
+  /** The socket dropped: the client may resume here or on any gateway within the grace. */
+  protected startGrace(): void {
+    this.persist();
+    this.graceTimer = setTimeout(() => this.finish('disconnected'), this.deps.resumeGraceMs);
+    this.graceTimer.unref();
+  }
+
+  /** Ends the session for good: its chat or queue place is released and its record deleted. */
+  finish(reason: LeftReason): void {
+    clearTimeout(this.graceTimer);
+    this.leaveEverything(reason);
+    this.deps.store.remove(this.session).catch((error: Error) => this.redisFailed(error, 'remove session'));
+    this.deps.onFinished(this);
+  }
+
+  // ---- client frames ----
+
+  /**
+   * A decoded, rate-limited client frame: applied if PROTOCOL.md's valid-when table
+   * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
+   */
+  onFrame(frame: ClientFrame): void {
+    if (!isFrameValidIn(frame.type, this.session.state)) {
+      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
+      return;
+    }
+    switch (frame.type) {
+      case 'join':
+        this.onJoin(frame);
+        return;
+      case 'message':
+        this.onMessage(frame.text, frame.id);
+        return;
+      case 'typing':
+        this.onTyping(frame.typing);
+        return;
+      case 'next':
+        this.onNext();
+        return;
+      case 'report':
+        this.onReport();
+        return;
+      case 'leave':
+        this.onLeave();
+        return;
+    }
+  }
+
+  private onJoin(frame: JoinFrame): void {
+    this.session.interests = frame.interests ?? [];
+    this.session.requeue = frame.requeue ?? true;
+    this.enterQueue();
+  }
+
+  private onMessage(text: string, id: string | undefined): void {
+    const chat = this.session.chat!;
+    this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
+      (result) => {
+        if (result.stored) this.send(id === undefined ? { type: 'ack', seq: result.seq } : { type: 'ack', id, seq: result.seq });
+        else this.sendError(ErrorCode.invalidState, 'the chat has ended');
+      },
+      (error: Error) => {
+        this.log.warn({ err: error.message }, 'message not stored');
+        this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable');
+      },
+    );
+  }
+
+  private onTyping(typing: boolean): void {
+    this.deps.chats.typing(this.session.chat!, typing).catch((error: Error) => this.redisFailed(error, 'typing'));
+  }
+
+  private onNext(): void {
+    if (this.session.state === 'paired') {
+      const chat = this.endChat('next');
+      this.enterQueue(chat.partner, false);
+    } else {
+      // Already searching: keep the place in the queue.
+      this.send({ type: 'waiting', online: this.deps.online() });
+    }
+  }
+
+  private onReport(): void {
+    const chat = this.endChat('reported');
+    this.enterQueue(chat.partner, true);
+  }
+
+  private onLeave(): void {
+    this.leaveEverything('left');
+    this.persist();
+  }
+
+  // ---- transitions ----
+
+  /** Enters the queue; `avoid` is the partner just left (kept apart by the matcher). */
+  enterQueue(avoid?: string, block = false): void {
+    const session = this.session;
+    session.state = 'waiting';
+    metrics.joins.inc();
+    session.gen += 1;
+    const gen = session.gen;
+    this.send({ type: 'waiting', online: this.deps.online() });
+    const saved = this.deps.store.save(this.session, !this.attached);
+    saved.catch((error: Error) => this.redisFailed(error, 'save session'));
+    const publish = () =>
+      this.publishJoin(avoid, block).catch((error: Error) => {
+        this.log.warn({ err: error.message }, 'could not publish join');
+        if (session.state === 'waiting' && session.gen === gen) {
+          session.state = 'idle';
+          this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
+        }
+      });
+    // The matcher checks each join against the session record (no ghosts), so the record
+    // must be saved first. One server runs a connection's commands in order; on a cluster the
+    // record and the join stream are on different nodes, so the join waits for the save.
+    if (this.deps.store.ordered) publish();
+    else void saved.then(publish, publish);
+  }
+
+  /**
+   * Tells the matcher about the current join. Re-sent with the same `gen` after a resume on
+   * another gateway: the matcher then keeps the queue place and routes the pair here.
+   */
+  publishJoin(avoid?: string, block = false): Promise<void> {
+    const session = this.session;
+    return this.deps.chats.publish({
+      t: 'join',
+      sid: session.id,
+      gw: this.deps.gatewayId,
+      gen: session.gen,
+      interests: session.interests,
+      ipHash: session.ipHash,
+      avoid,
+      block,
+    });
+  }
+
+  private leaveEverything(reason: LeftReason): void {
+    if (this.session.state === 'paired') this.endChat(reason);
+    else if (this.session.state === 'waiting') this.leaveQueue();
+    this.session.state = 'idle';
+  }
+
+  private leaveQueue(): void {
+    const { id, gen } = this.session;
+    this.deps.chats.publish({ t: 'cancel', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'cancel'));
+  }
+
+  /** Leaves the current chat locally at once; the Redis side follows in order. */
+  private endChat(reason: LeftReason): ChatLink {
+    const chat = this.session.chat!;
+    this.session.chat = undefined;
+    this.session.state = 'idle';
+    this.deps.chats.end(this.session.id, chat, reason).catch((error: Error) => this.redisFailed(error, 'end chat'));
+    return chat;
+  }
+
+  // ---- what Redis tells us (routed here by the registry) ----
+
+  /** A pair assignment from the matcher for this session. */
+  onPaired(entry: PairedEntry): void {
+    const session = this.session;
+    if (session.state !== 'waiting' || session.gen !== entry.gen) {
+      if (session.chat?.id === entry.chat) return; // the same assignment again (re-sent after a move)
+      // Stale: the client left or re-joined after the matcher paired it. End that chat so
+      // the partner is told at once and goes back into the queue.
+      this.log.debug({ chat: entry.chat }, 'stale pair assignment ended');
+      const stale = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: [], lastDeliveredSeq: 0 };
+      this.deps.chats.end(session.id, stale, 'left').catch((error: Error) => this.redisFailed(error, 'end stale chat'));
+      return;
+    }
+    session.state = 'paired';
+    session.missedLeft = undefined;
+    session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
+    this.persist();
+    this.send({ type: 'paired', chat: entry.chat, interests: entry.interests });
+  }
+
+  /** A partner message, typing flag or departure, routed here by session id. */
+  onInbox(entry: InboxEntry): void {
+    const chat = this.session.chat;
+    if (!chat || chat.id !== entry.chat) return; // from a chat this session has already left
+    if (this.replayBuffer && entry.t !== 'typing') {
+      this.replayBuffer.push(entry);
+      return;
+    }
+    switch (entry.t) {
+      case 'msg':
+        // While detached, leave it in the chat history for the resume to replay.
+        if (!this.attached || entry.seq <= chat.lastDeliveredSeq) return;
+        chat.lastDeliveredSeq = entry.seq;
+        this.send({ type: 'message', text: entry.text, seq: entry.seq, ts: entry.ts });
+        messageDelivered(entry.ts);
+        return;
+      case 'typing':
+        this.send({ type: 'typing', typing: entry.typing });
+        return;
+      case 'left':
+        this.onPartnerLeft(entry.reason, entry.by);
+        return;
+    }
+  }
+
+  private onPartnerLeft(reason: LeftReason, partner: string): void {
+    this.session.chat = undefined;
+    this.session.state = 'idle';
+    if (reason === 'reported') {
+      this.deps.chats
+        .publish({ t: 'reported', sid: this.session.id, ipHash: this.session.ipHash })
+        .catch((error: Error) => this.redisFailed(error, 'report count'));
+    }
+    if (!this.attached) {
+      // Told after the resume; an absent client is not put back into the queue.
+      this.session.missedLeft = reason;
+      this.persist();
+      return;
+    }
+    this.send({ type: 'partner_left', reason });
+    if (this.session.requeue) this.enterQueue(partner, reason === 'reported');
+    else this.persist();
+  }
+
+  // ---- resume: the session's half (resume.ts decides where a session resumes) ----
+
+  /**
+   * Completes a resume on this gateway, the socket already attached: `resumed`, then the
+   * partner messages the client missed (after `lastSeq`), then live traffic, in that order.
+   * If moving the chat fails half-way, what arrived live is still delivered, in order, and
+   * the error is thrown to the caller.
+   */
+  async resume(lastSeq: number): Promise<void> {
+    metrics.resumes.inc();
+    const session = this.session;
+    const chat = session.chat;
+    if (session.state === 'paired' && chat) {
+      await this.resumeChat(chat, lastSeq);
+      return;
+    }
+    this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });
+    if (session.state === 'waiting') await this.publishJoin();
+    if (session.missedLeft) {
+      const reason = session.missedLeft;
+      session.missedLeft = undefined;
+      this.send({ type: 'partner_left', reason });
+      if (session.requeue) this.enterQueue();
+    }
+    this.persist();
+  }
+
+  private async resumeChat(chat: ChatLink, lastSeq: number): Promise<void> {
+    const sessionId = this.session.id;
+    this.replayBuffer = [];
+    chat.lastDeliveredSeq = lastSeq;
+    let missed: { seq: number; ts: number; text: string }[] = [];
+    let ended: LeftReason | undefined;
+    try {
+      const moved = await this.deps.chats.move(sessionId, chat, lastSeq);
+      if (moved.ended) ended = moved.ended;
+      else missed = moved.missed;
+    } finally {
+      const buffered = this.replayBuffer;
+      this.replayBuffer = undefined;
+      this.send({ type: 'resumed', state: ended ? 'idle' : 'paired', chat: chat.id });
+      for (const message of missed) this.onInbox({ t: 'msg', to: sessionId, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
+      for (const entry of buffered ?? []) this.onInbox(entry);
+    }
+    if (ended) this.onPartnerLeft(ended, chat.partner);
+  }
+
+  // ---- helpers ----
+
+  protected sendError(code: ErrorCode, message: string): void {
+    this.send({ type: 'error', code, message });
+  }
+
+  protected persist(): void {
+    this.deps.store.save(this.session, !this.attached).catch((error: Error) => this.redisFailed(error, 'save session'));
+  }
+
+  private redisFailed(error: Error, what: string): void {
+    this.log.warn({ err: error.message }, `${what} failed`);
+  }
+}

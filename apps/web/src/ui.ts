@@ -1,0 +1,36 @@
+import { MessageList } from './message-list.js';
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} missing from index.html`);
+  return found as T;
+}
+
+/** Every element the app drives, looked up once. */
+export const ui = {
+  online: element<HTMLParagraphElement>('online'),
+  startScreen: element<HTMLElement>('start-screen'),
+  startForm: element<HTMLFormElement>('start-form'),
+  interests: element<HTMLInputElement>('interests'),
+  requeue: element<HTMLInputElement>('requeue'),
+  sound: element<HTMLInputElement>('sound'),
+  notify: element<HTMLInputElement>('notify'),
+  notifyHelp: element<HTMLParagraphElement>('notify-help'),
+  banner: element<HTMLParagraphElement>('banner'),
+  startButton: element<HTMLButtonElement>('start-button'),
+  startError: element<HTMLParagraphElement>('start-error'),
+  chatScreen: element<HTMLElement>('chat-screen'),
+  status: element<HTMLParagraphElement>('status'),
+  newChat: element<HTMLButtonElement>('new-chat'),
+  typing: element<HTMLParagraphElement>('typing'),
+  composer: element<HTMLFormElement>('composer'),
+  message: element<HTMLTextAreaElement>('message'),
+  composerHelp: element<HTMLParagraphElement>('composer-help'),
+  send: element<HTMLButtonElement>('send'),
+  next: element<HTMLButtonElement>('next'),
+  leave: element<HTMLButtonElement>('leave'),
+  report: element<HTMLButtonElement>('report'),
+  reportDialog: element<HTMLDialogElement>('report-dialog'),
+  reportReason: element<HTMLInputElement>('report-reason'),
+};
+export const messages = new MessageList(element<HTMLOListElement>('messages'));

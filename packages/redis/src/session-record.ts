@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { LeftReason, SessionState } from '@strangers/protocol';
+import type { OwnerToken } from './owner-token.js';
+
+/**
+ * The session record `sess:{<sid>}` (keys.session): a flat Redis hash, written by the owning
+ * gateway on every transition and by the session_* scripts (lua/session_*.lua, whose headers
+ * cite these names). Field names, the decoded shape, its schema and its one encoder live here.
+ */
+export const SessionField = {
+  /** The resume token (its own key, keys.resumeToken, maps it back to the session id). */
+  token: 'token',
+  /** Hashed client address (report counting). */
+  ipHash: 'ipHash',
+  state: 'state',
+  /** Join generation, bumped on every entry into the queue. */
+  gen: 'gen',
+  /** JSON list of the session's interests. */
+  interests: 'interests',
+  /** '1' / '0': back into the queue after a partner leaves. */
+  requeue: 'requeue',
+  /** The chat link ('' when not paired): chat id, partner session id, partner gateway, shared interests (JSON). */
+  chat: 'chat',
+  partner: 'partner',
+  pgw: 'pgw',
+  cint: 'cint',
+  /** Why the chat ended while the client was away ('' = nothing to tell). */
+  left: 'left',
+  /** '1' while no socket is attached. */
+  detached: 'detached',
+  /** Owner token `<gateway>|<boot>` (owner-token.ts); '' = an orphan. */
+  owner: 'owner',
+  /** An orphan's grace deadline (ms); whoever removes it first owns the orphan. */
+  orphan: 'orphan',
+} as const;
+export type SessionFieldName = (typeof SessionField)[keyof typeof SessionField];
+
+/** A paired session's link to its chat, as the record stores it. */
+export interface SessionChatRecord {
+  id: string;
+  partner: string;
+  partnerGateway: string;
+  interests: string[];
+}
+
+/** The record decoded. */
+export interface SessionRecord {
+  token: string;
+  ipHash: string;
+  state: SessionState;
+  gen: number;
+  interests: string[];
+  requeue: boolean;
+  chat: SessionChatRecord | undefined;
+  left: LeftReason | undefined;
+  detached: boolean;
+  /** '' = nobody (an orphan, or a record without the field). */
+  owner: OwnerToken;
+  orphan: number | undefined;
+}
+
+/** What a gateway writes: everything but the fields only scripts set (`orphan`) or that it passes separately. */
+export type SessionRecordWrite = Omit<SessionRecord, 'detached' | 'owner' | 'orphan'>;
+
+/** Lenient where the gateway always was: a bad list reads as empty, a missing state as idle. */
+const jsonList = z
+  .string()
+  .transform((raw): string[] => {
+    try {
+      const value: unknown = JSON.parse(raw);
+      return Array.isArray(value) ? value.map(String) : [];
+    } catch {
+      return [];
+    }
+  })
+  .default([]);
+
+export const sessionRecordSchema = z
+  .object({
+    token: z.string().min(1),
+    ipHash: z.string().default(''),
+    state: z.enum(SessionState).default('idle'),
+    gen: z.coerce.number().int().default(0),
+    interests: jsonList,
+    requeue: z
+      .string()
+      .optional()
+      .transform((raw) => raw !== '0'),
+    chat: z.string().default(''),
+    partner: z.string().default(''),
+    pgw: z.string().default(''),
+    cint: jsonList,
+    left: z.union([z.literal(''), z.enum(LeftReason)]).default(''),
+    detached: z
+      .string()
+      .optional()
+      .transform((raw) => raw === '1'),
+    owner: z.string().default(''),
+    orphan: z.coerce.number().optional(),
+  })
+  .transform(
+    (hash): SessionRecord => ({
+      token: hash.token,
+      ipHash: hash.ipHash,
+      state: hash.state,
+      gen: hash.gen,
+      interests: hash.interests,
+      requeue: hash.requeue,
+      chat: hash.chat ? { id: hash.chat, partner: hash.partner, partnerGateway: hash.pgw, interests: hash.cint } : undefined,
+      left: hash.left || undefined,
+      detached: hash.detached,
+      owner: hash.owner,
+      orphan: hash.orphan,
+    }),
+  );
+
+/** Decodes `HGETALL sess:{sid}`; undefined when there is no record (no token) or it is malformed. */
+export function decodeSessionRecord(hash: Record<string, string>): SessionRecord | undefined {
+  const parsed = sessionRecordSchema.safeParse(hash);
+  return parsed.success ? parsed.data : undefined;
+}
+
+const flag = (value: boolean): string => (value ? '1' : '0');
+const list = (value: readonly string[]): string => (value.length === 0 ? '[]' : JSON.stringify(value));
+
+/**
+ * How each field's value is written: the one encoder. `encodeSessionRecord` writes a whole
+ * record with it, the gateway's session writes the changed fields with it.
+ */
+export const encodeSessionField = {
+  token: (token: string): string => token,
+  ipHash: (ipHash: string): string => ipHash,
+  state: (state: SessionState): string => state,
+  gen: (gen: number): string => String(gen),
+  interests: list,
+  requeue: flag,
+  chat: (chat: SessionChatRecord | undefined): string => chat?.id ?? '',
+  partner: (chat: SessionChatRecord | undefined): string => chat?.partner ?? '',
+  pgw: (chat: SessionChatRecord | undefined): string => chat?.partnerGateway ?? '',
+  cint: (chat: SessionChatRecord | undefined): string => (chat ? JSON.stringify(chat.interests) : '[]'),
+  left: (left: LeftReason | undefined): string => left ?? '',
+  detached: flag,
+  owner: (owner: OwnerToken): string => owner,
+  orphan: (deadline: number): string => String(deadline),
+} satisfies Record<SessionFieldName, (value: never) => string>;
+
+/** A whole record as HSET's field-value list (`detached` and `owner` only when given). */
+export function encodeSessionRecord(record: SessionRecordWrite, extra: { detached?: boolean; owner?: OwnerToken } = {}): string[] {
+  const f = SessionField;
+  const e = encodeSessionField;
+  // prettier-ignore
+  const fields = [
+    f.token, e.token(record.token),
+    f.ipHash, e.ipHash(record.ipHash),
+    f.state, e.state(record.state),
+    f.gen, e.gen(record.gen),
+    f.interests, e.interests(record.interests),
+    f.requeue, e.requeue(record.requeue),
+    f.chat, e.chat(record.chat),
+    f.partner, e.partner(record.chat),
+    f.pgw, e.pgw(record.chat),
+    f.cint, e.cint(record.chat),
+    f.left, e.left(record.left),
+  ];
+  if (extra.detached !== undefined) fields.push(f.detached, e.detached(extra.detached));
+  if (extra.owner !== undefined) fields.push(f.owner, e.owner(extra.owner));
+  return fields;
+}
