@@ -65,7 +65,12 @@ export function createClientFrameSchema(limits: ProtocolLimits) {
     chat,
   });
 
-  return z.discriminatedUnion('type', [join, message, typing, next, leave, report]);
+  // §4: `data` (an SDP description or ICE candidate) is checked by the gateway's call code
+  // (packages/media checkSignal), which knows the size limit and the relay-only rule.
+  const signal = z.object({ type: z.literal('signal'), chat, data: z.record(z.string(), z.unknown()) });
+  const ice = z.object({ type: z.literal('ice') });
+
+  return z.discriminatedUnion('type', [join, message, typing, next, leave, report, signal, ice]);
 }
 
 export type ClientFrame = z.output<ReturnType<typeof createClientFrameSchema>>;
@@ -73,3 +78,4 @@ export type ClientFrameType = ClientFrame['type'];
 export type JoinFrame = Extract<ClientFrame, { type: 'join' }>;
 export type MessageFrame = Extract<ClientFrame, { type: 'message' }>;
 export type ReportFrame = Extract<ClientFrame, { type: 'report' }>;
+export type SignalFrame = Extract<ClientFrame, { type: 'signal' }>;

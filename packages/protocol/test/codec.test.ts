@@ -80,6 +80,16 @@ describe('v1.1 fields', () => {
     }
   });
 
+  test('signal keeps its chat and data object (checked further by the gateway); ice has no fields', () => {
+    const data = { type: 'offer', sdp: 'v=0\r\n' };
+    assert.deepEqual(decoder.decode(JSON.stringify({ type: 'signal', chat: '0.ab', data, x: 1 })), { ok: true, frame: { type: 'signal', chat: '0.ab', data } });
+    assert.deepEqual(decoder.decode('{"type":"ice","chat":"0.ab"}'), { ok: true, frame: { type: 'ice' } });
+    for (const raw of ['{"type":"signal"}', '{"type":"signal","data":"v=0"}', '{"type":"signal","data":[1]}', '{"type":"signal","data":{},"chat":""}']) {
+      const result = decoder.decode(raw);
+      assert.equal(!result.ok && result.code, 'invalid_message', raw);
+    }
+  });
+
   test('next with a proof keeps it', () => {
     assert.deepEqual(decoder.decode('{"type":"next","proof":"abc"}'), { ok: true, frame: { type: 'next', proof: 'abc' } });
   });
