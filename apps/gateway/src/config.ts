@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
+import { loadMediaConfig, type MediaConfig } from '@strangers/media';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 
@@ -127,6 +128,8 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  /** Audio/video calls: TURN credentials and signal limits (packages/media's own variables, docs/video.md). */
+  media: MediaConfig;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -172,5 +175,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    media: loadMediaConfig(env),
   };
 }

@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
+import type { CallSignals } from '../media/call-signals.js';
 import { metrics } from '../metrics.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
@@ -13,6 +14,10 @@ export interface ChatConnectionSettings {
   /** Per-connection token buckets: every frame but typing, and typing. */
   chatRate: { perSecond: number; burst: number };
   typingRate: { perSecond: number; burst: number };
+  /** Audio/video calls (media/call-signals.ts), shared by every connection. */
+  calls?: CallSignals | undefined;
+  /** `signal` frames (audio/video calls): a bucket of their own, so ICE trickling never eats the messages' allowance. */
+  signalRate: { perSecond: number; burst: number };
   /** Consecutive rate-limited frames that close the connection with 1008. */
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
@@ -53,6 +58,7 @@ export class ChatConnection extends SessionMachine {
    */
   private frameBucket: TokenBucket | undefined;
   private typingBucket: TokenBucket | undefined;
+  private signalBucket: TokenBucket | undefined;
   /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
   private limitedInARow = 0;
 
@@ -111,7 +117,7 @@ export class ChatConnection extends SessionMachine {
     if (socket !== this.socket) return; // a socket we already let go of
     if (refuseBinary(socket, isBinary)) return;
     const decoded = this.deps.decoder.decode(data.toString());
-    if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing')) return;
+    if (!this.takeToken(socket, decoded.ok ? decoded.frame.type : undefined)) return;
     if (!decoded.ok) {
       this.sendError(decoded.code, decoded.message);
       return;
@@ -124,11 +130,14 @@ export class ChatConnection extends SessionMachine {
    * Typing has its own bucket and is dropped silently when over it (clients send it per
    * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
    */
-  private takeToken(socket: WebSocket, typing: boolean): boolean {
-    const { chatRate, typingRate } = this.deps;
+  private takeToken(socket: WebSocket, type: string | undefined): boolean {
+    const { chatRate, typingRate, signalRate } = this.deps;
+    const typing = type === 'typing';
     const bucket = typing
       ? (this.typingBucket ??= new TokenBucket(typingRate.perSecond, typingRate.burst))
-      : (this.frameBucket ??= new TokenBucket(chatRate.perSecond, chatRate.burst));
+      : type === 'signal'
+        ? (this.signalBucket ??= new TokenBucket(signalRate.perSecond, signalRate.burst))
+        : (this.frameBucket ??= new TokenBucket(chatRate.perSecond, chatRate.burst));
     if (bucket.take()) {
       this.limitedInARow = 0;
       return true;
@@ -140,7 +149,7 @@ export class ChatConnection extends SessionMachine {
       socket.close(CloseCode.policyViolation, 'too many messages');
       return false;
     }
-    if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down');
+    if (!typing) this.sendError(ErrorCode.rateLimited, type === 'signal' ? 'too many signals; slow down' : 'too many messages; slow down');
     return false;
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@strangers/config';
 import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import type { ChatStore } from './chat-store.js';
+import type { CallSignals } from '../media/call-signals.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
@@ -16,6 +17,8 @@ export interface SessionMachineDeps {
   logger: Logger;
   /** The session is over (left for good, or handed to another gateway): forget it. */
   onFinished(machine: SessionMachine): void;
+  /** Audio/video calls (media/call-signals.ts); absent: `signal` and `ice` are refused. */
+  calls?: CallSignals | undefined;
 }
 
 /**
@@ -88,6 +91,12 @@ export abstract class SessionMachine {
    * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
    */
   onFrame(frame: ClientFrame): void {
+    // The call code checks a signal's chat before the state (docs/video.md: a candidate
+    // trickling in after Next is `stale_chat`), then the valid-when rule, then the rest.
+    if (frame.type === 'signal' && this.deps.calls) {
+      this.deps.calls.onSignalFrame(this, frame);
+      return;
+    }
     if (!isFrameValidIn(frame.type, this.session.state)) {
       this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
       return;
@@ -111,12 +120,18 @@ export abstract class SessionMachine {
       case 'leave':
         this.onLeave();
         return;
+      case 'signal':
+      case 'ice':
+        if (this.deps.calls && frame.type === 'ice') this.deps.calls.onIceFrame(this);
+        else this.sendError(ErrorCode.invalidState, 'audio and video calls are not enabled here');
+        return;
     }
   }
 
   private onJoin(frame: JoinFrame): void {
     this.session.interests = frame.interests ?? [];
     this.session.requeue = frame.requeue ?? true;
+    this.deps.calls?.noteJoin(this.session, frame.media);
     this.enterQueue();
   }
 
@@ -241,7 +256,7 @@ export abstract class SessionMachine {
     session.missedLeft = undefined;
     session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
     this.persist();
-    this.send({ type: 'paired', chat: entry.chat, interests: entry.interests });
+    this.send({ type: 'paired', chat: entry.chat, interests: entry.interests, ...this.deps.calls?.pairedFields(session, session.chat) });
   }
 
   /** A partner message, typing flag or departure, routed here by session id. */
@@ -262,6 +277,10 @@ export abstract class SessionMachine {
         return;
       case 'typing':
         this.send({ type: 'typing', typing: entry.typing });
+        return;
+      case 'signal':
+      case 'resync':
+        this.deps.calls?.onInbox(this, entry);
         return;
       case 'left':
         this.onPartnerLeft(entry.reason, entry.by);
@@ -302,6 +321,7 @@ export abstract class SessionMachine {
     const chat = session.chat;
     if (session.state === 'paired' && chat) {
       await this.resumeChat(chat, lastSeq);
+      this.deps.calls?.afterResume(this);
       return;
     }
     this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });
