@@ -12,8 +12,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { getFreePort, TurnClient, turnserverInstalled } from '@strangers/testkit';
-import { turnCredential } from '../../packages/media/src/turn-credentials.ts';
+import { getFreePort, TestClient, TurnClient, turnserverInstalled } from '@strangers/testkit';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const launcherPath = fileURLToPath(new URL('../start-local.mjs', import.meta.url));
@@ -153,8 +152,21 @@ async function checkLocalTurn(stack: Stack, gateways: number[], turnPort: number
     assert.equal(processEnv(stack.pids.get(`gw-${gateway}`)!, 'TURN_URLS'), `turn:127.0.0.1:${turnPort}?transport=udp`);
   }
   assert.ok(!stack.lines.join('\n').includes(secrets[0]!), 'the secret is never printed');
-  // The relay accepts a credential signed with the gateways' secret, and refuses a wrong one.
-  const { username, credential } = turnCredential(secrets[0]!, 'launcher-test', Date.now(), 600);
+  // Two browsers' sessions, one per gateway, paired for video: the credential `paired.ice`
+  // hands each is accepted by the launcher's relay, and a wrong password is refused.
+  const [a, b] = await Promise.all(gateways.map((gateway) => TestClient.connect(`ws://127.0.0.1:${gateway}/ws`)));
+  for (const client of [a!, b!]) {
+    await client.next('welcome');
+    client.send({ type: 'join', media: 'video' });
+    await client.next('waiting');
+  }
+  const paired = await a!.next('paired');
+  await b!.next('paired');
+  a!.close();
+  b!.close();
+  const turn = (paired.ice as { urls: string[]; username?: string; credential?: string }[]).find((server) => server.username !== undefined);
+  assert.deepEqual(turn?.urls, [`turn:127.0.0.1:${turnPort}?transport=udp`]);
+  const { username, credential } = turn as { username: string; credential: string };
   const [wrong, right] = [await TurnClient.connect({ host: '127.0.0.1', port: turnPort }), await TurnClient.connect({ host: '127.0.0.1', port: turnPort })];
   try {
     assert.equal((await wrong.allocate(username, 'wrong-password')).ok, false);
