@@ -66,6 +66,7 @@ export class Gateway {
         calls: new CallSignals(this.redis, { gatewayId: config.gatewayId, inboxMaxLength: config.inboxMaxLength, media: config.media }, logger),
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        matching: config.matching,
       },
       () => this.online.value,
       logger,

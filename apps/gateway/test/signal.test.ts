@@ -244,4 +244,22 @@ describe('resume: signals to a detached partner are dropped, then both sides get
     assert.deepEqual(await resumed.next('signal'), { type: 'signal', data: relayCandidate(43001) });
     resumed.close();
   });
+
+  test('on another gateway: the chat is still a call there (the join\'s media is in the session record)', async () => {
+    const { a, b, chat } = await videoPair();
+    const token = String(b.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    b.terminate();
+    // b was on gateway 1; it comes back on gateway 0, a's own.
+    const resumed = await TestClient.connect(`ws://127.0.0.1:${stack.gateways[0]!.port}/ws?resume=${token}&last=0`);
+    const back = await resumed.next();
+    assert.deepEqual([back.type, back.state, back.chat], ['resumed', 'paired', chat]);
+    checkIce((await resumed.next('ice')).ice, sessionOf(b));
+    checkIce((await a.next('ice')).ice, sessionOf(a));
+    // Signals follow b to its new gateway (chat_signal reads where it is now), both ways.
+    a.send({ type: 'signal', chat, data: relayCandidate(44000) });
+    assert.deepEqual(await resumed.next('signal'), { type: 'signal', data: relayCandidate(44000) });
+    resumed.send({ type: 'signal', chat, data: relayCandidate(44001) });
+    assert.deepEqual(await a.next('signal'), { type: 'signal', data: relayCandidate(44001) });
+    resumed.close();
+  });
 });

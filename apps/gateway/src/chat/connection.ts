@@ -4,6 +4,7 @@ import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import type { CallSignals } from '../media/call-signals.js';
 import { metrics } from '../metrics.js';
+import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
 
@@ -22,6 +23,7 @@ export interface ChatConnectionSettings {
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
   maxBufferedBytes: number;
+  matching: GatewayMatchingSettings;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {

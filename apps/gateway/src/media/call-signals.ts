@@ -1,12 +1,11 @@
 import {
   checkSignal,
   iceConfigurationFor,
-  mediaRoleFor,
   needsIceResync,
   shouldDeliverSignal,
   type MediaConfig,
 } from '@strangers/media';
-import { ErrorCode, type MediaKind, type MediaRole, type ServerFrame, type SignalFrame } from '@strangers/protocol';
+import { ErrorCode, type MediaKind, type ServerFrame, type SignalFrame } from '@strangers/protocol';
 import { ChatSignalReply, chatBucket, keys, type InboxEntry, type Redis } from '@strangers/redis';
 import type { Logger } from '@strangers/config';
 import { metrics } from '../metrics.js';
@@ -22,14 +21,11 @@ export interface CallParty {
   send(frame: ServerFrame): void;
 }
 
-/** The extra fields of `paired` for an audio/video chat (PROTOCOL.md §4). */
-export interface PairedMediaFields {
-  media?: MediaKind;
-  role?: MediaRole;
-  ice?: ServerFrameIce;
+/** The ICE fields of `paired` for an audio/video chat (PROTOCOL.md §4). */
+export interface PairedIceFields {
+  ice?: Extract<ServerFrame, { type: 'ice' }>['ice'];
   iceTransportPolicy?: 'relay';
 }
-type ServerFrameIce = Extract<ServerFrame, { type: 'ice' }>['ice'];
 
 /** A partner can move gateways (resume) at most this many times during one signal. */
 const MAX_ROUTE_RETRIES = 3;
@@ -51,37 +47,30 @@ export interface CallSignalsSettings {
  * alone, never from the frame.
  */
 export class CallSignals {
-  /**
-   * Each session's media kind, from its last join: a chat has its members' kind, since the
-   * matcher pairs only the same kinds. Held per Session object, so it goes with it.
-   */
-  private readonly joinedMedia = new WeakMap<Session, MediaKind>();
-
   constructor(
     private readonly redis: Redis,
     private readonly settings: CallSignalsSettings,
     private readonly logger: Logger,
   ) {}
 
-  /** A `join` (its `media`, default text). */
-  noteJoin(session: Session, media: MediaKind | undefined): void {
-    if (media === undefined || media === 'text') this.joinedMedia.delete(session);
-    else this.joinedMedia.set(session, media);
-  }
-
-  /** The media kind of the session's current chat. */
+  /**
+   * The media kind of the session's current chat: its join's (`session.match`, kept in the
+   * session record, so it survives a resume on any gateway). The matcher pairs only the
+   * same kinds, so it is the chat's.
+   */
   mediaOf(session: Session): MediaKind {
-    return this.joinedMedia.get(session) ?? 'text';
+    return session.match.media;
   }
 
-  /** `paired`'s extras for `chat` ({} for a text chat); both sides' gateways derive the same two roles. */
-  pairedFields(session: Session, chat: ChatLink): PairedMediaFields {
-    const media = this.mediaOf(session);
+  /**
+   * `paired`'s ICE fields for a `media` chat ({} for text): the servers with a fresh TURN
+   * credential for this session, and the relay-only hint. `media` and `role` come from the
+   * matcher's assignment (preferences/paired-frame.ts).
+   */
+  pairedIce(session: Session, media: MediaKind): PairedIceFields {
     if (!needsIceResync(media)) return {};
     const { iceServers, iceTransportPolicy } = iceConfigurationFor(this.settings.media.turn, session.id);
-    const fields: PairedMediaFields = { media, role: mediaRoleFor(chat.id, session.id, chat.partner), ice: iceServers };
-    if (iceTransportPolicy === 'relay') fields.iceTransportPolicy = 'relay';
-    return fields;
+    return iceTransportPolicy === 'relay' ? { ice: iceServers, iceTransportPolicy } : { ice: iceServers };
   }
 
   /** A client's `signal` (its token already taken by the connection's signal bucket). */
