@@ -117,7 +117,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
 
   /** Enters the queue; resolves once the frame is sent (`waiting`, then `paired`, follow as events). */
   join(options: JoinOptions = {}): Promise<void> {
-    const { interests, requeue } = options;
+    const { interests, requeue, media } = options;
     if (interests !== undefined && (!Array.isArray(interests) || interests.some((tag) => typeof tag !== 'string'))) {
       return refused('invalid_argument', 'interests must be an array of strings');
     }
@@ -126,6 +126,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     const frame: ClientFrame = { type: 'join' };
     if (interests) frame.interests = interests;
     if (requeue !== undefined) frame.requeue = requeue;
+    if (media !== undefined && media !== 'text') frame.media = media;
     return this.sendFrame(frame);
   }
 
@@ -144,6 +145,24 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     if (typeof typing !== 'boolean') return refused('invalid_argument', 'typing must be a boolean');
     if (this.isOpen() && this.state === 'paired' && this.chat !== undefined) this.writeFrame({ type: 'typing', typing, chat: this.chat });
     return Promise.resolve();
+  }
+
+  /**
+   * Sends a WebRTC description or ICE candidate (`RTCSessionDescription.toJSON()`,
+   * `RTCIceCandidate.toJSON()`) to the partner of an audio/video chat. Best effort, like
+   * typing: never stored, and dropped while the partner is reconnecting; every resume is
+   * followed by an `ice` event, on which the `offer` side restarts ICE (docs/video.md).
+   */
+  signal(data: Record<string, unknown>): Promise<void> {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return refused('invalid_argument', 'data must be a description or candidate object');
+    if (this.state !== 'paired' || this.chat === undefined) return refused('not_paired', 'no partner to signal');
+    return this.sendFrame({ type: 'signal', chat: this.chat, data });
+  }
+
+  /** Asks for fresh ICE servers for the current audio/video chat (after a network change); they come as an `ice` event. */
+  requestIce(): Promise<void> {
+    if (this.state !== 'paired') return refused('not_paired', 'not in a chat');
+    return this.sendFrame({ type: 'ice' });
   }
 
   /** Ends the chat (or keeps searching) and looks for someone else. */
@@ -296,7 +315,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'signal':
         return this.emit('signal', { data: frame.data });
       case 'ice':
-        return this.emit('ice', { ice: frame.ice });
+        return this.emit('ice', { ice: frame.ice, iceTransportPolicy: frame.iceTransportPolicy });
     }
   }
 

@@ -45,6 +45,9 @@ export interface IceServer {
   credential?: string;
 }
 
+/** `relay` when the deployment is relay-only: pass it to RTCPeerConnection (an addition to PROTOCOL.md §4). */
+export type IceTransportPolicy = 'all' | 'relay';
+
 export interface PairedEvent {
   chat: string;
   /** The shared interests (may be empty). */
@@ -57,6 +60,8 @@ export interface PairedEvent {
   /** Audio/video chats: who sends the WebRTC offer. */
   role?: MediaRole;
   ice?: IceServer[];
+  /** Audio/video chats on a relay-only deployment: `relay`. */
+  iceTransportPolicy?: IceTransportPolicy;
 }
 
 export interface StrangerClientEvents {
@@ -92,8 +97,11 @@ export interface StrangerClientEvents {
   banned: BanStatement;
   /** A WebRTC description or candidate from the partner. */
   signal: { data: Record<string, unknown> };
-  /** Fresh ICE servers for the current chat. */
-  ice: { ice: IceServer[] };
+  /**
+   * Fresh ICE servers for the current chat: the answer to `requestIce()`, and unsolicited
+   * after every resume of an audio/video chat, when the `offer` side restarts ICE (docs/video.md).
+   */
+  ice: { ice: IceServer[]; iceTransportPolicy: IceTransportPolicy | undefined };
   /** A server error not tied to a pending `send()` (those reject the send's promise instead). */
   error: { code: ErrorCode; message: string; id: string | undefined };
   /** The server ended the session for good; no reconnect follows (then `closed`). */
@@ -133,6 +141,8 @@ export interface JoinOptions {
   interests?: string[];
   /** Go back into the queue automatically when a partner leaves (server default: true). */
   requeue?: boolean;
+  /** `audio` or `video`: paired only with the same kind, and `paired` then has `role` and `ice` (default `text`). */
+  media?: MediaKind;
 }
 
 export interface ReportOptions {
