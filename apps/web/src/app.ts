@@ -1,4 +1,5 @@
-import { StrangerClient, StrangerClientError, type BanStatement, type ConnectResult, type JoinOptions, type StopCause } from '@strangers/client';
+import { StrangerClient, StrangerClientError, type BanStatement, type ConnectResult, type JoinOptions, type PairedEvent, type StopCause } from '@strangers/client';
+import { CallView, type ChatMode } from './call-view.js';
 import { Attention, loadAttentionSettings, wireAttentionControls } from './attention.js';
 import { wireComposer } from './composer.js';
 import { banDetails, LEFT_TEXT, STOP_TEXT } from './notices.js';
@@ -22,6 +23,12 @@ function socketUrl(): string {
 
 const client = new StrangerClient({ url: socketUrl() });
 const attention = new Attention(loadAttentionSettings());
+/** Voice and video calls beside the text chat (call-view.ts). */
+const callView = new CallView(client, ui, (text) => {
+  mediaNotice = text;
+});
+/** Why a voice/video start fell back to text; shown in the chat log until the next start. */
+let mediaNotice: string | undefined;
 const saved = loadSession();
 let joinOptions: JoinOptions = saved ? { interests: saved.interests ?? [], requeue: saved.requeue ?? true } : {};
 let partnerTypingTimer: number | undefined;
@@ -142,8 +149,17 @@ function sendMessage(text: string): void {
 
 function onStartSubmit(event: SubmitEvent): void {
   event.preventDefault();
-  joinOptions = { interests: parseInterests(ui.interests.value), requeue: ui.requeue.checked };
-  startChat();
+  const mode = (new FormData(ui.startForm).get('mode') ?? 'text') as ChatMode;
+  const interests = parseInterests(ui.interests.value);
+  const requeue = ui.requeue.checked;
+  ui.startButton.disabled = true;
+  mediaNotice = undefined;
+  // The camera/microphone first: refused, the chat falls back to text (and says why).
+  void callView.prepare(mode).then((media) => {
+    joinOptions = media === 'text' ? { interests, requeue } : { interests, requeue, media };
+    startChat();
+    if (mediaNotice) messages.system(mediaNotice);
+  });
 }
 
 function onComposerSubmit(event: SubmitEvent): void {
@@ -166,6 +182,7 @@ function onMessageInput(): void {
 
 function onNextClick(): void {
   if (client.state !== 'paired') return;
+  callView.end();
   stopOwnTyping();
   showPartnerTyping(false);
   void client.next();
@@ -175,6 +192,7 @@ function onNextClick(): void {
 }
 
 function onLeaveClick(): void {
+  callView.release();
   stopOwnTyping();
   showPartnerTyping(false);
   if (client.status === 'open' && client.state !== 'idle') void client.leave();
@@ -197,6 +215,7 @@ function onReportClose(): void {
     return;
   }
   const reason = ui.reportReason.value.trim();
+  callView.end();
   showPartnerTyping(false);
   void client.report(reason.length > 0 ? { reason: reason.slice(0, 200) } : {});
   updateSession({ chat: undefined, last: 0 });
@@ -240,8 +259,10 @@ function onWaiting({ online }: { online: number }): void {
   setStatus(`Looking for someone… (${online} online)`);
 }
 
-function onPaired({ chat, interests }: { chat: string; interests: string[] }): void {
+function onPaired(paired: PairedEvent): void {
+  const { chat, interests } = paired;
   chatLost = false;
+  callView.start(paired);
   updateSession({ chat, last: 0 });
   attention.notice('A stranger is here');
   messages.clear();
@@ -250,6 +271,7 @@ function onPaired({ chat, interests }: { chat: string; interests: string[] }): v
   messages.system(
     interests.length > 0 ? `You're now chatting with a stranger. You both like: ${interests.join(', ')}.` : "You're now chatting with a stranger. Say hi!",
   );
+  if (mediaNotice) messages.system(mediaNotice);
   statusForState();
   ui.message.focus();
 }
@@ -263,6 +285,7 @@ function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
 
 
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
+  callView.end();
   stopOwnTyping();
   showPartnerTyping(false);
   updateSession({ chat: undefined, last: 0 });
@@ -306,6 +329,7 @@ function onResumed({ state, recovered }: { state: string; recovered: boolean | u
 }
 
 function onChatEnded({ reason }: { reason: 'resume_failed' | 'ended_while_away' }): void {
+  callView.end();
   window.clearTimeout(graceTimer);
   if (!chatLost) {
     messages.system(
@@ -327,6 +351,7 @@ function onClientError({ code, message }: { code: string; message: string }): vo
 }
 
 function onClosed(): void {
+  callView.release();
   window.clearTimeout(graceTimer);
   ui.online.textContent = 'Offline';
   setStatus('Disconnected. Reload the page to try again.');
@@ -336,6 +361,7 @@ function onClosed(): void {
 
 /** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
 function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undefined }): void {
+  callView.release();
   window.clearTimeout(graceTimer);
   clearSession();
   showBanner(STOP_TEXT[cause] + (ban ? banDetails(ban) : ''));

@@ -32,5 +32,11 @@ export const ui = {
   report: element<HTMLButtonElement>('report'),
   reportDialog: element<HTMLDialogElement>('report-dialog'),
   reportReason: element<HTMLInputElement>('report-reason'),
+  call: element<HTMLElement>('call'),
+  remoteVideo: element<HTMLVideoElement>('remote-video'),
+  localVideo: element<HTMLVideoElement>('local-video'),
+  callStatus: element<HTMLParagraphElement>('call-status'),
+  mute: element<HTMLButtonElement>('mute'),
+  camera: element<HTMLButtonElement>('camera'),
 };
 export const messages = new MessageList(element<HTMLOListElement>('messages'));
