@@ -1,6 +1,6 @@
 // `npm run bench` — starts every system itself, measures, and regenerates BENCHMARKS.md.
 // `npm run bench -- --smoke` does the same with tiny counts into a temp dir (< 30 s).
-// `npm run bench -- --only matcher` (any of relay,pairing,connections,matcher) measures those
+// `npm run bench -- --only matcher` (any of relay,pairing,connections,matcher,resume) measures those
 // cases; into the repo root, the other cases keep their figures from bench/results.json.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { pairingCase } from './pairing-case.js';
 import { fullProfile, smokeProfile } from './profile-options.js';
 import { connectPairs, relayCase, relayOnce } from './relay-case.js';
 import { checkTargets, renderReport } from './report.js';
+import { resumeCase } from './resume-case.js';
 import type { Machine, Results } from './results.js';
 import { benchRoot, getFreePort, launch } from './processes.js';
 import { startGatewayProcess, startSystem, type SystemName, type SystemOptions } from './systems.js';
@@ -33,7 +34,7 @@ const { values: args } = parseArgs({
 });
 const profile = args.smoke ? smokeProfile : fullProfile;
 const outDir = args.out ?? (args.smoke ? mkdtempSync(join(tmpdir(), 'strangers-bench-')) : repoRoot);
-const only = new Set((args.only ?? 'relay,pairing,connections,matcher').split(','));
+const only = new Set((args.only ?? 'relay,pairing,connections,matcher,resume').split(','));
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const systemOptions: SystemOptions = { fromSource: profile.smoke };
@@ -154,6 +155,11 @@ async function measureMatcher(results: Results): Promise<void> {
   }
 }
 
+async function measureResume(results: Results): Promise<void> {
+  log('resume after a gateway kill -9');
+  results.resume = await resumeCase(profile, systemOptions, log);
+}
+
 /**
  * `--only` into the repo root measures those cases and keeps every other case's figures,
  * and the report's header, from the last run in bench/results.json.
@@ -171,6 +177,7 @@ function mergeWithLastRun(fresh: Results): Results {
   if (only.has('pairing')) merged.pairing = fresh.pairing;
   if (only.has('connections')) merged.connections = fresh.connections;
   if (only.has('matcher')) merged.matcher = fresh.matcher;
+  if (only.has('resume')) merged.resume = fresh.resume;
   return merged;
 }
 
@@ -218,6 +225,7 @@ async function main(): Promise<void> {
   if (only.has('pairing')) await measurePairing(results);
   if (only.has('connections')) await measureConnections(results);
   if (only.has('matcher')) await measureMatcher(results);
+  if (only.has('resume')) await measureResume(results);
   const missed = checkTargets(results).filter((check) => !check.met);
   if (missed.length > 0 && profile.profileSeconds > 0 && only.has('relay')) await profileGateway(results);
   results.durationSeconds = (Date.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
-import { encodeMatcherEvent, keys, type AgeGroup } from '@strangers/redis';
+import { encodeMatcherEvent, keys, SessionField, type AgeGroup } from '@strangers/redis';
 import { startRedisServer } from '@strangers/testkit';
 import type { Profile } from './profile-options.js';
 import { percentilesMs, spread, type Spread } from './stats.js';
@@ -132,7 +132,7 @@ class SessionFactory {
       for (let i = start; i < Math.min(count, start + CHUNK); i++) {
         const sid = `bench-${this.next++}`;
         sids.push(sid);
-        pipeline.hset(keys.session(sid), 'state', 'waiting', 'gen', '1');
+        pipeline.hset(keys.session(sid), SessionField.state, 'waiting', SessionField.gen, '1');
       }
       await pipeline.exec();
     }

@@ -18,6 +18,11 @@ export interface Profile {
   connections: { steps: number[]; reps: number; loaders: number };
   /** The matcher alone (matcher-case.ts): a backlog for pairs/s, then fixed join rates. */
   matcher: { backlogPairs: number; backlogReps: number; joinRates: number[]; joinReps: number; warmupMs: number; durationMs: number };
+  /**
+   * Resume after a gateway's kill -9 (resume-case.ts): pairs across the two gateways, each
+   * client sending `ratePerClient` msg/s; the kill comes `beforeKillMs` into the traffic.
+   */
+  resume: { pairs: number; ratePerClient: number; beforeKillMs: number; afterResumeMs: number; drainMs: number; resumeTimeoutMs: number; reps: number };
   profileSeconds: number;
 }
 
@@ -38,6 +43,7 @@ export const fullProfile: Profile = {
   pairing: { burstClients: 4000, burstReps: 3, joinRates: [500, 2000], joinReps: 3, warmupMs: 300, durationMs: 2000, pool: 1000 },
   connections: { steps: [5000, 10_000, 18_000], reps: 3, loaders: 3 },
   matcher: { backlogPairs: 20_000, backlogReps: 3, joinRates: [1000, 2000, 10_000], joinReps: 3, warmupMs: 500, durationMs: 3000 },
+  resume: { pairs: 100, ratePerClient: 5, beforeKillMs: 2000, afterResumeMs: 1000, drainMs: 5000, resumeTimeoutMs: 30_000, reps: 3 },
   profileSeconds: 4,
 };
 
@@ -48,5 +54,6 @@ export const smokeProfile: Profile = {
   pairing: { burstClients: 40, burstReps: 1, joinRates: [100], joinReps: 1, warmupMs: 100, durationMs: 300, pool: 40 },
   connections: { steps: [50, 100], reps: 1, loaders: 2 },
   matcher: { backlogPairs: 200, backlogReps: 1, joinRates: [200], joinReps: 1, warmupMs: 100, durationMs: 300 },
+  resume: { pairs: 5, ratePerClient: 5, beforeKillMs: 500, afterResumeMs: 300, drainMs: 3000, resumeTimeoutMs: 30_000, reps: 1 },
   profileSeconds: 0,
 };

@@ -1,5 +1,6 @@
 import type { Results } from './results.js';
 import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
+import { resumeSection, resumeTargets } from './report-resume.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
 import { systemLabels, type SystemName } from './systems.js';
 
@@ -87,6 +88,7 @@ export function checkTargets(results: Results): TargetCheck[] {
     }
   }
   checks.push(...matcherTargets(results));
+  checks.push(...resumeTargets(results));
   const gateway = results.connections.find((figures) => figures.label === 'gateway');
   if (gateway) {
     const last = gateway.steps[gateway.steps.length - 1]!;
@@ -221,6 +223,7 @@ export function renderReport(results: Results, chart: string): string {
   }
 
   if (results.matcher) push(...matcherSection(results.matcher));
+  push(...resumeSection(results));
 
   if (results.cpuProfile) {
     push(

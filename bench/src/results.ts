@@ -4,6 +4,7 @@ import type { MatcherFigures } from './matcher-case.js';
 import type { PairingFigures } from './pairing-case.js';
 import type { Profile } from './profile-options.js';
 import type { RelayFigures } from './relay-case.js';
+import type { ResumeFigures } from './resume-case.js';
 import type { SystemName } from './systems.js';
 
 export interface Machine {
@@ -29,5 +30,6 @@ export interface Results {
   pairing?: PairingFigures;
   connections: ConnectionFigures[];
   matcher?: MatcherFigures;
+  resume?: ResumeFigures;
   cpuProfile?: { rate: number; summaries: ProfileSummary[] };
 }

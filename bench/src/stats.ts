@@ -16,6 +16,13 @@ export function spread(values: number[]): Spread {
   return { median, min: sorted[0]!, max: sorted[n - 1]!, n };
 }
 
+/** The nearest-rank quantile `q` (0–1) of raw values; NaN for none. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
 /** Merges histograms from several loaders (compressed base64) into one. */
 export function mergeHistograms(encoded: string[]): hdr.Histogram {
   const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });

@@ -14,13 +14,14 @@ export interface BuildWebOptions {
   fromSource?: boolean;
 }
 
-/** Builds the web client into `outDir`: index.html, app.js (one minified bundle), styles.css. */
+/** Builds the web client into `outDir`: index.html, app.js and proof-worker.js (minified bundles), styles.css, terms.json. */
 export async function buildWeb({ outDir = defaultOutDir, fromSource = false }: BuildWebOptions = {}): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: [`${appDir}src/app.ts`],
-    outfile: `${outDir}/app.js`,
+    // The page, and the Web Worker that solves proofs of work (loaded by proof.ts).
+    entryPoints: { app: `${appDir}src/app.ts`, 'proof-worker': `${appDir}src/proof-worker.ts` },
+    outdir: outDir,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -32,6 +33,7 @@ export async function buildWeb({ outDir = defaultOutDir, fromSource = false }: B
   });
   await copyFile(`${appDir}src/index.html`, `${outDir}/index.html`);
   await copyFile(`${appDir}src/styles.css`, `${outDir}/styles.css`);
+  await copyFile(`${appDir}src/terms.json`, `${outDir}/terms.json`);
   return outDir;
 }
 

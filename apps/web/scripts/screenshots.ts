@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startBalancer } from '../test/tcp-balancer.ts';
-import { chromiumMissing, say, seesPartner, start, startWebStack } from '../test/web-stack.ts';
+import { agreeToTerms, chromiumMissing, say, seesPartner, start, startWebStack } from '../test/web-stack.ts';
 
 // Screenshots of the main states at desktop and phone width, from a real local stack:
 // `npm run screenshots -w @strangers/web` (needs /usr/bin/chromium).
@@ -85,6 +85,7 @@ try {
     const callee = await stack.open(stack.url(1));
     for (const page of [caller, callee]) {
       await page.check('#mode-video');
+      await agreeToTerms(page);
       await page.click('#start-button');
     }
     await caller.locator('#call-status', { hasText: 'On a video call' }).waitFor({ timeout: 30_000 });

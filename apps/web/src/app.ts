@@ -2,8 +2,16 @@ import { StrangerClient, StrangerClientError, type BanStatement, type ConnectRes
 import { CallView, type ChatMode } from './call-view.js';
 import { Attention, loadAttentionSettings, wireAttentionControls } from './attention.js';
 import { wireComposer } from './composer.js';
-import { banDetails, LEFT_TEXT, STOP_TEXT } from './notices.js';
+import { showBan } from './ban-notice.js';
+import { fillLanguages } from './language.js';
+import { NextConfirm } from './next-confirm.js';
+import { LEFT_TEXT, sendFailureText, STOP_TEXT } from './notices.js';
+import { pollOnline } from './online-poll.js';
+import { workerSolver } from './proof.js';
+import { RematchOffer } from './rematch.js';
+import { readStartForm } from './start-form.js';
 import { clearSession, loadSession, updateSession } from './saved-session.js';
+import { loadTerms } from './terms.js';
 import { messages, ui } from './ui.js';
 
 /** The server's resume grace (PROTOCOL.md, default 15 s) plus a margin: past it the chat is gone. */
@@ -12,8 +20,6 @@ const GRACE_MS = 17_000;
 const PARTNER_TYPING_TIMEOUT_MS = 8000;
 /** Tell the partner we stopped typing after this much silence. */
 const OWN_TYPING_IDLE_MS = 3000;
-const MAX_INTERESTS = 10;
-
 
 function socketUrl(): string {
   const url = new URL('/ws', window.location.href);
@@ -21,7 +27,7 @@ function socketUrl(): string {
   return url.toString();
 }
 
-const client = new StrangerClient({ url: socketUrl() });
+const client = new StrangerClient({ url: socketUrl(), solveProof: workerSolver(ui.proof) });
 const attention = new Attention(loadAttentionSettings());
 /** Voice and video calls beside the text chat (call-view.ts). */
 const callView = new CallView(client, ui, (text) => {
@@ -30,22 +36,19 @@ const callView = new CallView(client, ui, (text) => {
 /** Why a voice/video start fell back to text; shown in the chat log until the next start. */
 let mediaNotice: string | undefined;
 const saved = loadSession();
-let joinOptions: JoinOptions = saved ? { interests: saved.interests ?? [], requeue: saved.requeue ?? true } : {};
+let joinOptions: JoinOptions = saved
+  ? { interests: saved.interests ?? [], requeue: saved.requeue ?? true, ...(saved.lang ? { lang: saved.lang } : {}), ...(saved.adult !== undefined ? { adult: saved.adult } : {}) }
+  : {};
+const rematch = new RematchOffer(client, ui.reconnect, (text) => messages.system(text));
+const nextConfirm = new NextConfirm(ui.nextLabel, ui.nextHelp, moveOn);
+/** The server ended the session for good (ban, another tab): never reconnect. */
+let stoppedForGood = false;
 let partnerTypingTimer: number | undefined;
 let ownTypingTimer: number | undefined;
 let ownTyping = false;
 let graceTimer: number | undefined;
 /** Set when the chat was lost while offline, so the resume that follows does not pretend otherwise. */
 let chatLost = false;
-
-function parseInterests(raw: string): string[] {
-  const tags = raw
-    .split(',')
-    .map((tag) => tag.trim().toLowerCase())
-    .filter((tag) => tag.length > 0)
-    .map((tag) => tag.slice(0, 32));
-  return [...new Set(tags)].slice(0, MAX_INTERESTS);
-}
 
 function showOnline(count: number): void {
   ui.online.textContent = count === 1 ? '1 person online' : `${count} people online`;
@@ -66,6 +69,7 @@ function syncControls(): void {
   ui.report.disabled = !paired;
   ui.leave.disabled = !open || client.state === 'idle';
   ui.startButton.disabled = !open;
+  ui.reconnect.disabled = !open || client.state === 'paired';
 }
 
 /** The connection banner: shown while the connection is down, or when the session ended for good. */
@@ -107,7 +111,7 @@ function startChat(): void {
   ui.startError.textContent = '';
   chatLost = false;
   client.join(joinOptions).then(
-    () => updateSession({ interests: joinOptions.interests ?? [], requeue: joinOptions.requeue ?? true }),
+    () => updateSession({ interests: joinOptions.interests ?? [], requeue: joinOptions.requeue ?? true, lang: joinOptions.lang, adult: joinOptions.adult }),
     (error: unknown) => {
       ui.startError.textContent = error instanceof Error ? error.message : 'Could not start';
       showScreen('start');
@@ -125,17 +129,7 @@ function sendMessage(text: string): void {
   client.send(text).then(
     () => messages.acked(item),
     (error: unknown) => {
-      const code = error instanceof StrangerClientError ? error.code : 'unknown';
-      const why =
-        code === 'connection_lost'
-          ? 'connection lost; it may or may not have arrived'
-          : code === 'rate_limited'
-            ? 'too fast, slow down'
-            : code === 'text_too_long'
-              ? 'too long'
-              : code === 'stale_chat'
-                ? 'that chat had already ended'
-                : 'not delivered';
+      const why = sendFailureText(error instanceof StrangerClientError ? error.code : 'unknown');
       // Only offer a retry while the same chat is still on.
       const chat = client.chat;
       messages.failed(item, why, () => {
@@ -150,13 +144,12 @@ function sendMessage(text: string): void {
 function onStartSubmit(event: SubmitEvent): void {
   event.preventDefault();
   const mode = (new FormData(ui.startForm).get('mode') ?? 'text') as ChatMode;
-  const interests = parseInterests(ui.interests.value);
-  const requeue = ui.requeue.checked;
+  const form = readStartForm();
   ui.startButton.disabled = true;
   mediaNotice = undefined;
   // The camera/microphone first: refused, the chat falls back to text (and says why).
   void callView.prepare(mode).then((media) => {
-    joinOptions = media === 'text' ? { interests, requeue } : { interests, requeue, media };
+    joinOptions = media === 'text' ? form : { ...form, media };
     startChat();
     if (mediaNotice) messages.system(mediaNotice);
   });
@@ -180,7 +173,8 @@ function onMessageInput(): void {
   ownTypingTimer = window.setTimeout(stopOwnTyping, OWN_TYPING_IDLE_MS);
 }
 
-function onNextClick(): void {
+/** Next, confirmed (a second click or Escape): end the chat and look for someone else. */
+function moveOn(): void {
   if (client.state !== 'paired') return;
   callView.end();
   stopOwnTyping();
@@ -189,6 +183,11 @@ function onNextClick(): void {
   updateSession({ chat: undefined, last: 0 });
   messages.system('You left the chat.');
   setStatus('Looking for someone…');
+  rematch.offer(client.previousChat);
+}
+
+function onNextClick(): void {
+  if (client.state === 'paired') nextConfirm.press('click');
 }
 
 function onLeaveClick(): void {
@@ -231,13 +230,15 @@ function onNewChatClick(): void {
 function onDocumentKeydown(event: KeyboardEvent): void {
   // Escape inside the dialog closes the dialog (its own behaviour), not the chat.
   if (event.key !== 'Escape' || ui.reportDialog.open || ui.chatScreen.hidden) return;
+  // An IME's Escape cancels its composition, like its Enter confirms one: not ours.
+  if (event.isComposing || event.keyCode === 229 || composer.composing()) return;
   event.preventDefault();
-  onNextClick();
+  if (client.state === 'paired') nextConfirm.press('escape');
 }
 
 ui.startForm.addEventListener('submit', onStartSubmit);
 ui.composer.addEventListener('submit', onComposerSubmit);
-wireComposer(ui.message, ui.composer, ui.composerHelp);
+const composer = wireComposer(ui.message, ui.composer, ui.composerHelp);
 ui.message.addEventListener('input', onMessageInput);
 ui.next.addEventListener('click', onNextClick);
 ui.leave.addEventListener('click', onLeaveClick);
@@ -260,16 +261,22 @@ function onWaiting({ online }: { online: number }): void {
 }
 
 function onPaired(paired: PairedEvent): void {
-  const { chat, interests } = paired;
+  const { chat, interests, rematch: again } = paired;
   chatLost = false;
   callView.start(paired);
+  rematch.withdraw();
+  nextConfirm.reset();
   updateSession({ chat, last: 0 });
   attention.notice('A stranger is here');
   messages.clear();
   showPartnerTyping(false);
   showScreen('chat');
   messages.system(
-    interests.length > 0 ? `You're now chatting with a stranger. You both like: ${interests.join(', ')}.` : "You're now chatting with a stranger. Say hi!",
+    again
+      ? "You're back with the same stranger."
+      : interests.length > 0
+        ? `You're now chatting with a stranger. You both like: ${interests.join(', ')}.`
+        : "You're now chatting with a stranger. Say hi!",
   );
   if (mediaNotice) messages.system(mediaNotice);
   statusForState();
@@ -283,13 +290,14 @@ function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
   attention.notice('New message from the stranger');
 }
 
-
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
   callView.end();
   stopOwnTyping();
   showPartnerTyping(false);
   updateSession({ chat: undefined, last: 0 });
   messages.system(LEFT_TEXT[reason]);
+  nextConfirm.reset();
+  if (reason === 'next' || reason === 'left') rematch.offer(client.previousChat);
   if (joinOptions.requeue !== false) {
     setStatus('Stranger left. Looking for someone new…');
   } else {
@@ -358,13 +366,22 @@ function onClosed(): void {
   if (ui.banner.hidden) showBanner('Disconnected. Reload the page to try again.');
 }
 
-
 /** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
 function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undefined }): void {
   callView.release();
   window.clearTimeout(graceTimer);
+  stoppedForGood = true;
   clearSession();
-  showBanner(STOP_TEXT[cause] + (ban ? banDetails(ban) : ''));
+  rematch.withdraw();
+  if (cause === 'banned') {
+    ui.startScreen.hidden = true;
+    ui.chatScreen.hidden = true;
+    showBan(ui.ban, ban);
+    ui.online.textContent = 'Offline';
+    return;
+  }
+  showScreen('chat');
+  showBanner(STOP_TEXT[cause]);
 }
 
 client.on('welcome', onWelcome);
@@ -380,6 +397,7 @@ client.on('error', onClientError);
 client.on('closed', onClosed);
 client.on('stopped', onStopped);
 client.on('resume_token', ({ token }) => updateSession({ token }));
+client.on('rematch_offer', ({ chat }) => rematch.offered(chat));
 client.on('state', syncControls);
 
 /** After a reload, back into the saved chat (or the queue) the tab was in. */
@@ -397,6 +415,7 @@ function connectFirst(): void {
   const session = loadSession();
   const resume = session ? { resume: { token: session.token, chat: session.chat, last: session.last ?? 0 } } : {};
   client.connect(resume).then(onFirstConnect, () => {
+    if (stoppedForGood) return;
     ui.online.textContent = 'Cannot reach the server, retrying…';
     window.setTimeout(connectFirst, 3000);
   });
@@ -404,6 +423,9 @@ function connectFirst(): void {
 
 wireAttentionControls(attention, { sound: ui.sound, notify: ui.notify, help: ui.notifyHelp });
 if (saved?.requeue === false) ui.requeue.checked = false;
+fillLanguages(ui.lang, saved?.lang?.[0]);
+void loadTerms(ui.terms);
+pollOnline(showOnline, () => client.status === 'open' && client.state === 'paired');
 syncControls();
 connectFirst();
 ui.interests.focus();

@@ -11,7 +11,8 @@ export function touchTyping(): boolean {
   return window.matchMedia('(pointer: coarse)').matches;
 }
 
-export function wireComposer(textarea: HTMLTextAreaElement, form: HTMLFormElement, help: HTMLElement): void {
+/** Wires the box; `composing()` tells whether an IME is composing in it right now (for other keys' guards). */
+export function wireComposer(textarea: HTMLTextAreaElement, form: HTMLFormElement, help: HTMLElement): { composing(): boolean } {
   let composing = false;
   textarea.addEventListener('compositionstart', () => (composing = true));
   textarea.addEventListener('compositionend', () => (composing = false));
@@ -27,13 +28,14 @@ export function wireComposer(textarea: HTMLTextAreaElement, form: HTMLFormElemen
   window.matchMedia('(pointer: coarse)').addEventListener('change', fit);
   new ResizeObserver(fit).observe(textarea);
   fit();
+  return { composing: () => composing };
 }
 
 function fitPlaceholder(textarea: HTMLTextAreaElement, help: HTMLElement): void {
   const touch = touchTyping();
   help.textContent = touch
-    ? 'Enter starts a new line; the Send button sends. Escape finds someone else.'
-    : 'Enter sends, Shift+Enter starts a new line, Escape finds someone else.';
+    ? 'Enter starts a new line; the Send button sends. Escape twice finds someone else.'
+    : 'Enter sends, Shift+Enter starts a new line, Escape twice finds someone else.';
   const style = getComputedStyle(textarea);
   const room = textarea.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   const context = document.createElement('canvas').getContext('2d');

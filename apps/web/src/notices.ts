@@ -1,4 +1,4 @@
-import type { BanStatement, StopCause } from '@strangers/client';
+import type { StopCause } from '@strangers/client';
 
 // What the page says when a chat or the session ends.
 
@@ -15,7 +15,20 @@ export const STOP_TEXT: Record<StopCause, string> = {
   refused: 'The server closed the connection.',
 };
 
-export function banDetails(ban: BanStatement): string {
-  const until = ban.until ? ` until ${new Date(ban.until).toLocaleString()}` : '';
-  return ` Reason: ${ban.reason}${until}.${ban.appeal ? ` You can appeal at ${ban.appeal}` : ''}`;
+/** Why one of our messages was not delivered, from the refusal's code. */
+export function sendFailureText(code: string): string {
+  switch (code) {
+    case 'connection_lost':
+      return 'connection lost; it may or may not have arrived';
+    case 'rate_limited':
+      return 'too fast, slow down';
+    case 'text_too_long':
+      return 'too long';
+    case 'stale_chat':
+      return 'that chat had already ended';
+    case 'blocked':
+      return 'refused by the filter';
+    default:
+      return 'not delivered';
+  }
 }

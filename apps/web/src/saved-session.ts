@@ -14,6 +14,8 @@ const savedSchema = z.object({
   last: z.optional(z.number().check(z.int(), z.nonnegative())),
   interests: z.optional(z.array(z.string().check(z.maxLength(32))).check(z.maxLength(10))),
   requeue: z.optional(z.boolean()),
+  lang: z.optional(z.array(z.string().check(z.maxLength(2))).check(z.maxLength(3))),
+  adult: z.optional(z.boolean()),
 });
 export type SavedSession = z.infer<typeof savedSchema>;
 

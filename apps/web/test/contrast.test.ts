@@ -68,9 +68,28 @@ describe('contrast and phones in Chromium', { skip: chromiumMissing, timeout: 18
     failures.push(...(await audit(a, 'banner')));
     await a.evaluate(`document.getElementById('banner').hidden = true`);
 
+    // Next armed ("Really?"), and the proof-of-work progress as it shows during a long solve.
+    await a.click('#next');
+    await a.locator('#next-label', { hasText: 'Really?' }).waitFor();
+    await a.evaluate(`(() => { document.getElementById('proof').hidden = false; document.getElementById('proof-bar').value = 40; })()`);
+    failures.push(...(await audit(a, 'next-armed-and-proof')));
+    await a.evaluate(`document.getElementById('proof').hidden = true`);
+
     await b.click('#leave');
     await a.locator('#new-chat').waitFor({ state: 'visible' });
+    await a.locator('#reconnect').waitFor({ state: 'visible' });
     failures.push(...(await audit(a, 'stranger-left')));
+
+    // The ban statement, with its appeal link.
+    await a.evaluate(`(() => {
+      document.getElementById('chat-screen').hidden = true;
+      document.getElementById('banned-reason').textContent = 'spam';
+      document.getElementById('banned-until').textContent = 'The ban is permanent.';
+      document.getElementById('banned-appeal-link').href = 'https://example.org/appeal';
+      document.getElementById('banned-appeal').hidden = false;
+      document.getElementById('banned-screen').hidden = false;
+    })()`);
+    failures.push(...(await audit(a, 'banned')));
     assert.deepEqual(failures, []);
     await a.context().close();
     await b.context().close();

@@ -64,6 +64,9 @@ describe('web client in Chromium', { skip: chromiumMissing, timeout: 180_000 }, 
     const c = await stack.open(stack.url(0));
     await start(c, { interests: 'e2e' });
     await a.locator('#message').focus();
+    // Escape twice: the first only arms Next ("Really?").
+    await a.keyboard.press('Escape');
+    await a.locator('#next', { hasText: 'Really?' }).waitFor();
     await a.keyboard.press('Escape');
     // (A's "You left the chat" line is replaced at once: C is waiting, so A re-pairs immediately.)
     // B had automatic requeue off: it is told, and offered a new chat.

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { startTurnServer, turnserverInstalled, type TurnServerHandle } from '@strangers/testkit';
-import { CHROMIUM_PATH, chromiumMissing, say, seesPartner, startWebStack, type WebStack } from './web-stack.ts';
+import { agreeToTerms, CHROMIUM_PATH, chromiumMissing, say, seesPartner, startWebStack, type WebStack } from './web-stack.ts';
 
 const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 const CALL_TIMEOUT_MS = 30_000;
@@ -35,6 +35,7 @@ function openCallPage(stack: WebStack, gateway: number): Promise<Page> {
 async function startIn(page: Page, mode: 'text' | 'audio' | 'video', requeue = true): Promise<void> {
   await page.check(`#mode-${mode}`);
   if (!requeue) await page.uncheck('#requeue');
+  await agreeToTerms(page);
   await page.click('#start-button');
   await page.locator('#status', { hasText: /Looking for someone|Chatting with a stranger/ }).waitFor();
 }
@@ -146,6 +147,8 @@ describe('video calls in Chromium (fake camera and microphone)', { skip: chromiu
   test('Next ends the call on both sides and pairs anew, with a new call that connects', async () => {
     const c = await openCallPage(stack, 0);
     await startIn(c, 'video');
+    // Next asks for a second press ("Really?").
+    await a.click('#next');
     await a.click('#next');
     await b.locator('#messages .system', { hasText: 'Stranger moved on' }).waitFor();
     assert.equal(await connectionState(a, aCall), 'closed');
@@ -186,6 +189,7 @@ describe('video calls in Chromium (fake camera and microphone)', { skip: chromiu
     await refused.locator('#start-button:enabled').waitFor();
     const texter = await stack.open(stack.url(1));
     await refused.check('#mode-video');
+    await agreeToTerms(refused);
     await refused.click('#start-button');
     await refused.locator('#messages .system', { hasText: 'was refused, so this is a text chat' }).waitFor();
     await startIn(texter, 'text');

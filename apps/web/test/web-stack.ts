@@ -97,9 +97,23 @@ export async function startWebStack(gatewayEnv: Record<string, string> = {}, opt
 export async function start(page: Page, { interests = '', requeue = true }: { interests?: string; requeue?: boolean } = {}): Promise<void> {
   await page.fill('#interests', interests);
   if (!requeue) await page.uncheck('#requeue');
+  await agreeToTerms(page);
   await page.click('#start-button');
   // The partner may already be waiting: then "looking" is replaced by "chatting" at once.
   await page.locator('#status', { hasText: /Looking for someone|Chatting with a stranger/ }).waitFor();
+}
+
+/** The start screen's click-through: 18 or older, and "I agree". */
+export async function agreeToTerms(page: Page): Promise<void> {
+  await page.check('#age-adult');
+  await page.check('#agree');
+}
+
+/** Next with its confirmation: the button, then "Really?". */
+export async function confirmNext(page: Page): Promise<void> {
+  await page.click('#next');
+  await page.locator('#next', { hasText: 'Really?' }).waitFor();
+  await page.click('#next');
 }
 
 /** Types a message the way a person does and sends it with Enter. */

@@ -2,7 +2,6 @@ import {
   CloseCode,
   closeAdvice,
   ErrorCode,
-  serverFrameSchema,
   type ClientFrame,
   type ServerFrame,
   type ServerFrameOf,
@@ -10,31 +9,25 @@ import {
 } from '@strangers/protocol';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
-import { StrangerClientError, type ClientErrorCode } from './errors.js';
+import { StrangerClientError } from './errors.js';
+import { refused, stopCause } from './refusals.js';
+import { joinFrame } from './join-frame.js';
 import { PendingSends } from './pending-sends.js';
-import { globalWebSocket, OPEN, resumeUrl, type SocketCloseEvent, type SocketMessageEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { ProofGate, type GatedFrame, type ProofChallenge } from './proof-gate.js';
+import { globalWebSocket, resumeUrl, type WebSocketConstructor } from './socket.js';
+import { Transport } from './transport.js';
 import type {
   BanStatement,
   ConnectionStatus,
   ConnectOptions,
   ConnectResult,
   JoinOptions,
+  NextOptions,
   PairedEvent,
   ReportOptions,
-  StopCause,
   StrangerClientEvents,
   StrangerClientOptions,
 } from './types.js';
-
-function refused(code: ClientErrorCode, message: string): Promise<never> {
-  return Promise.reject(new StrangerClientError(code, message));
-}
-
-function stopCause(code: number): StopCause {
-  if (code === CloseCode.sessionTakenOver) return 'taken_over';
-  if (code === CloseCode.banned) return 'banned';
-  return 'refused';
-}
 
 /**
  * A client of the `/ws` protocol: one session, its chat, and automatic resume.
@@ -65,10 +58,12 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   lastSeq = 0;
   /** The latest `banned` statement from the server, if one came. */
   ban: BanStatement | undefined;
+  /** The chat that ended last (by `next`, `leave`, `report` or `partner_left`): what `rematch()` takes. */
+  previousChat: string | undefined;
 
   private readonly WebSocketClass: WebSocketConstructor | undefined;
   private readonly backoff: Required<BackoffOptions>;
-  private socket: WebSocketLike | undefined;
+  private readonly transport: Transport;
   private token: string | undefined;
   private readonly pending = new PendingSends();
   private attempt = 0;
@@ -77,11 +72,23 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private droppedAt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectWaiter: { resolve(result: ConnectResult): void; reject(error: Error): void } | undefined;
+  private readonly gate: ProofGate;
+  private joining = false;
 
   constructor(private readonly options: StrangerClientOptions) {
     super();
+    this.gate = new ProofGate(options.solveProof?.bind(options), {
+      isOpen: () => this.isOpen(),
+      write: (frame) => this.writeFrame(frame),
+      onFailure: (error) => this.emit('proof_failed', { message: error.message }),
+    });
     // A missing WebSocket is reported by connect()'s promise, like every other refusal.
     this.WebSocketClass = options.WebSocket ?? globalWebSocket();
+    this.transport = new Transport(this.WebSocketClass, {
+      frame: (frame) => this.onFrame(frame),
+      unreadable: () => this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined }),
+      closed: (code, reason) => this.onSocketClose(code, reason),
+    });
     this.backoff = { ...defaultBackoff, ...options.backoff };
   }
 
@@ -115,19 +122,19 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     });
   }
 
-  /** Enters the queue; resolves once the frame is sent (`waiting`, then `paired`, follow as events). */
+  /**
+   * Enters the queue; resolves once the frame is sent (`waiting`, then `paired`, follow as
+   * events). With a challenge due and the `solveProof` option, first waits for its proof.
+   */
   join(options: JoinOptions = {}): Promise<void> {
-    const { interests, requeue, media } = options;
-    if (interests !== undefined && (!Array.isArray(interests) || interests.some((tag) => typeof tag !== 'string'))) {
-      return refused('invalid_argument', 'interests must be an array of strings');
-    }
-    if (requeue !== undefined && typeof requeue !== 'boolean') return refused('invalid_argument', 'requeue must be a boolean');
-    if (this.state !== 'idle') return refused('invalid_state', `cannot join while ${this.state}`);
-    const frame: ClientFrame = { type: 'join' };
-    if (interests) frame.interests = interests;
-    if (requeue !== undefined) frame.requeue = requeue;
-    if (media !== undefined && media !== 'text') frame.media = media;
-    return this.sendFrame(frame);
+    const frame = joinFrame(options);
+    if (frame instanceof StrangerClientError) return Promise.reject(frame);
+    if (this.state !== 'idle' || this.joining) return refused('invalid_state', `cannot join while ${this.joining ? 'joining' : this.state}`);
+    if (!this.isOpen()) return refused('not_connected', 'cannot send "join": not connected');
+    this.joining = true;
+    return this.gate.send(frame as GatedFrame).finally(() => {
+      this.joining = false;
+    });
   }
 
   /** Sends a message; resolves with its `seq` once the server has stored it (its `ack`). */
@@ -165,12 +172,27 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     return this.sendFrame({ type: 'ice' });
   }
 
-  /** Ends the chat (or keeps searching) and looks for someone else. */
-  next(): Promise<void> {
+  /** Ends the chat (or keeps searching) and looks for someone else (after its proof, like `join`). */
+  next(options: NextOptions = {}): Promise<void> {
+    const { proof } = options;
+    if (proof !== undefined && (typeof proof !== 'string' || proof.length === 0)) return refused('invalid_argument', 'proof must be a non-empty string');
     if (this.state === 'idle') return refused('invalid_state', 'not in a chat or the queue');
-    const sent = this.sendFrame(this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat });
-    if (this.isOpen()) this.leaveChatLocally('waiting');
-    return sent;
+    if (!this.isOpen()) return refused('not_connected', 'cannot send "next": not connected');
+    const frame: GatedFrame = this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat };
+    if (proof !== undefined) frame.proof = proof;
+    this.leaveChatLocally('waiting');
+    return this.gate.send(frame);
+  }
+
+  /**
+   * Asks to be put back with the stranger of an ended chat (default: `previousChat`), within
+   * the server's window (60 s by default) after it ended by `next` or `left`. The stranger
+   * gets `rematch_offer`; once both asked, both get `paired` with `rematch: true`.
+   */
+  rematch(chat: string | undefined = this.previousChat): Promise<void> {
+    if (this.state === 'paired') return refused('invalid_state', 'cannot ask for a rematch while paired');
+    if (typeof chat !== 'string' || chat.length === 0) return refused('invalid_argument', 'chat must be the id of an ended chat');
+    return this.sendFrame({ type: 'rematch', chat });
   }
 
   /** Ends the chat or stops searching; the session becomes idle (the server sends nothing back). */
@@ -202,10 +224,8 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   close({ leave = true }: { leave?: boolean } = {}): void {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket && leave && socket.readyState === OPEN && this.state !== 'idle') socket.send(JSON.stringify({ type: 'leave' }));
-    socket?.close(1000, 'client closed');
+    this.transport.close(1000, 'client closed', leave && this.state !== 'idle' ? { type: 'leave' } : undefined);
+    this.gate.clear();
     this.pending.rejectAll('connection_lost', 'the client was closed before the server acknowledged the message');
     this.chat = undefined;
     this.setState('idle');
@@ -213,7 +233,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private isOpen(): boolean {
-    return this.status === 'open' && this.socket?.readyState === OPEN;
+    return this.status === 'open' && this.transport.isOpen();
   }
 
   private sendFrame(frame: ClientFrame): Promise<void> {
@@ -223,43 +243,26 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private writeFrame(frame: ClientFrame): void {
-    this.socket!.send(JSON.stringify(frame));
+    this.transport.send(frame);
+  }
+
+  private onChallenge(challenge: Record<string, unknown>): void {
+    this.emit('challenge', { challenge });
+    this.gate.setChallenge(challenge as unknown as ProofChallenge);
   }
 
   private openSocket(): void {
     const base = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
     this.resuming = this.token !== undefined;
     const url = this.token ? resumeUrl(base, this.token, this.lastSeq) : base;
-    let socket: WebSocketLike;
     try {
-      socket = new this.WebSocketClass!(url);
+      this.transport.open(url);
     } catch (error) {
       // A malformed URL: nothing to retry.
       this.connectWaiter?.reject(new StrangerClientError('not_connected', `cannot open ${url}: ${(error as Error).message}`));
       this.connectWaiter = undefined;
       this.status = 'disconnected';
-      return;
     }
-    this.socket = socket;
-    socket.onmessage = (event: SocketMessageEvent) => this.onSocketMessage(socket, event);
-    socket.onclose = (event: SocketCloseEvent) => this.onSocketClose(socket, event);
-    // A failed connection also fires `close`, which is where it is handled.
-    socket.onerror = () => {};
-  }
-
-  private onSocketMessage(socket: WebSocketLike, event: SocketMessageEvent): void {
-    if (socket !== this.socket || typeof event.data !== 'string') return;
-    let parsed;
-    try {
-      parsed = serverFrameSchema.safeParse(JSON.parse(event.data));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success) {
-      this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined });
-      return;
-    }
-    this.onFrame(parsed.data);
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -269,6 +272,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'resumed':
         return this.onResumed(frame);
       case 'waiting':
+        this.gate.accepted();
         this.online = frame.online;
         this.setState('waiting');
         this.emit('waiting', { online: frame.online });
@@ -289,8 +293,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'typing':
         return this.emit('typing', { typing: frame.typing });
       case 'partner_left':
-        this.chat = undefined;
-        this.setState('idle');
+        this.leaveChatLocally('idle');
         this.emit('partner_left', { reason: frame.reason });
         return;
       case 'error':
@@ -306,7 +309,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'rematch_offer':
         return this.emit('rematch_offer', { chat: frame.chat });
       case 'challenge':
-        return this.emit('challenge', { challenge: frame.challenge });
+        return this.onChallenge(frame.challenge);
       case 'banned': {
         const { type: _type, ...ban } = frame;
         this.ban = ban;
@@ -330,8 +333,9 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.setToken(frame.resumeToken);
     this.online = frame.online;
     this.opened();
+    this.gate.clear();
     this.emit('welcome', { session: frame.session, online: frame.online });
-    if (frame.challenge) this.emit('challenge', { challenge: frame.challenge });
+    if (frame.challenge) this.onChallenge(frame.challenge);
     this.settleConnect({ resumed: false, session: frame.session, online: frame.online });
   }
 
@@ -367,29 +371,29 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       this.endLostSession();
       return;
     }
+    if (frame.code === ErrorCode.proofRequired && this.gate.refused()) return;
     const answeredSend = this.pending.rejectFor(error);
     if (frame.code === ErrorCode.staleChat) this.emit('stale_chat', { id: frame.id, message: frame.message });
     else if (!answeredSend) this.emit('error', error);
   }
 
-  private onSocketClose(socket: WebSocketLike, event: SocketCloseEvent): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
+  private onSocketClose(code: number, reason: string): void {
     this.pending.rejectAll('connection_lost', 'connection lost before the server acknowledged the message; it may or may not reach the partner');
-    if (closeAdvice(event.code) === 'stop') return this.stop(event.code, event.reason);
+    if (closeAdvice(code) === 'stop') return this.stop(code, reason);
     const waiter = this.connectWaiter;
     if (waiter && this.status === 'connecting') {
       // The very first connection failed: let the caller decide (a saved session stays resumable).
       this.connectWaiter = undefined;
       this.status = 'disconnected';
-      waiter.reject(new StrangerClientError('not_connected', `connection failed (${event.code})`));
+      waiter.reject(new StrangerClientError('not_connected', `connection failed (${code})`));
       return;
     }
-    this.scheduleReconnect(event.code, event.reason);
+    this.scheduleReconnect(code, reason);
   }
 
   /** The server told us not to come back: the session is over here. */
   private stop(code: number, reason: string): void {
+    this.gate.clear();
     this.token = undefined;
     this.chat = undefined;
     this.setState('idle');
@@ -454,6 +458,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   }
 
   private leaveChatLocally(next: SessionState): void {
+    if (this.chat !== undefined) this.previousChat = this.chat;
     this.chat = undefined;
     this.setState(next);
   }

@@ -6,3 +6,4 @@ export * from './types.js';
 export { CLOSE_ADVICE, closeAdvice, CloseCode, ErrorCode, LeftReason, ReportCategory } from '@strangers/protocol';
 export type { CloseAdvice } from '@strangers/protocol';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export type { ProofChallenge, ProofSolver } from './proof-gate.js';

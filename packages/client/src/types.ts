@@ -1,5 +1,6 @@
 import type { ErrorCode, LeftReason, MediaKind, MediaRole, ReportCategory, SessionState } from '@strangers/protocol';
 import type { BackoffOptions } from './backoff.js';
+import type { ProofChallenge } from './proof-gate.js';
 import type { WebSocketConstructor } from './socket.js';
 
 // The SDK's public types. They are written out here (not inferred from the protocol's zod
@@ -91,8 +92,14 @@ export interface StrangerClientEvents {
   stale_chat: { id: string | undefined; message: string };
   /** The stranger of an ended chat asked to reconnect. */
   rematch_offer: { chat: string };
-  /** A proof of work is needed before the next `join`/`next` (an ALTCHA challenge object). */
+  /**
+   * A proof of work is needed before the next `join`/`next` (an ALTCHA challenge object).
+   * With the `solveProof` option the client solves it by itself; without, pass the proof to
+   * `join({ proof })` / `next({ proof })`.
+   */
   challenge: { challenge: Record<string, unknown> };
+  /** The `solveProof` option failed (e.g. timed out); the next `join`/`next` goes without a proof. */
+  proof_failed: { message: string };
   /** The server's statement before it closes a banned client (a `stopped` with cause `banned` follows). */
   banned: BanStatement;
   /** A WebRTC description or candidate from the partner. */
@@ -116,6 +123,14 @@ export interface StrangerClientOptions {
   /** WebSocket class; defaults to the global one (browsers, Node ≥ 22). Pass `ws`'s in Node 20/21. */
   WebSocket?: WebSocketConstructor;
   backoff?: BackoffOptions;
+  /**
+   * Solves proof-of-work challenges automatically (PROTOCOL.md §3): each challenge is
+   * solved as it arrives, and `join()`/`next()` wait for its proof and send it. A frame
+   * refused with `proof_required` is sent again once the fresh challenge that follows is
+   * solved. Pass `solveProofNode` from `@strangers/safety/solver/node` in Node, or
+   * `solveProof` from `@strangers/safety/solver` (WebCrypto) in a browser or worker.
+   */
+  solveProof?(challenge: ProofChallenge, options: { signal: AbortSignal }): Promise<string>;
 }
 
 /** A session saved earlier (e.g. in sessionStorage) to pick up again, as after a page reload. */
@@ -141,8 +156,19 @@ export interface JoinOptions {
   interests?: string[];
   /** Go back into the queue automatically when a partner leaves (server default: true). */
   requeue?: boolean;
-  /** `audio` or `video`: paired only with the same kind, and `paired` then has `role` and `ice` (default `text`). */
+  /** Up to 3 ISO 639-1 codes (`['en','es']`): paired with someone sharing one (PROTOCOL.md §1). */
+  lang?: string[];
+  /** The user's age group: true adult, false minor; adults and minors are never paired. */
+  adult?: boolean;
+  /** `text` (default), `audio` or `video`: paired only with the same kind. */
   media?: MediaKind;
+  /** The proof of work for a `challenge`, when not solved by the `solveProof` option. */
+  proof?: string;
+}
+
+export interface NextOptions {
+  /** The proof of work for a `challenge`, when not solved by the `solveProof` option. */
+  proof?: string;
 }
 
 export interface ReportOptions {

@@ -1,4 +1,5 @@
-import { isCluster, keys, type Redis } from '@strangers/redis';
+import { SessionState } from '@strangers/protocol';
+import { isCluster, keys, SessionField, type Redis } from '@strangers/redis';
 
 /**
  * Which sessions are still live for the join with this `gen`: their record (written by the
@@ -11,16 +12,18 @@ export async function liveSessions(redis: Redis, sessions: readonly { sid: strin
   if (isCluster(redis)) {
     // Records live on every node and neither a script nor a pipeline may span nodes: one
     // command each, all written at once, answered by their own nodes.
-    const records = await Promise.all(sessions.map(({ sid }) => redis.hmget(keys.session(sid), 'state', 'gen')));
+    const records = await Promise.all(sessions.map(({ sid }) => redis.hmget(keys.session(sid), SessionField.state, SessionField.gen)));
     return sessions.map(({ gen }, i) => {
       const [state, storedGen] = records[i]!;
-      return state === 'waiting' && Number(storedGen) === gen;
+      return state === SessionState.waiting && Number(storedGen) === gen;
     });
   }
   // One script call for the whole batch (lua/live_sessions.lua): a pipeline of one HMGET per
   // join costs the client a command object, a promise and a parsed reply per join.
   const args: (string | number)[] = [];
   for (const { sid } of sessions) args.push(keys.session(sid));
+  // The record's field names and state come from SessionField, so the script names none.
+  args.push(SessionField.state, SessionField.gen, SessionState.waiting);
   for (const { gen } of sessions) args.push(gen);
   const live = await redis.matcherLiveSessions(sessions.length, args);
   return sessions.map((_, i) => live.charCodeAt(i) === 49 /* '1' */);
