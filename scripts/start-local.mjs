@@ -12,6 +12,9 @@
  *   moderation service (MODERATION_PORT if set) when apps/moderation exists; PORT=0 takes
  *   free ports. Two stacks with different PORTs never collide; a busy port is one line;
  * - a random IP_HASH_SALT per run (32 bytes) unless one is set;
+ * - the TURN relay of video and voice calls: coturn's `turnserver` on loopback (the next port)
+ *   with a random per-run TURN_SECRET when it is on PATH and TURN_URLS is not set; without
+ *   it, calls connect peer to peer only and the launcher says how to get coturn;
  * - a service that crashes is restarted with backoff and the launcher says so (with PIDs);
  * - Ctrl-C / SIGTERM stops the apps first (so gateways can drain against a live Redis), then
  *   the Redis it started, each by PID, and waits for all of them.
@@ -26,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { PortPlan } from './launcher/ports.mjs';
 import { localRedisPlan, onPath, redactRedisUrl, redisAnswers } from './launcher/redis.mjs';
 import { Supervisor } from './launcher/supervisor.mjs';
+import { randomTurnSecret, stunAnswers, writeLocalTurnConfig } from './launcher/turn.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -40,6 +44,13 @@ const moderationPort = optionalInteger('MODERATION_PORT');
 // The moderation service, when its workspace exists (the launcher runs without it otherwise).
 const moderationManifest = join(root, 'apps/moderation/package.json');
 const moderationPackage = existsSync(moderationManifest) ? JSON.parse(readFileSync(moderationManifest, 'utf8')).name : undefined;
+// TURN_URLS set: the user's TURN servers (and their TURN_SECRET); else a local turnserver if installed.
+const turnMode = env.TURN_URLS ? 'external' : onPath('turnserver') ? 'local' : 'none';
+// As the gateway reads it (envField.boolean).
+const relayOnly = ['true', '1', 'yes'].includes(env.MEDIA_RELAY_ONLY ?? '');
+if (turnMode === 'none' && relayOnly) {
+  fail('MEDIA_RELAY_ONLY needs a TURN relay and turnserver is not on PATH: install coturn (apt-get install coturn, brew install coturn), or set TURN_URLS');
+}
 const pretty = env.LOG_PRETTY !== '0' && env.LOG_PRETTY !== 'false' && env.NODE_ENV !== 'production';
 
 function say(text) {
@@ -101,13 +112,17 @@ async function shutdown() {
   stopping = true;
   say('stopping…');
   await supervisor.stopAll(['redis']);
+  localTurn?.remove();
   say('stopped');
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
 // Last resort if we die of an uncaught error: leave no process behind.
-process.on('exit', () => supervisor.killAll());
+process.on('exit', () => {
+  supervisor.killAll();
+  localTurn?.remove();
+});
 
 async function ensureRedis() {
   const shown = redactRedisUrl(redisUrl);
@@ -153,6 +168,34 @@ async function waitReady(url) {
   }
 }
 
+/** The local turnserver's config (its temporary folder is removed when the stack stops). */
+let localTurn;
+
+/**
+ * The TURN settings the gateways get: the user's, a local turnserver's (started here, on
+ * `port`), or none (calls then connect peer to peer only, which works on one machine).
+ */
+async function ensureTurn(port) {
+  if (turnMode === 'external') {
+    say('TURN: the servers in TURN_URLS (with the TURN_SECRET set in the environment)');
+    return {};
+  }
+  if (turnMode === 'none') {
+    say('TURN: turnserver is not on PATH, so video and voice calls connect peer to peer only; for a local relay install coturn (apt-get install coturn, brew install coturn)');
+    return {};
+  }
+  const secret = env.TURN_SECRET || randomTurnSecret();
+  localTurn = writeLocalTurnConfig({ port, secret });
+  supervisor.start({ name: 'turn', command: 'turnserver', args: ['-c', localTurn.configFile], port });
+  if (!(await stunAnswers('127.0.0.1', port)) && !stopping) {
+    say(`turnserver did not answer on port ${port} (its log: ${localTurn.logFile})`);
+    await shutdown();
+    return {};
+  }
+  say(`started turnserver on 127.0.0.1:${port} for video and voice calls (${env.TURN_SECRET ? 'the TURN_SECRET set in the environment' : 'a random TURN_SECRET for this run'}; log: ${localTurn.logFile})`);
+  return { TURN_SECRET: secret, TURN_URLS: localTurn.turnUrls };
+}
+
 /** The stack's services: names (which are also their ids in Redis, unique per machine), ports and commands. */
 async function planServices() {
   const ports = new PortPlan(basePort);
@@ -171,14 +214,16 @@ async function planServices() {
     const env = { MODERATION_PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, MODERATOR_TOKENS: moderatorTokens() };
     services.push({ name: `moderation-${port}`, port, main: 'apps/moderation/dist/main.js', env });
   }
+  const turnPort = turnMode === 'local' ? await ports.take('turn') : undefined;
   const busy = await ports.busy();
   if (busy.length > 0) fail(`port ${busy.join(', ')} already in use: choose another base, e.g. PORT=9000 npm start`);
-  return services;
+  return { services, turnPort };
 }
 
 build();
-const services = await planServices();
+const { services, turnPort } = await planServices();
 await ensureRedis();
+const turnEnv = stopping ? {} : await ensureTurn(turnPort);
 if (!stopping) {
   const salt = env.IP_HASH_SALT || randomBytes(32).toString('hex');
   say(env.IP_HASH_SALT ? 'IP_HASH_SALT: the one set in the environment' : 'IP_HASH_SALT: a random one for this run (set IP_HASH_SALT to keep one)');
@@ -189,7 +234,7 @@ if (!stopping) {
       name: service.name,
       command: process.execPath,
       args: [service.main],
-      env: { ...shared, ...service.env },
+      env: { ...shared, ...(service.name.startsWith('gw-') ? turnEnv : {}), ...service.env },
       port: service.port,
       onRestart: (name) => void waitReady(readyUrl).then(() => !stopping && say(`${name} is ready again`)),
     });

@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { gatewayEnvSchema } from '../../apps/gateway/src/config.ts';
 import { matcherEnvSchema } from '../../apps/matcher/src/config.ts';
 import { moderationEnvSchema } from '../../apps/moderation/src/config.ts';
+import { mediaEnvSchema } from '../../packages/media/src/config.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -65,20 +66,45 @@ function envSection(text: string, name: string): Set<string> {
   return new Set(parseEnvFile(text.slice(start, end < 0 ? undefined : end)).keys());
 }
 
-const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g;
+const VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?/;
 
-/** Compose's variable interpolation (${VAR}, ${VAR:-default}, ${VAR:?error}) over every string. */
-function interpolate(value: unknown, vars: Map<string, string>, used: Set<string>): unknown {
-  if (typeof value === 'string') {
-    return value.replace(INTERPOLATION, (_, name: string, operator: string | undefined, argument: string) => {
-      used.add(name);
-      const set = vars.get(name);
-      const missing = operator?.startsWith(':') ? !set : set === undefined;
-      if (operator?.endsWith('?') && missing) throw new Error(`${name}: ${argument}`);
-      if (operator?.endsWith('-') && missing) return argument;
-      return set ?? '';
-    });
+/**
+ * Compose's variable interpolation over one string: ${VAR}, ${VAR:-default}, ${VAR:?error},
+ * with nested variables in the default (${A:-x${B}y}), as compose allows.
+ */
+function interpolateString(text: string, vars: Map<string, string>, used: Set<string>): string {
+  let out = '';
+  let index = 0;
+  while (index < text.length) {
+    const match = text[index] === '$' ? VARIABLE.exec(text.slice(index)) : null;
+    if (!match) {
+      out += text[index];
+      index += 1;
+      continue;
+    }
+    const [head, name, operator] = match as unknown as [string, string, string | undefined];
+    // The argument runs to the matching brace, nested ${…} included.
+    let depth = 1;
+    let end = index + head.length;
+    for (; end < text.length && depth > 0; end += 1) {
+      if (text.startsWith('${', end)) depth += 1;
+      else if (text[end] === '}') depth -= 1;
+    }
+    assert.equal(depth, 0, `unclosed \${ in ${text}`);
+    const argument = text.slice(index + head.length, end - 1);
+    used.add(name);
+    const set = vars.get(name);
+    const missing = operator?.startsWith(':') ? !set : set === undefined;
+    if (operator?.endsWith('?') && missing) throw new Error(`${name}: ${argument}`);
+    out += operator?.endsWith('-') && missing ? interpolateString(argument, vars, used) : (set ?? '');
+    index = end;
   }
+  return out;
+}
+
+/** Compose's variable interpolation over every string of the file. */
+function interpolate(value: unknown, vars: Map<string, string>, used: Set<string>): unknown {
+  if (typeof value === 'string') return interpolateString(value, vars, used);
   if (Array.isArray(value)) return value.map((item) => interpolate(item, vars, used));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, vars, used)]));
@@ -90,14 +116,24 @@ const composeText = read('docker-compose.yml');
 const rawCompose = parseYaml(composeText, { merge: true }) as unknown;
 const envExampleText = read('.env.example');
 const envExample = parseEnvFile(envExampleText);
-/** What an operator does first: `cp .env.example .env` and set a salt. */
-const operatorEnv = new Map([...envExample, ['IP_HASH_SALT', randomBytes(32).toString('hex')]]);
+/** What an operator does first: `cp .env.example .env`, then set a salt, a TURN secret and the TURN address. */
+const operatorSecrets: [string, string][] = [
+  ['IP_HASH_SALT', randomBytes(32).toString('hex')],
+  ['TURN_SECRET', randomBytes(32).toString('base64')],
+  ['TURN_EXTERNAL_IP', '203.0.113.7'],
+];
+const operatorEnv = new Map([...envExample, ...operatorSecrets]);
 const usedVars = new Set<string>();
 const compose = interpolate(rawCompose, operatorEnv, usedVars) as ComposeFile;
 const dockerfile = read('Dockerfile');
 const nginxFile = read('deploy/nginx/nginx.conf');
 
-const schemas: Record<string, z.ZodObject> = { gateway: gatewayEnvSchema, matcher: matcherEnvSchema, moderation: moderationEnvSchema };
+/** Each app's env schemas: the gateway also reads the media settings (packages/media). */
+const schemaLists: Record<string, z.ZodObject[]> = { gateway: [gatewayEnvSchema, mediaEnvSchema], matcher: [matcherEnvSchema], moderation: [moderationEnvSchema] };
+/** Every variable each app reads. */
+const schemas = Object.fromEntries(
+  Object.entries(schemaLists).map(([name, list]) => [name, { shape: Object.assign({}, ...list.map((schema) => schema.shape)) as Record<string, unknown> }]),
+);
 
 function service(name: string): Service {
   const found = compose.services[name];
@@ -167,8 +203,8 @@ describe('docker-compose.yml', () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
-  test('runs redis (AOF, healthcheck, volume), the matcher, the gateway, the moderation service and nginx', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['gateway', 'matcher', 'moderation', 'nginx', 'redis']);
+  test('runs redis (AOF, healthcheck, volume), the matcher, the gateway, the moderation service, nginx and coturn', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['coturn', 'gateway', 'matcher', 'moderation', 'nginx', 'redis']);
     const redis = service('redis');
     assert.match(redis.image ?? '', /^redis:7/);
     assert.ok(redis.command?.join(' ').includes('--appendonly yes'), 'AOF on');
@@ -232,17 +268,22 @@ describe('docker-compose.yml', () => {
   });
 
   test('with the example values and a salt, both apps accept their environment', () => {
-    for (const [name, schema] of Object.entries(schemas)) {
-      // As parseEnv does: empty means unset (the code's default).
-      const set = Object.fromEntries(Object.entries(containerEnv(name)).filter(([key, value]) => value !== '' && key in schema.shape));
-      const parsed = schema.safeParse(set);
-      assert.ok(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`);
+    for (const [name, list] of Object.entries(schemaLists)) {
+      for (const schema of list) {
+        // As parseEnv does: empty means unset (the code's default).
+        const set = Object.fromEntries(Object.entries(containerEnv(name)).filter(([key, value]) => value !== '' && key in schema.shape));
+        const parsed = schema.safeParse(set);
+        assert.ok(parsed.success, `${name}: ${JSON.stringify(parsed.error?.issues)}`);
+      }
     }
   });
 
-  test('without IP_HASH_SALT in .env compose refuses to start (no default secret)', () => {
-    assert.equal(envExample.get('IP_HASH_SALT'), '', 'the example ships no salt to copy');
-    assert.throws(() => interpolate(rawCompose, envExample, new Set()), /IP_HASH_SALT/);
+  test('without IP_HASH_SALT, TURN_SECRET or TURN_EXTERNAL_IP in .env compose refuses to start (no default secret)', () => {
+    for (const [name] of operatorSecrets) {
+      assert.equal(envExample.get(name), '', `the example ships no ${name} to copy`);
+      const without = new Map([...operatorEnv].filter(([key]) => key !== name));
+      assert.throws(() => interpolate(rawCompose, new Map([...without, [name, '']]), new Set()), new RegExp(`^Error: ${name}:`));
+    }
   });
 
   test('gateway: no fixed host port, healthcheck on /readyz at its PORT, a drain grace period', () => {
@@ -310,14 +351,15 @@ describe('nginx', () => {
   }
   const directive = (name: string) => Number(new RegExp(`^\\s*${name} (\\d+);`, 'm').exec(nginx)?.[1]);
 
-  test('is the single entry port and proxies WebSocket upgrades to every gateway replica', () => {
+  test('is the single HTTP entry port (coturn publishes only its TURN ports) and proxies WebSocket upgrades to every gateway replica', () => {
     const lb = service('nginx');
     assert.match(lb.image ?? '', /^nginx:/);
     assert.equal(lb.ports?.length, 1);
     const [, containerPort] = /:(\d+)$/.exec(lb.ports![0]!) ?? [];
     assert.match(nginx, new RegExp(`listen ${containerPort};`));
+    // coturn's ports are checked against its config below: browsers reach TURN directly.
     for (const [name, svc] of Object.entries(compose.services)) {
-      if (name === 'nginx') continue;
+      if (name === 'nginx' || name === 'coturn') continue;
       // The moderation console and API: on the host's loopback only, never a public port.
       if (name === 'moderation') assert.ok(svc.ports?.every((port) => port.startsWith('127.0.0.1:')), `moderation binds loopback only: ${svc.ports?.join(', ')}`);
       else assert.equal(svc.ports, undefined, `${name} has no host port`);
@@ -381,6 +423,45 @@ describe('nginx', () => {
   test('/metrics is not served on the entry port; a replica that refuses is skipped', () => {
     assert.match(block('location ^~ /metrics {'), /return 404;/);
     assert.match(nginx, /proxy_next_upstream error timeout http_502 http_503;/);
+  });
+});
+
+describe('coturn (video and voice relay)', () => {
+  const coturn = () => service('coturn');
+  const confFile = read('deploy/coturn/turnserver.conf');
+  const setting = (name: string) => new RegExp(`^${name}=(.+)$`, 'm').exec(confFile)?.[1];
+  const flag = (name: string) => coturn().command?.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+  test('runs coturn/coturn with the shipped config, the secret and external address from .env', () => {
+    assert.match(coturn().image ?? '', /^coturn\/coturn:4\.\d/);
+    const [mount] = coturn().volumes ?? [];
+    assert.equal(mount, './deploy/coturn/turnserver.conf:/etc/coturn/turnserver.conf:ro');
+    assert.deepEqual(coturn().command?.slice(0, 2), ['-c', '/etc/coturn/turnserver.conf']);
+    assert.match(confFile, /^use-auth-secret$/m, 'TURN REST credentials');
+    assert.doesNotMatch(confFile, /^static-auth-secret/m, 'no secret in the file');
+    assert.equal(flag('static-auth-secret'), operatorEnv.get('TURN_SECRET'));
+    assert.equal(flag('external-ip'), operatorEnv.get('TURN_EXTERNAL_IP'));
+    assert.equal(flag('allowed-peer-ip'), operatorEnv.get('TURN_EXTERNAL_IP'), 'relayed clients reach each other at the relay address');
+  });
+
+  test('publishes exactly the listening ports and the relay range of turnserver.conf', () => {
+    const listening = setting('listening-port');
+    const tls = setting('tls-listening-port');
+    const relay = `${setting('min-port')}-${setting('max-port')}`;
+    assert.deepEqual(
+      [...(coturn().ports ?? [])].sort(),
+      [`${listening}:${listening}/udp`, `${listening}:${listening}/tcp`, `${tls}:${tls}/tcp`, `${relay}:${relay}/udp`].sort(),
+    );
+  });
+
+  test('the gateways hand out that coturn, signed with the same secret', () => {
+    const env = containerEnv('gateway');
+    const media = mediaEnvSchema.parse(Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== '' && key in mediaEnvSchema.shape)));
+    const address = operatorEnv.get('TURN_EXTERNAL_IP');
+    const listening = setting('listening-port');
+    assert.equal(media.TURN_SECRET, flag('static-auth-secret'));
+    assert.deepEqual(media.TURN_URLS, [`turn:${address}:${listening}?transport=udp`, `turn:${address}:${listening}?transport=tcp`]);
+    assert.deepEqual(media.STUN_URLS, [`stun:${address}:${listening}`]);
   });
 });
 

@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { getFreePort } from '@strangers/testkit';
+import { getFreePort, TestClient, TurnClient, turnserverInstalled } from '@strangers/testkit';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const launcherPath = fileURLToPath(new URL('../start-local.mjs', import.meta.url));
@@ -138,12 +139,56 @@ async function servesWebClient(port: number): Promise<void> {
   assert.match(await response.text(), /<script[^>]+src=/i, 'the built page, with its script');
 }
 
+/** The launcher's turnserver (when coturn is installed) takes the port after every other service's. */
+async function checkLocalTurn(stack: Stack, gateways: number[], turnPort: number): Promise<string> {
+  // `turnserver -c <file>`: the launcher's private config.
+  const configFile = processArgs(stack.pids.get('turn')!).at(-1)!;
+  assert.ok(configFile, 'turnserver runs with a config file');
+  assert.equal(statSync(configFile).mode & 0o077, 0, 'its config (with the secret) is private');
+  const secrets = gateways.map((gateway) => processEnv(stack.pids.get(`gw-${gateway}`)!, 'TURN_SECRET'));
+  assert.match(secrets[0] ?? '', /^[A-Za-z0-9_-]{43}$/, 'a random 32-byte secret');
+  assert.equal(secrets[1], secrets[0], 'the same on every gateway');
+  for (const gateway of gateways) {
+    assert.equal(processEnv(stack.pids.get(`gw-${gateway}`)!, 'TURN_URLS'), `turn:127.0.0.1:${turnPort}?transport=udp`);
+  }
+  assert.ok(!stack.lines.join('\n').includes(secrets[0]!), 'the secret is never printed');
+  // Two browsers' sessions, one per gateway, paired for video: the credential `paired.ice`
+  // hands each is accepted by the launcher's relay, and a wrong password is refused.
+  const [a, b] = await Promise.all(gateways.map((gateway) => TestClient.connect(`ws://127.0.0.1:${gateway}/ws`)));
+  for (const client of [a!, b!]) {
+    await client.next('welcome');
+    client.send({ type: 'join', media: 'video' });
+    await client.next('waiting');
+  }
+  const paired = await a!.next('paired');
+  await b!.next('paired');
+  a!.close();
+  b!.close();
+  const turn = (paired.ice as { urls: string[]; username?: string; credential?: string }[]).find((server) => server.username !== undefined);
+  assert.deepEqual(turn?.urls, [`turn:127.0.0.1:${turnPort}?transport=udp`]);
+  const { username, credential } = turn as { username: string; credential: string };
+  const [wrong, right] = [await TurnClient.connect({ host: '127.0.0.1', port: turnPort }), await TurnClient.connect({ host: '127.0.0.1', port: turnPort })];
+  try {
+    assert.equal((await wrong.allocate(username, 'wrong-password')).ok, false);
+    assert.equal((await right.allocate(username, credential)).ok, true);
+  } finally {
+    wrong.close();
+    right.close();
+  }
+  return dirname(configFile);
+}
+
+/** A running process's command line, from /proc. */
+function processArgs(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+}
+
 test('from a fresh build: / on every gateway; a gateway killed with -9 is restarted and serves again; SIGTERM stops all', { timeout: 300_000 }, async () => {
   const statusBefore = gitStatus();
   // As in a fresh clone: the web client was never built (turbo rebuilds or restores it).
   rmSync(fileURLToPath(new URL('../../apps/web/dist', import.meta.url)), { recursive: true, force: true });
   // Two gateways, two matchers, and the moderation service where its workspace exists.
-  const port = await freePortRun(5);
+  const port = await freePortRun(6);
   const redisPort = await getFreePort();
   const password = `pw-${Date.now()}`;
   const stack = startStack({ PORT: String(port), REDIS_URL: `redis://:${password}@127.0.0.1:${redisPort}` });
@@ -152,7 +197,11 @@ test('from a fresh build: / on every gateway; a gateway killed with -9 is restar
   // Every port from PORT: gateways first, then the matchers' status ports.
   const [gw1, gw2, m1, m2] = [port, port + 1, port + 2, port + 3];
   const moderation = existsSync(fileURLToPath(new URL('../../apps/moderation/package.json', import.meta.url))) ? [`moderation-${port + 4}`] : [];
-  assert.deepEqual([...stack.pids.keys()].sort(), [`gw-${gw1}`, `gw-${gw2}`, `matcher-${m1}`, `matcher-${m2}`, ...moderation, 'redis'].sort());
+  // Then the TURN relay, where coturn is installed (.ci/run installs it).
+  const turn = turnserverInstalled() ? ['turn'] : [];
+  assert.deepEqual([...stack.pids.keys()].sort(), [`gw-${gw1}`, `gw-${gw2}`, `matcher-${m1}`, `matcher-${m2}`, ...moderation, ...turn, 'redis'].sort());
+  const turnDir = turn.length > 0 ? await checkLocalTurn(stack, [gw1, gw2], port + 4 + moderation.length) : undefined;
+  if (turn.length === 0) assert.ok(stack.lines.some((line) => /turnserver is not on PATH.*install coturn/.test(line)), 'it says how to get coturn');
   assert.ok(stack.lines.some((line) => line.startsWith('start-local: ports:') && line.includes(`matcher-${m1} ${m1}`)), 'it prints the ports');
   for (const gateway of [gw1, gw2]) {
     await servesWebClient(gateway);
@@ -190,6 +239,7 @@ test('from a fresh build: / on every gateway; a gateway killed with -9 is restar
   await servesWebClient(gw1);
 
   await stopStack(stack);
+  if (turnDir) assert.equal(existsSync(turnDir), false, "the turnserver's config folder is removed");
   assert.equal(gitStatus(), statusBefore, 'the build and the run leave git status as it was');
 });
 

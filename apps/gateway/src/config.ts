@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
+import { loadMediaConfig, type MediaConfig } from '@strangers/media';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
 import { gatewayModerationEnvSchema, moderationSettingsFromEnv, type GatewayModerationSettings } from './moderation/settings.js';
@@ -152,6 +153,8 @@ export interface GatewayConfig {
   /** Proof of work, filters, moderation hook, abuse scoring (the word file already read). */
   safety: SafetyConfig;
   matching: GatewayMatchingSettings;
+  /** Audio/video calls: TURN credentials and signal limits (packages/media's own variables, docs/video.md). */
+  media: MediaConfig;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -207,5 +210,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       },
       rematchWindowMs: parsed.REMATCH_WINDOW_MS,
     },
+    media: loadMediaConfig(env),
   };
 }

@@ -6,6 +6,7 @@ import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
 import { ChatStore } from './chat/chat-store.js';
+import { CallSignals } from './media/call-signals.js';
 import { InboxReader } from './chat/inbox-reader.js';
 import { SessionStore } from './chat/session-store.js';
 import { Liveness } from './cluster/liveness.js';
@@ -70,6 +71,8 @@ export class Gateway {
         handoffTimeoutMs: config.alive.ttlMs,
         chatRate: config.chatRate,
         typingRate: config.typingRate,
+        signalRate: { perSecond: config.media.signal.perSecond, burst: config.media.signal.burst },
+        calls: new CallSignals(this.redis, { gatewayId: config.gatewayId, inboxMaxLength: config.inboxMaxLength, media: config.media }, logger),
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
         safety,

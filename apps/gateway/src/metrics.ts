@@ -83,6 +83,12 @@ export const metrics = {
     labelNames: ['reason'] as const,
     registers: [registry],
   }),
+  signals: new Counter({
+    name: 'strangers_gateway_signals_total',
+    help: 'WebRTC signals of audio/video chats, by outcome (relayed to the partner, refused with an error, dropped for a detached or departed partner)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   resumes: new Counter({
     name: 'strangers_gateway_resumes_total',
     help: 'Sessions resumed on this gateway after a reconnect',

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { startBalancer } from '../test/tcp-balancer.ts';
-import { chromiumMissing, say, seesPartner, start, startWebStack } from '../test/web-stack.ts';
+import { agreeToTerms, chromiumMissing, say, seesPartner, start, startWebStack } from '../test/web-stack.ts';
 
 // Screenshots of the main states at desktop and phone width, from a real local stack:
 // `npm run screenshots -w @strangers/web` (needs /usr/bin/chromium).
@@ -18,7 +18,8 @@ if (chromiumMissing) {
   process.exit(1);
 }
 mkdirSync(outDir, { recursive: true });
-const stack = await startWebStack();
+// Fake camera and microphone (Chromium's test pattern) for the video call.
+const stack = await startWebStack({}, { browserArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
 
 async function shot(page: Page, name: string, size: keyof typeof viewports): Promise<void> {
   // Let the caret blink and transitions not matter: screenshots compare across runs.
@@ -78,6 +79,27 @@ try {
     await shot(next, '6-stranger-left', size);
     await next.context().close();
     await stranger.context().close();
+
+    // A video call: the stranger's video, the local preview, and text beside it.
+    const caller = await stack.open(stack.url(0), viewport);
+    const callee = await stack.open(stack.url(1));
+    for (const page of [caller, callee]) {
+      await page.check('#mode-video');
+      await agreeToTerms(page);
+      await page.click('#start-button');
+    }
+    await caller.locator('#call-status', { hasText: 'On a video call' }).waitFor({ timeout: 30_000 });
+    await caller.waitForFunction(() => {
+      const video = document.getElementById('remote-video') as HTMLVideoElement;
+      return video.readyState >= 2 && video.currentTime > 0.5;
+    });
+    await say(callee, 'hi! can you see me?');
+    await seesPartner(caller, 'hi! can you see me?');
+    await say(caller, 'yes, loud and clear');
+    await seesPartner(callee, 'yes, loud and clear');
+    await shot(caller, '7-video-call', size);
+    await caller.context().close();
+    await callee.context().close();
   }
 } finally {
   await stack.stop();

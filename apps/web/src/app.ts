@@ -1,4 +1,5 @@
-import { StrangerClient, StrangerClientError, type BanStatement, type ConnectResult, type JoinOptions, type StopCause } from '@strangers/client';
+import { StrangerClient, StrangerClientError, type BanStatement, type ConnectResult, type JoinOptions, type PairedEvent, type StopCause } from '@strangers/client';
+import { CallView, type ChatMode } from './call-view.js';
 import { Attention, loadAttentionSettings, wireAttentionControls } from './attention.js';
 import { wireComposer } from './composer.js';
 import { showBan } from './ban-notice.js';
@@ -28,6 +29,12 @@ function socketUrl(): string {
 
 const client = new StrangerClient({ url: socketUrl(), solveProof: workerSolver(ui.proof) });
 const attention = new Attention(loadAttentionSettings());
+/** Voice and video calls beside the text chat (call-view.ts). */
+const callView = new CallView(client, ui, (text) => {
+  mediaNotice = text;
+});
+/** Why a voice/video start fell back to text; shown in the chat log until the next start. */
+let mediaNotice: string | undefined;
 const saved = loadSession();
 let joinOptions: JoinOptions = saved
   ? { interests: saved.interests ?? [], requeue: saved.requeue ?? true, ...(saved.lang ? { lang: saved.lang } : {}), ...(saved.adult !== undefined ? { adult: saved.adult } : {}) }
@@ -136,8 +143,16 @@ function sendMessage(text: string): void {
 
 function onStartSubmit(event: SubmitEvent): void {
   event.preventDefault();
-  joinOptions = readStartForm();
-  startChat();
+  const mode = (new FormData(ui.startForm).get('mode') ?? 'text') as ChatMode;
+  const form = readStartForm();
+  ui.startButton.disabled = true;
+  mediaNotice = undefined;
+  // The camera/microphone first: refused, the chat falls back to text (and says why).
+  void callView.prepare(mode).then((media) => {
+    joinOptions = media === 'text' ? form : { ...form, media };
+    startChat();
+    if (mediaNotice) messages.system(mediaNotice);
+  });
 }
 
 function onComposerSubmit(event: SubmitEvent): void {
@@ -161,6 +176,7 @@ function onMessageInput(): void {
 /** Next, confirmed (a second click or Escape): end the chat and look for someone else. */
 function moveOn(): void {
   if (client.state !== 'paired') return;
+  callView.end();
   stopOwnTyping();
   showPartnerTyping(false);
   void client.next();
@@ -175,6 +191,7 @@ function onNextClick(): void {
 }
 
 function onLeaveClick(): void {
+  callView.release();
   stopOwnTyping();
   showPartnerTyping(false);
   if (client.status === 'open' && client.state !== 'idle') void client.leave();
@@ -197,6 +214,7 @@ function onReportClose(): void {
     return;
   }
   const reason = ui.reportReason.value.trim();
+  callView.end();
   showPartnerTyping(false);
   void client.report(reason.length > 0 ? { reason: reason.slice(0, 200) } : {});
   updateSession({ chat: undefined, last: 0 });
@@ -242,8 +260,10 @@ function onWaiting({ online }: { online: number }): void {
   setStatus(`Looking for someone… (${online} online)`);
 }
 
-function onPaired({ chat, interests, rematch: again }: { chat: string; interests: string[]; rematch?: boolean }): void {
+function onPaired(paired: PairedEvent): void {
+  const { chat, interests, rematch: again } = paired;
   chatLost = false;
+  callView.start(paired);
   rematch.withdraw();
   nextConfirm.reset();
   updateSession({ chat, last: 0 });
@@ -258,6 +278,7 @@ function onPaired({ chat, interests, rematch: again }: { chat: string; interests
         ? `You're now chatting with a stranger. You both like: ${interests.join(', ')}.`
         : "You're now chatting with a stranger. Say hi!",
   );
+  if (mediaNotice) messages.system(mediaNotice);
   statusForState();
   ui.message.focus();
 }
@@ -270,6 +291,7 @@ function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
 }
 
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
+  callView.end();
   stopOwnTyping();
   showPartnerTyping(false);
   updateSession({ chat: undefined, last: 0 });
@@ -315,6 +337,7 @@ function onResumed({ state, recovered }: { state: string; recovered: boolean | u
 }
 
 function onChatEnded({ reason }: { reason: 'resume_failed' | 'ended_while_away' }): void {
+  callView.end();
   window.clearTimeout(graceTimer);
   if (!chatLost) {
     messages.system(
@@ -336,6 +359,7 @@ function onClientError({ code, message }: { code: string; message: string }): vo
 }
 
 function onClosed(): void {
+  callView.release();
   window.clearTimeout(graceTimer);
   ui.online.textContent = 'Offline';
   setStatus('Disconnected. Reload the page to try again.');
@@ -344,6 +368,7 @@ function onClosed(): void {
 
 /** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
 function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undefined }): void {
+  callView.release();
   window.clearTimeout(graceTimer);
   stoppedForGood = true;
   clearSession();

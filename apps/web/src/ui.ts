@@ -52,5 +52,11 @@ export const ui = {
     appeal: element<HTMLElement>('banned-appeal'),
     appealLink: element<HTMLAnchorElement>('banned-appeal-link'),
   },
+  call: element<HTMLElement>('call'),
+  remoteVideo: element<HTMLVideoElement>('remote-video'),
+  localVideo: element<HTMLVideoElement>('local-video'),
+  callStatus: element<HTMLParagraphElement>('call-status'),
+  mute: element<HTMLButtonElement>('mute'),
+  camera: element<HTMLButtonElement>('camera'),
 };
 export const messages = new MessageList(element<HTMLOListElement>('messages'));

@@ -26,13 +26,23 @@ export interface WebStack {
   /** `http://127.0.0.1:<port>/` of gateway `index`. */
   url(index: number): string;
   /** Opens the page in its own browser context (own storage, like another person). */
-  open(url: string, viewport?: { width: number; height: number }): Promise<Page>;
+  open(url: string, viewport?: { width: number; height: number }, options?: OpenOptions): Promise<Page>;
   /** True when the gateways implement PROTOCOL.md "Resume" (an unknown token gets resume_failed). */
   supportsResume(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-export async function startWebStack(gatewayEnv: Record<string, string> = {}): Promise<WebStack> {
+export interface OpenOptions {
+  /** Runs in the page before its own scripts (e.g. to keep a reference to each RTCPeerConnection). */
+  initScript?: () => void;
+}
+
+export interface WebStackOptions {
+  /** More Chromium flags, e.g. fake camera and microphone for the call tests. */
+  browserArgs?: string[];
+}
+
+export async function startWebStack(gatewayEnv: Record<string, string> = {}, options: WebStackOptions = {}): Promise<WebStack> {
   const webDir = await buildWeb({ outDir: mkdtempSync(join(tmpdir(), 'strangers-web-')), fromSource: true });
   const redis = await startTestRedis();
   const matcher = await startMatcher(redis.url);
@@ -41,7 +51,7 @@ export async function startWebStack(gatewayEnv: Record<string, string> = {}): Pr
   );
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...(options.browserArgs ?? [])],
   });
   const pageErrors: Error[] = [];
   return {
@@ -50,8 +60,9 @@ export async function startWebStack(gatewayEnv: Record<string, string> = {}): Pr
     gateways,
     browser,
     url: (index) => `http://127.0.0.1:${gateways[index]!.port}/`,
-    async open(url, viewport = { width: 1024, height: 720 }) {
+    async open(url, viewport = { width: 1024, height: 720 }, openOptions = {}) {
       const context = await browser.newContext({ viewport });
+      if (openOptions.initScript) await context.addInitScript(openOptions.initScript);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error));
       page.on('dialog', (dialog) => {

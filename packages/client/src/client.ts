@@ -154,6 +154,24 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     return Promise.resolve();
   }
 
+  /**
+   * Sends a WebRTC description or ICE candidate (`RTCSessionDescription.toJSON()`,
+   * `RTCIceCandidate.toJSON()`) to the partner of an audio/video chat. Best effort, like
+   * typing: never stored, and dropped while the partner is reconnecting; every resume is
+   * followed by an `ice` event, on which the `offer` side restarts ICE (docs/video.md).
+   */
+  signal(data: Record<string, unknown>): Promise<void> {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return refused('invalid_argument', 'data must be a description or candidate object');
+    if (this.state !== 'paired' || this.chat === undefined) return refused('not_paired', 'no partner to signal');
+    return this.sendFrame({ type: 'signal', chat: this.chat, data });
+  }
+
+  /** Asks for fresh ICE servers for the current audio/video chat (after a network change); they come as an `ice` event. */
+  requestIce(): Promise<void> {
+    if (this.state !== 'paired') return refused('not_paired', 'not in a chat');
+    return this.sendFrame({ type: 'ice' });
+  }
+
   /** Ends the chat (or keeps searching) and looks for someone else (after its proof, like `join`). */
   next(options: NextOptions = {}): Promise<void> {
     const { proof } = options;
@@ -300,7 +318,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       case 'signal':
         return this.emit('signal', { data: frame.data });
       case 'ice':
-        return this.emit('ice', { ice: frame.ice });
+        return this.emit('ice', { ice: frame.ice, iceTransportPolicy: frame.iceTransportPolicy });
     }
   }
 

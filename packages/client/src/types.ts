@@ -46,6 +46,9 @@ export interface IceServer {
   credential?: string;
 }
 
+/** `relay` when the deployment is relay-only: pass it to RTCPeerConnection (an addition to PROTOCOL.md §4). */
+export type IceTransportPolicy = 'all' | 'relay';
+
 export interface PairedEvent {
   chat: string;
   /** The shared interests (may be empty). */
@@ -58,6 +61,8 @@ export interface PairedEvent {
   /** Audio/video chats: who sends the WebRTC offer. */
   role?: MediaRole;
   ice?: IceServer[];
+  /** Audio/video chats on a relay-only deployment: `relay`. */
+  iceTransportPolicy?: IceTransportPolicy;
 }
 
 export interface StrangerClientEvents {
@@ -99,8 +104,11 @@ export interface StrangerClientEvents {
   banned: BanStatement;
   /** A WebRTC description or candidate from the partner. */
   signal: { data: Record<string, unknown> };
-  /** Fresh ICE servers for the current chat. */
-  ice: { ice: IceServer[] };
+  /**
+   * Fresh ICE servers for the current chat: the answer to `requestIce()`, and unsolicited
+   * after every resume of an audio/video chat, when the `offer` side restarts ICE (docs/video.md).
+   */
+  ice: { ice: IceServer[]; iceTransportPolicy: IceTransportPolicy | undefined };
   /** A server error not tied to a pending `send()` (those reject the send's promise instead). */
   error: { code: ErrorCode; message: string; id: string | undefined };
   /** The server ended the session for good; no reconnect follows (then `closed`). */

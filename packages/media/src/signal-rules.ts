@@ -22,7 +22,12 @@ export interface SignalFrameInput {
 
 export interface SignalRuleOptions {
   limits: Pick<SignalLimits, 'maxBytes'>;
-  limiter: SignalRateLimiter;
+  /**
+   * The session's signal bucket. Left out when the caller takes the token itself before the
+   * frame gets here (the gateway's connection does, so that a rate-limited signal counts
+   * toward the 1008 flood close like any other frame).
+   */
+  limiter?: SignalRateLimiter | undefined;
   /** MEDIA_RELAY_ONLY: only relay candidates reach the partner. */
   relayOnly: boolean;
   now?: number;
@@ -45,7 +50,7 @@ const refuse = (code: ErrorCode, message: string): SignalVerdict => ({ ok: false
  * session's own, and the gateway relays to that chat's partner only.
  */
 export function checkSignal(frame: SignalFrameInput, sender: SignalSender, options: SignalRuleOptions): SignalVerdict {
-  if (!options.limiter.take(options.now)) return refuse(ErrorCode.rateLimited, 'too many signals; slow down');
+  if (options.limiter && !options.limiter.take(options.now)) return refuse(ErrorCode.rateLimited, 'too many signals; slow down');
   if (frame.chat !== undefined && frame.chat !== sender.chat) {
     return refuse(ErrorCode.staleChat, 'that chat is no longer yours');
   }

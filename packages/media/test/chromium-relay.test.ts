@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { waitFor } from '@strangers/testkit';
+import { startTurnServer, turnserverInstalled, waitFor, type TurnServerHandle } from '@strangers/testkit';
 import { checkSignal, iceConfigurationFor, SignalRateLimiter, type SignalSender, type TurnConfig } from '../src/index.js';
-import { startTurnServer, turnserverInstalled, type TurnServerHandle } from './support/coturn-server.js';
 
 // A real Chromium call through a real coturn in relay-only mode: the ICE servers from
 // iceConfigurationFor, every signal through checkSignal as the gateway applies it. Shows the

@@ -4,9 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { iceServersFor, turnCredential, turnPassword, type TurnConfig } from '../src/index.js';
-import { startTurnServer, turnserverInstalled, type TurnServerHandle } from './support/coturn-server.js';
-import { TurnClient } from './support/turn-client.js';
-import { waitFor } from '@strangers/testkit';
+import { startTurnServer, TurnClient, turnserverInstalled, waitFor, type TurnServerHandle } from '@strangers/testkit';
 
 // The credentials of turn-credentials.ts checked by coturn's own `use-auth-secret` rule, on
 // a real turnserver started on loopback. .ci/run installs coturn; without it this file skips.

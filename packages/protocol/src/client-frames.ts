@@ -67,8 +67,12 @@ export function createClientFrameSchema(limits: ProtocolLimits) {
 
   /** v1.1: back with the stranger of an ended chat (PROTOCOL.md §1); valid when idle or waiting. */
   const rematch = z.object({ type: z.literal('rematch'), chat: z.string().min(1).max(MAX_CHAT_ID_LENGTH) });
+  // §4: `data` (an SDP description or ICE candidate) is checked by the gateway's call code
+  // (packages/media checkSignal), which knows the size limit and the relay-only rule.
+  const signal = z.object({ type: z.literal('signal'), chat, data: z.record(z.string(), z.unknown()) });
+  const ice = z.object({ type: z.literal('ice') });
 
-  return z.discriminatedUnion('type', [join, message, typing, next, leave, report, rematch]);
+  return z.discriminatedUnion('type', [join, message, typing, next, leave, report, rematch, signal, ice]);
 }
 
 export type ClientFrame = z.output<ReturnType<typeof createClientFrameSchema>>;
@@ -77,3 +81,4 @@ export type JoinFrame = Extract<ClientFrame, { type: 'join' }>;
 export type MessageFrame = Extract<ClientFrame, { type: 'message' }>;
 export type ReportFrame = Extract<ClientFrame, { type: 'report' }>;
 export type RematchFrame = Extract<ClientFrame, { type: 'rematch' }>;
+export type SignalFrame = Extract<ClientFrame, { type: 'signal' }>;

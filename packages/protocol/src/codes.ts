@@ -130,6 +130,9 @@ export function isSessionState(value: string): value is SessionState {
 
 /** The `type` of every client → gateway frame (their schemas: client-frames.ts). */
 export const ClientFrameTypes = {
+  // Audio/video chats (§4).
+  signal: 'signal',
+  ice: 'ice',
   join: 'join',
   message: 'message',
   typing: 'typing',

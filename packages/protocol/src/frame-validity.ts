@@ -6,6 +6,9 @@ import type { ClientFrameTypes, SessionState } from './codes.js';
  * may be sent. Any other frame gets `error invalid_state` and has no effect.
  */
 export const FRAME_VALID_IN: Readonly<Record<ClientFrameType, readonly SessionState[]>> = {
+  // §4: and only in an audio/video chat (the gateway's call code says invalid_state otherwise).
+  signal: ['paired'],
+  ice: ['paired'],
   join: ['idle'],
   message: ['paired'],
   typing: ['paired'],

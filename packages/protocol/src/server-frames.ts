@@ -16,6 +16,12 @@ const iceServer = z.object({
 });
 
 /**
+ * `iceTransportPolicy` for the browser's RTCPeerConnection: `relay` when the deployment is
+ * relay-only (docs/video.md). An addition to PROTOCOL.md §4: clients that ignore it still work.
+ */
+const iceTransportPolicy = z.optional(z.enum(['all', 'relay']));
+
+/**
  * Every gateway → client frame. The gateway builds these from typed objects; clients
  * (the SDK, tests) validate what they receive against this schema. Unknown fields are
  * ignored, as PROTOCOL.md says.
@@ -39,6 +45,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     media: z.optional(z.enum(MediaKind)),
     role: z.optional(z.enum(MediaRole)),
     ice: z.optional(z.array(iceServer)),
+    iceTransportPolicy,
   }),
   z.object({ type: z.literal('message'), text: z.string(), seq: int, ts: int }),
   z.object({ type: z.literal('ack'), id: z.optional(z.string()), seq: int }),
@@ -63,7 +70,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     appeal: z.optional(z.string()),
   }),
   z.object({ type: z.literal('signal'), data: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('ice'), ice: z.array(iceServer) }),
+  z.object({ type: z.literal('ice'), ice: z.array(iceServer), iceTransportPolicy }),
   z.object({ type: z.literal('error'), code: errorCode, message: z.string(), id: z.optional(z.string()) }),
 ]);
 

@@ -80,6 +80,16 @@ describe('v1.1 fields', () => {
     }
   });
 
+  test('signal keeps its chat and data object (checked further by the gateway); ice has no fields', () => {
+    const data = { type: 'offer', sdp: 'v=0\r\n' };
+    assert.deepEqual(decoder.decode(JSON.stringify({ type: 'signal', chat: '0.ab', data, x: 1 })), { ok: true, frame: { type: 'signal', chat: '0.ab', data } });
+    assert.deepEqual(decoder.decode('{"type":"ice","chat":"0.ab"}'), { ok: true, frame: { type: 'ice' } });
+    for (const raw of ['{"type":"signal"}', '{"type":"signal","data":"v=0"}', '{"type":"signal","data":[1]}', '{"type":"signal","data":{},"chat":""}']) {
+      const result = decoder.decode(raw);
+      assert.equal(!result.ok && result.code, 'invalid_message', raw);
+    }
+  });
+
   test('next with a proof keeps it', () => {
     assert.deepEqual(decoder.decode('{"type":"next","proof":"abc"}'), { ok: true, frame: { type: 'next', proof: 'abc' } });
   });
@@ -98,8 +108,19 @@ describe('server frames', () => {
       { type: 'banned', ban: 'b1', reason: 'spam', until: 1735689600000, appeal: 'https://example.test/appeal/b1' },
       { type: 'rematch_offer', chat: '0.ab' },
       { type: 'signal', data: { sdp: 'v=0' } },
+      { type: 'paired', chat: '0.ab', interests: [], media: 'audio', role: 'answer', ice: [], iceTransportPolicy: 'relay' },
+      { type: 'ice', ice: [{ urls: ['turn:127.0.0.1:3478'], username: '1:s', credential: 'c' }], iceTransportPolicy: 'relay' },
+      { type: 'ice', ice: [] },
     ] as const;
     for (const frame of frames) assert.deepEqual(serverFrameSchema.parse(JSON.parse(encodeServerFrame(frame))), frame);
+  });
+
+  test('iceTransportPolicy is all or relay (the relay-only hint, an addition to PROTOCOL.md §4)', () => {
+    for (const type of ['paired', 'ice'] as const) {
+      const frame = type === 'paired' ? { type, chat: '0.ab', interests: [], ice: [] } : { type, ice: [] };
+      assert.equal(serverFrameSchema.safeParse({ ...frame, iceTransportPolicy: 'all' }).success, true);
+      assert.equal(serverFrameSchema.safeParse({ ...frame, iceTransportPolicy: 'none' }).success, false, type);
+    }
   });
 });
 

@@ -272,6 +272,10 @@ export const inboxEntrySchema = z.discriminatedUnion('t', [
     reason: z.enum(LeftReason),
     by: z.string(),
   }),
+  // Audio/video chats (lua/chat_signal.lua): never stored; `data` is the signal's JSON, as
+  // the sender's gateway checked it. `resync`: the partner resumed, send fresh ICE servers.
+  z.object({ t: z.literal('signal'), to: z.string(), chat: z.string(), data: z.string() }),
+  z.object({ t: z.literal('resync'), to: z.string(), chat: z.string() }),
 ]);
 export type InboxEntry = z.output<typeof inboxEntrySchema>;
 
@@ -298,6 +302,11 @@ export function decodeInboxEntry(fields: StreamFields): InboxEntry | undefined {
       case 'typing':
         if (fields.typing === '0' || fields.typing === '1') return { t: 'typing', to, chat, typing: fields.typing === '1' };
         break;
+      case 'signal':
+        if (fields.data !== undefined) return { t: 'signal', to, chat, data: fields.data };
+        break;
+      case 'resync':
+        return { t: 'resync', to, chat };
       case 'left': {
         const { reason, by } = fields;
         if (by !== undefined && reason !== undefined && isLeftReason(reason)) {

@@ -15,6 +15,18 @@ export const ChatSendReply = {
   notMember: -2,
 } as const;
 
+/** lua/chat_signal.lua: `{status, detail}`. */
+export const ChatSignalReply = {
+  /** Appended to the partner's inbox. */
+  handedOn: 1,
+  /** detail: why the chat ended. */
+  ended: 0,
+  /** detail: the gateway the partner is on now (retry with its inbox). */
+  partnerMoved: -1,
+  /** The sender is not a member of this chat. */
+  notMember: -2,
+} as const;
+
 /** lua/chat_end.lua: `{status, detail}`. */
 export const ChatEndReply = {
   endedNow: 1,

@@ -5,6 +5,7 @@ import type {
   ChatEndReply,
   ChatMoveReply,
   ChatSendReply,
+  ChatSignalReply,
   OrphanIndexDropReply,
   ReplyStatus,
   RoomClaimReply,
@@ -24,6 +25,7 @@ const scripts = {
   chatSend: { numberOfKeys: 3, lua: lua('chat_send') },
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
   chatMove: { numberOfKeys: 2, lua: lua('chat_move') },
+  chatSignal: { numberOfKeys: 2, lua: lua('chat_signal') },
   sessionCreate: { numberOfKeys: 1, lua: lua('session_create') },
   sessionClaim: { numberOfKeys: 1, lua: lua('session_claim') },
   sessionOrphan: { numberOfKeys: 1, lua: lua('session_orphan') },
@@ -100,6 +102,18 @@ declare module 'ioredis' {
       inboxMaxLength: number,
       chatTtlSeconds: number,
     ): Result<ScriptReply<ReplyStatus<typeof ChatSendReply>>, Context>;
+    /** See lua/chat_signal.lua. */
+    chatSignal(
+      chatKey: string,
+      partnerInboxKey: string,
+      chatId: string,
+      senderId: string,
+      partnerId: string,
+      partnerGateway: string,
+      kind: 'signal' | 'resync',
+      data: string,
+      inboxMaxLength: number,
+    ): Result<ScriptReply<ReplyStatus<typeof ChatSignalReply>>, Context>;
     /** See lua/chat_end.lua. */
     chatEnd(
       chatKey: string,

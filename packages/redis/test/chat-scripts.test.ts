@@ -45,3 +45,36 @@ test('chat_end ends once, tells the partner, drops history, and later sends see 
   const last = fieldsToRecord(inbox[inbox.length - 1]![1]);
   assert.deepEqual([last.t, last.reason, last.by, last.to], ['left', 'next', 'a', 'b']);
 });
+
+const signal = (chat: string, from: string, to: string, toGw: string, kind: 'signal' | 'resync', data = '') =>
+  redis.chatSignal(keys.chat(chat), keys.gatewayInbox(0, toGw), chat, from, to, toGw, kind, data, 1000);
+
+test('chat_signal hands a signal or resync to the partner inbox, in order with messages, and never stores it', async () => {
+  // Before any message: no chat hash yet, the matcher's gateways hold (and none is created).
+  assert.deepEqual(await signal('0.s1', 'a', 'b', 'gwS', 'signal', '{"type":"offer","sdp":"v=0"}'), [1, '']);
+  assert.equal(await redis.exists(keys.chat('0.s1')), 0);
+  await send('0.s1', 'a', 'b', 'gwS', 'hello');
+  assert.deepEqual(await signal('0.s1', 'a', 'b', 'gwS', 'signal', '{"candidate":""}'), [1, '']);
+  assert.deepEqual(await signal('0.s1', 'a', 'b', 'gwS', 'resync'), [1, '']);
+  const inbox = (await redis.xrange(keys.gatewayInbox(0, 'gwS'), '-', '+')).map(([, fields]) => fieldsToRecord(fields));
+  assert.deepEqual(
+    inbox.map((entry) => [entry.t, entry.to, entry.chat, entry.data ?? entry.text]),
+    [
+      ['signal', 'b', '0.s1', '{"type":"offer","sdp":"v=0"}'],
+      ['msg', 'b', '0.s1', 'hello'],
+      ['signal', 'b', '0.s1', '{"candidate":""}'],
+      ['resync', 'b', '0.s1', undefined],
+    ],
+  );
+  // Only the message is in the history.
+  assert.equal(await redis.xlen(keys.chatLog('0.s1')), 1);
+});
+
+test('chat_signal refuses non-members, follows a partner that moved, and says when the chat ended', async () => {
+  await send('0.s2', 'a', 'b', 'gwS', 'hi');
+  assert.deepEqual(await signal('0.s2', 'mallory', 'b', 'gwS', 'signal', '{}'), [-2, '']);
+  assert.deepEqual(await signal('0.s2', 'a', 'b', 'gwOld', 'signal', '{}'), [-1, 'gwS']);
+  assert.equal(await redis.exists(keys.gatewayInbox(0, 'gwOld')), 0, 'nothing written to the stale inbox');
+  await end('0.s2', 'b', 'a', 'gwA', 'next');
+  assert.deepEqual(await signal('0.s2', 'a', 'b', 'gwS', 'signal', '{}'), [0, 'next']);
+});

@@ -149,7 +149,7 @@ test('for any field list, the hand-written inbox decoder agrees with the schema'
   const integer = mostly(fc.constantFrom('0', '1', '1700000000000'), fc.oneof(fc.constantFrom('-2', '1.5', ' 3 ', '1e3', '0x10', '9007199254740993', 'x', ''), anyString));
   // Every inbox kind, each field possibly missing or odd (fields of the other kinds included).
   const entry = fc.record({
-    t: mostly(fc.constantFrom('msg', 'typing', 'left'), fc.constantFrom('paired', 'x', '')),
+    t: mostly(fc.constantFrom('msg', 'typing', 'left', 'signal', 'resync'), fc.constantFrom('paired', 'x', '')),
     to: maybe(anyString),
     chat: maybe(anyString),
     seq: maybe(integer),
@@ -158,6 +158,7 @@ test('for any field list, the hand-written inbox decoder agrees with the schema'
     typing: maybe(mostly(fc.constantFrom('0', '1'), anyString)),
     reason: maybe(mostly(fc.constantFrom('left', 'next', 'disconnected', 'reported'), anyString)),
     by: maybe(anyString),
+    data: maybe(anyString),
   });
   let decoded = 0;
   fc.assert(

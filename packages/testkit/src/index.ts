@@ -6,3 +6,5 @@ export * from './ws-client.js';
 export * from './redis-cluster.js';
 export * from './test-redis.js';
 export * from './certificates.js';
+export * from './coturn-server.js';
+export * from './turn-client.js';

@@ -3,6 +3,7 @@ import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type 
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
+import type { CallSignals } from '../media/call-signals.js';
 import { metrics } from '../metrics.js';
 import type { GatewaySafety } from '../safety/gateway-safety.js';
 import type { SessionGuard } from '../safety/session-guard.js';
@@ -17,6 +18,10 @@ export interface ChatConnectionSettings {
   /** Per-connection token buckets: every frame but typing, and typing. */
   chatRate: { perSecond: number; burst: number };
   typingRate: { perSecond: number; burst: number };
+  /** Audio/video calls (media/call-signals.ts), shared by every connection. */
+  calls?: CallSignals | undefined;
+  /** `signal` frames (audio/video calls): a bucket of their own, so ICE trickling never eats the messages' allowance. */
+  signalRate: { perSecond: number; burst: number };
   /** Consecutive rate-limited frames that close the connection with 1008. */
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
@@ -60,6 +65,7 @@ export class ChatConnection extends SessionMachine {
    */
   private frameBucket: TokenBucket | undefined;
   private typingBucket: TokenBucket | undefined;
+  private signalBucket: TokenBucket | undefined;
   /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
   private limitedInARow = 0;
   /** Abuse prevention between decoded frames and the machine; undefined when every layer is off. */
@@ -142,7 +148,7 @@ export class ChatConnection extends SessionMachine {
     if (socket !== this.socket) return; // a socket we already let go of
     if (refuseBinary(socket, isBinary)) return;
     const decoded = this.deps.decoder.decode(data.toString());
-    if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing')) return;
+    if (!this.takeToken(socket, decoded.ok ? decoded.frame.type : undefined)) return;
     if (!decoded.ok) {
       this.sendError(decoded.code, decoded.message);
       return;
@@ -156,11 +162,14 @@ export class ChatConnection extends SessionMachine {
    * Typing has its own bucket and is dropped silently when over it (clients send it per
    * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
    */
-  private takeToken(socket: WebSocket, typing: boolean): boolean {
-    const { chatRate, typingRate } = this.deps;
+  private takeToken(socket: WebSocket, type: string | undefined): boolean {
+    const { chatRate, typingRate, signalRate } = this.deps;
+    const typing = type === 'typing';
     const bucket = typing
       ? (this.typingBucket ??= new TokenBucket(typingRate.perSecond, typingRate.burst))
-      : (this.frameBucket ??= new TokenBucket(chatRate.perSecond, chatRate.burst));
+      : type === 'signal'
+        ? (this.signalBucket ??= new TokenBucket(signalRate.perSecond, signalRate.burst))
+        : (this.frameBucket ??= new TokenBucket(chatRate.perSecond, chatRate.burst));
     if (bucket.take()) {
       this.limitedInARow = 0;
       return true;
@@ -172,7 +181,7 @@ export class ChatConnection extends SessionMachine {
       socket.close(CloseCode.policyViolation, 'too many messages');
       return false;
     }
-    if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down');
+    if (!typing) this.sendError(ErrorCode.rateLimited, type === 'signal' ? 'too many signals; slow down' : 'too many messages; slow down');
     return false;
   }
 }

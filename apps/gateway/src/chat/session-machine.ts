@@ -7,6 +7,7 @@ import { pairedFrame } from '../preferences/paired-frame.js';
 import { decideRematch } from '../preferences/rematch-rules.js';
 import type { ReportSink } from '../moderation/report-recorder.js';
 import type { ChatStore } from './chat-store.js';
+import type { CallSignals } from '../media/call-signals.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
@@ -25,6 +26,8 @@ export interface SessionMachineDeps {
   onFinished(machine: SessionMachine): void;
   /** Records a `report` with its evidence (moderation/report-recorder.ts), before the chat ends. */
   reports?: ReportSink;
+  /** Audio/video calls (media/call-signals.ts); absent: `signal` and `ice` are refused. */
+  calls?: CallSignals | undefined;
 }
 
 /**
@@ -101,6 +104,12 @@ export abstract class SessionMachine {
    * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
    */
   onFrame(frame: ClientFrame): void {
+    // The call code checks a signal's chat before the state (docs/video.md: a candidate
+    // trickling in after Next is `stale_chat`), then the valid-when rule, then the rest.
+    if (frame.type === 'signal' && this.deps.calls) {
+      this.deps.calls.onSignalFrame(this, frame);
+      return;
+    }
     if (!isFrameValidIn(frame.type, this.session.state)) {
       this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
       return;
@@ -126,6 +135,11 @@ export abstract class SessionMachine {
         return;
       case 'rematch':
         this.onRematch(frame.chat);
+        return;
+      case 'signal':
+      case 'ice':
+        if (this.deps.calls && frame.type === 'ice') this.deps.calls.onIceFrame(this);
+        else this.sendError(ErrorCode.invalidState, 'audio and video calls are not enabled here');
         return;
     }
   }
@@ -302,7 +316,7 @@ export abstract class SessionMachine {
     session.missedLeft = undefined;
     session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
     this.persist();
-    this.send(pairedFrame(entry, this.deps.matching.iceFor));
+    this.send({ ...pairedFrame(entry, this.deps.matching.iceFor), ...this.deps.calls?.pairedIce(session, entry.media) });
   }
 
   /** A partner message, typing flag or departure, routed here by session id. */
@@ -323,6 +337,10 @@ export abstract class SessionMachine {
         return;
       case 'typing':
         this.send({ type: 'typing', typing: entry.typing });
+        return;
+      case 'signal':
+      case 'resync':
+        this.deps.calls?.onInbox(this, entry);
         return;
       case 'left':
         this.onPartnerLeft(entry.reason, entry.by);
@@ -364,6 +382,7 @@ export abstract class SessionMachine {
     const chat = session.chat;
     if (session.state === 'paired' && chat) {
       await this.resumeChat(chat, lastSeq);
+      this.deps.calls?.afterResume(this);
       return;
     }
     this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });

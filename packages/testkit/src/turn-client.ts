@@ -1,3 +1,4 @@
+/// <reference path="./msimerson-stun.d.ts" />
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@strangers/testkit';
+import { getFreePort } from './ports.js';
 
 /** True when coturn's `turnserver` is on PATH (`apt-get install coturn`). */
 export function turnserverInstalled(): boolean {
