@@ -39,8 +39,14 @@ export const gatewayEnvSchema = z.object({
   CHAT_TTL_SECONDS: envField.positiveInt(24 * 3600),
   /** Approximate bound on each gateway inbox stream. */
   INBOX_MAX_LENGTH: envField.positiveInt(100_000),
-  /** Salt of the client-address hash; the same on every gateway so report counts add up. */
-  IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
+  /**
+   * Key of the client-address hash (HMAC-SHA256); the same on every gateway so report counts
+   * add up. Required: a real secret (16+ characters, not a published value) unless
+   * ALLOW_INSECURE_SALT is set (local development only).
+   */
+  IP_HASH_SALT: z.string().optional(),
+  /** Local development: start without a real IP_HASH_SALT (a fixed, public one is used). */
+  ALLOW_INSECURE_SALT: envField.boolean(false),
   /** How long a session whose connection dropped can be resumed, on any gateway. */
   RESUME_GRACE_MS: envField.positiveInt(15_000),
   /** How often this gateway publishes its session count and reads everyone's. */
@@ -88,6 +94,29 @@ export const gatewayEnvSchema = z.object({
   MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
 });
 
+/** Salts published in this repository (old default, placeholders): never a real secret. */
+const PUBLIC_SALTS = new Set(['strangers-default-salt', 'change-me', 'changeme', 'replace-me', 'secret']);
+const MIN_SALT_LENGTH = 16;
+/** Used only with ALLOW_INSECURE_SALT: anyone can reverse hashes keyed with it. */
+const INSECURE_DEVELOPMENT_SALT = 'strangers-insecure-development-salt';
+
+/**
+ * Why `salt` is not a real secret, or undefined if it may be one. A hash keyed with a known
+ * value is reversible by trying every IPv4 address, so the gateway refuses to start with one.
+ */
+export function saltProblem(salt: string | undefined): string | undefined {
+  if (salt === undefined) return 'required: a random secret, the same on every gateway (openssl rand -hex 32); ALLOW_INSECURE_SALT=true for local development';
+  if (PUBLIC_SALTS.has(salt.toLowerCase())) return 'is a published placeholder, not a secret (openssl rand -hex 32)';
+  if (salt.length < MIN_SALT_LENGTH) return `must be at least ${MIN_SALT_LENGTH} characters (openssl rand -hex 32)`;
+  return undefined;
+}
+
+const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine((env, context) => {
+  if (env.ALLOW_INSECURE_SALT) return;
+  const problem = saltProblem(env.IP_HASH_SALT);
+  if (problem) context.addIssue({ code: 'custom', path: ['IP_HASH_SALT'], message: problem });
+});
+
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
 export interface GatewayConfig {
@@ -130,7 +159,7 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = parseEnv(gatewayEnvSchema, env);
+  const parsed = parseEnv(checkedGatewayEnvSchema, env);
   return {
     redisUrl: parsed.REDIS_URL,
     port: parsed.PORT,
@@ -148,7 +177,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
-    ipHashSalt: parsed.IP_HASH_SALT,
+    ipHashSalt: parsed.IP_HASH_SALT ?? INSECURE_DEVELOPMENT_SALT,
     resumeGraceMs: parsed.RESUME_GRACE_MS,
     webDir: parsed.WEB_DIR,
     room: {
