@@ -124,6 +124,7 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
+      foldedName: string,
     ): Result<ScriptReply<ReplyStatus<typeof RoomClaimReply>>, Context>;
     /** Same keys and arguments as `roomClaim` (see lua/room_release.lua). */
     roomRelease(
@@ -135,6 +136,7 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
+      foldedName: string,
     ): Result<ScriptReply<ReplyStatus<typeof RoomReleaseReply>>, Context>;
   }
 }

@@ -83,6 +83,7 @@ export class Room {
         feed: this.feed,
         maxTextLength: this.config.limits.maxTextLength,
         rate: { perSecond: this.config.room.ratePerSecond, burst: this.config.room.rateBurst },
+        rateLimitCloseAfter: this.config.rateLimitCloseAfter,
         maxBufferedBytes: this.config.maxBufferedBytes,
         logger: this.logger,
         onClosed: (closed) => this.members.delete(closed),
