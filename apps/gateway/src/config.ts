@@ -35,6 +35,13 @@ export const gatewayEnvSchema = z.object({
   CHAT_BUCKETS: z.coerce.number().int().positive().optional(),
   /** Messages kept per chat for resume. */
   HISTORY_MAX_MESSAGES: envField.positiveInt(500),
+  /** Bytes of message text kept per chat for resume (as well as the count); the oldest go first. */
+  HISTORY_MAX_BYTES: envField.positiveInt(64 * 1024),
+  /** Approximate bound on the matcher's event stream `{m}:events` (a safety net should the matcher stop reading). */
+  EVENTS_MAX_LENGTH: envField.positiveInt(1_000_000),
+  /** Reports one client address may make per REPORT_WINDOW_MS on this gateway; more: `error rate_limited`, no block. */
+  REPORTS_PER_IP: envField.positiveInt(10),
+  REPORT_WINDOW_MS: envField.positiveInt(10 * 60_000),
   /** Longest a chat's keys live without ending (a safety net against leaks). */
   CHAT_TTL_SECONDS: envField.positiveInt(24 * 3600),
   /** Approximate bound on each gateway inbox stream. */
@@ -88,6 +95,22 @@ export const gatewayEnvSchema = z.object({
   TRUST_PROXY: commaList(),
   /** Origins allowed to open WebSockets, e.g. `https://chat.example.com`; unset = all. Refused: 403. */
   ALLOWED_ORIGINS: commaList(),
+  /** Serve `/metrics` on a listener of its own at this port (unset: on the public port, as before; `/metrics` then stays there). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address of the metrics listener. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Slowloris bounds: the whole request head must arrive within this… */
+  HTTP_HEADERS_TIMEOUT_MS: envField.positiveInt(10_000),
+  /** …the whole request within this… */
+  HTTP_REQUEST_TIMEOUT_MS: envField.positiveInt(30_000),
+  /** …and an idle keep-alive connection is closed after this. */
+  HTTP_KEEPALIVE_TIMEOUT_MS: envField.positiveInt(5000),
+  /** Open TCP connections (plain HTTP and WebSocket) from one client address; more are closed at once. Trusted proxies and loopback (unless LIMIT_LOOPBACK) are exempt. */
+  MAX_HTTP_CONNECTIONS_PER_IP: envField.positiveInt(64),
+  /** `/chat/users` and `/online` requests per second from one client address (burst twice that); more: 429. */
+  API_REQUESTS_PER_IP_PER_SECOND: envField.positiveInt(5),
+  /** How often Redis's INFO memory is sampled for the memory gauges. */
+  REDIS_MEMORY_SAMPLE_MS: envField.positiveInt(15_000),
   /** `/ws` ping interval; a connection that missed two pongs is terminated (and enters the resume grace). */
   HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
   /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
@@ -133,6 +156,9 @@ export interface GatewayConfig {
   };
   chatBuckets: number;
   historyMaxMessages: number;
+  historyMaxBytes: number;
+  eventsMaxLength: number;
+  reportLimit: { count: number; windowMs: number };
   chatTtlSeconds: number;
   inboxMaxLength: number;
   onlineIntervalMs: number;
@@ -156,6 +182,10 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  /** A metrics listener of its own, or undefined: `/metrics` on the public port. */
+  metricsListener: { port: number; host: string } | undefined;
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnectionsPerIp: number; apiRequestsPerIpPerSecond: number };
+  redisMemorySampleMs: number;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -174,6 +204,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     chatBuckets: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)),
     historyMaxMessages: parsed.HISTORY_MAX_MESSAGES,
+    historyMaxBytes: parsed.HISTORY_MAX_BYTES,
+    eventsMaxLength: parsed.EVENTS_MAX_LENGTH,
+    reportLimit: { count: parsed.REPORTS_PER_IP, windowMs: parsed.REPORT_WINDOW_MS },
     chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
@@ -201,5 +234,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    metricsListener: parsed.METRICS_PORT === undefined ? undefined : { port: parsed.METRICS_PORT, host: parsed.METRICS_HOST },
+    http: {
+      headersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: parsed.HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionsPerIp: parsed.MAX_HTTP_CONNECTIONS_PER_IP,
+      apiRequestsPerIpPerSecond: parsed.API_REQUESTS_PER_IP_PER_SECOND,
+    },
+    redisMemorySampleMs: parsed.REDIS_MEMORY_SAMPLE_MS,
   };
 }

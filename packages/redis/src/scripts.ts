@@ -99,6 +99,7 @@ declare module 'ioredis' {
       historyMaxLength: number,
       inboxMaxLength: number,
       chatTtlSeconds: number,
+      historyMaxBytes: number,
     ): Result<ScriptReply<ReplyStatus<typeof ChatSendReply>>, Context>;
     /** See lua/chat_end.lua. */
     chatEnd(

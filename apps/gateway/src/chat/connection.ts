@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
+import type { KeyedRateLimit } from '../edge/keyed-rate-limit.js';
 import { metrics } from '../metrics.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
@@ -17,6 +18,8 @@ export interface ChatConnectionSettings {
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
   maxBufferedBytes: number;
+  /** Reports per client address (by its hash), shared by every session of this gateway. */
+  reportLimit: KeyedRateLimit;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {
@@ -114,6 +117,13 @@ export class ChatConnection extends SessionMachine {
     if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing')) return;
     if (!decoded.ok) {
       this.sendError(decoded.code, decoded.message);
+      return;
+    }
+    // Each report blocks a pair for a day and counts towards flagging its target: one client
+    // address gets a few per window, and a refused one has no effect at all.
+    if (decoded.frame.type === 'report' && !this.deps.reportLimit.take(this.session.ipHash)) {
+      metrics.rateLimitHits.inc({ surface: 'report' });
+      this.sendError(ErrorCode.rateLimited, 'too many reports; try again later');
       return;
     }
     this.onFrame(decoded.frame);
