@@ -16,6 +16,7 @@ import { addressKey } from './edge/address-key.js';
 import { clientAddress, compileProxyTrust, hashAddress, isLoopback, type ProxyTrust } from './edge/client-address.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
 import { KeyedRateLimit } from './edge/keyed-rate-limit.js';
+import { createReportLimit } from './edge/report-limit.js';
 import { Heartbeat } from './edge/heartbeat.js';
 import { capConnectionsPerAddress } from './edge/http-connection-cap.js';
 import { createHttpServer } from './edge/http-server.js';
@@ -77,7 +78,11 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
-        reportLimit: KeyedRateLimit.perWindow(config.reportLimit.count, config.reportLimit.windowMs),
+        reportLimit: createReportLimit(
+          config.reportLimit.count,
+          config.reportLimit.windowMs,
+          config.connectionLimits.limitLoopback ? [] : ['127.0.0.1', '::1'].map((address) => hashAddress(address, config.ipHashSalt)),
+        ),
       },
       () => this.online.value,
       logger,

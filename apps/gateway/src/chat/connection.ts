@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type ServerFrame } from '@strangers/protocol';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
-import type { KeyedRateLimit } from '../edge/keyed-rate-limit.js';
+import type { ReportLimit } from '../edge/report-limit.js';
 import { metrics } from '../metrics.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
@@ -19,7 +19,7 @@ export interface ChatConnectionSettings {
   /** Unsent bytes past which a client counts as not reading and is cut. */
   maxBufferedBytes: number;
   /** Reports per client address (by its hash), shared by every session of this gateway. */
-  reportLimit: KeyedRateLimit;
+  reportLimit: ReportLimit;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {
