@@ -96,9 +96,9 @@ export const gatewayEnvSchema = z.object({
   /** Origins allowed to open WebSockets, e.g. `https://chat.example.com`; unset = all. Refused: 403. */
   ALLOWED_ORIGINS: commaList(),
   /** Serve `/metrics` on a listener of its own at this port (unset: on the public port, as before; `/metrics` then stays there). */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Address of the metrics listener. */
-  METRICS_HOST: z.string().default('127.0.0.1'),
+  GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Slowloris bounds: the whole request head must arrive within this… */
   HTTP_HEADERS_TIMEOUT_MS: envField.positiveInt(10_000),
   /** …the whole request within this… */
@@ -234,7 +234,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
-    metricsListener: parsed.METRICS_PORT === undefined ? undefined : { port: parsed.METRICS_PORT, host: parsed.METRICS_HOST },
+    metricsListener: parsed.GATEWAY_METRICS_PORT === undefined ? undefined : { port: parsed.GATEWAY_METRICS_PORT, host: parsed.GATEWAY_METRICS_HOST },
     http: {
       headersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,

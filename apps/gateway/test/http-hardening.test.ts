@@ -29,7 +29,7 @@ before(async () => {
       MAX_HTTP_CONNECTIONS_PER_IP: '5',
       API_REQUESTS_PER_IP_PER_SECOND: '2',
       ALLOWED_ORIGINS: 'https://chat.example',
-      METRICS_PORT: '0',
+      GATEWAY_METRICS_PORT: '0',
     }),
   ]);
   const listening = await strict.waitForLog((line) => line.msg === 'gateway listening');
@@ -158,7 +158,7 @@ describe('HTTP answers', () => {
 });
 
 describe('metrics', () => {
-  test('METRICS_PORT moves /metrics to a listener of its own; the public port answers 404 there', async () => {
+  test('GATEWAY_METRICS_PORT moves /metrics to a listener of its own; the public port answers 404 there', async () => {
     assert.equal((await http(strict, '/metrics')).status, 404);
     const text = await (await http(strictMetricsPort, '/metrics')).text();
     assert.match(text, /^strangers_gateway_connections /m);
