@@ -33,8 +33,12 @@ export function createHttpServer(settings: HttpServerSettings, listener: Request
       socket.destroy();
       return;
     }
-    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${SECURITY_HEADER_LINES}Content-Length: 0\r\n\r\n`);
   });
   return server;
