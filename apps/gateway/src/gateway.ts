@@ -83,6 +83,7 @@ export class Gateway {
           config.reportLimit.windowMs,
           config.connectionLimits.limitLoopback ? [] : ['127.0.0.1', '::1'].map((address) => hashAddress(address, config.ipHashSalt)),
         ),
+        matching: config.matching,
       },
       () => this.online.value,
       logger,

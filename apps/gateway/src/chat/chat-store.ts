@@ -10,7 +10,7 @@ import {
   fieldsToRecord,
   keys,
   type ControlEntry,
-  type MatcherEvent,
+  type MatcherEventInput,
   type PairedEntry,
   type Redis,
 } from '@strangers/redis';
@@ -152,7 +152,7 @@ export class ChatStore {
     );
   }
 
-  async publish(event: MatcherEvent): Promise<void> {
+  async publish(event: MatcherEventInput): Promise<void> {
     await this.redis.xadd(keys.matcherEvents, 'MAXLEN', '~', this.settings.eventsMaxLength, '*', ...encodeMatcherEvent(event));
   }
 

@@ -4,6 +4,7 @@ import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import type { ReportLimit } from '../edge/report-limit.js';
 import { metrics } from '../metrics.js';
+import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
 import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
 
@@ -20,6 +21,7 @@ export interface ChatConnectionSettings {
   maxBufferedBytes: number;
   /** Reports per client address (by its hash), shared by every session of this gateway. */
   reportLimit: ReportLimit;
+  matching: GatewayMatchingSettings;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {
