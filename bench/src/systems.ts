@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startRedisServer, type RedisServerHandle } from '@strangers/testkit';
 import { getFreePort, launch, type ServerProcess } from './processes.js';
 
@@ -36,6 +37,9 @@ export interface SystemOptions {
   matcherNodeArgs?: string[];
 }
 
+/** One secret per bench run, shared by its gateways. */
+const benchIpHashSalt = randomBytes(32).toString('hex');
+
 export async function startGatewayProcess(redisUrl: string, id: string, options: SystemOptions): Promise<ServerProcess> {
   const port = await getFreePort();
   return launch({
@@ -47,6 +51,7 @@ export async function startGatewayProcess(redisUrl: string, id: string, options:
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       GATEWAY_ID: id,
+      IP_HASH_SALT: benchIpHashSalt,
       // The per-session rate limit is policy, not relay cost: lift it so the fixed rates are what is measured.
       CHAT_RATE_PER_SECOND: '1000000',
       CHAT_RATE_BURST: '1000000',

@@ -39,12 +39,25 @@ const gatewayOwnEnvSchema = z.object({
   CHAT_BUCKETS: z.coerce.number().int().positive().optional(),
   /** Messages kept per chat for resume. */
   HISTORY_MAX_MESSAGES: envField.positiveInt(500),
+  /** Bytes of message text kept per chat for resume (as well as the count); the oldest go first. */
+  HISTORY_MAX_BYTES: envField.positiveInt(64 * 1024),
+  /** Approximate bound on the matcher's event stream `{m}:events` (a safety net should the matcher stop reading). */
+  EVENTS_MAX_LENGTH: envField.positiveInt(1_000_000),
+  /** Reports one client address may make per REPORT_WINDOW_MS on this gateway; more: `error rate_limited`, no block. */
+  REPORTS_PER_IP: envField.positiveInt(10),
+  REPORT_WINDOW_MS: envField.positiveInt(10 * 60_000),
   /** Longest a chat's keys live without ending (a safety net against leaks). */
   CHAT_TTL_SECONDS: envField.positiveInt(24 * 3600),
   /** Approximate bound on each gateway inbox stream. */
   INBOX_MAX_LENGTH: envField.positiveInt(100_000),
-  /** Salt of the client-address hash; the same on every gateway so report counts add up. */
-  IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
+  /**
+   * Key of the client-address hash (HMAC-SHA256); the same on every gateway so report counts
+   * add up. Required: a real secret (16+ characters, not a published value) unless
+   * ALLOW_INSECURE_SALT is set (local development only).
+   */
+  IP_HASH_SALT: z.string().optional(),
+  /** Local development: start without a real IP_HASH_SALT (a fixed, public one is used). */
+  ALLOW_INSECURE_SALT: envField.boolean(false),
   /** How long a session whose connection dropped can be resumed, on any gateway. */
   RESUME_GRACE_MS: envField.positiveInt(15_000),
   /** How often this gateway publishes its session count and reads everyone's. */
@@ -86,6 +99,22 @@ const gatewayOwnEnvSchema = z.object({
   TRUST_PROXY: commaList(),
   /** Origins allowed to open WebSockets, e.g. `https://chat.example.com`; unset = all. Refused: 403. */
   ALLOWED_ORIGINS: commaList(),
+  /** Serve `/metrics` on a listener of its own at this port (unset: on the public port, as before; `/metrics` then stays there). */
+  GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address of the metrics listener. */
+  GATEWAY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Slowloris bounds: the whole request head must arrive within this… */
+  HTTP_HEADERS_TIMEOUT_MS: envField.positiveInt(10_000),
+  /** …the whole request within this… */
+  HTTP_REQUEST_TIMEOUT_MS: envField.positiveInt(30_000),
+  /** …and an idle keep-alive connection is closed after this. */
+  HTTP_KEEPALIVE_TIMEOUT_MS: envField.positiveInt(5000),
+  /** Open TCP connections (plain HTTP and WebSocket) from one client address; more are closed at once. Trusted proxies and loopback (unless LIMIT_LOOPBACK) are exempt. */
+  MAX_HTTP_CONNECTIONS_PER_IP: envField.positiveInt(64),
+  /** `/chat/users` and `/online` requests per second from one client address (burst twice that); more: 429. */
+  API_REQUESTS_PER_IP_PER_SECOND: envField.positiveInt(5),
+  /** How often Redis's INFO memory is sampled for the memory gauges. */
+  REDIS_MEMORY_SAMPLE_MS: envField.positiveInt(15_000),
   /** `/ws` ping interval; a connection that missed two pongs is terminated (and enters the resume grace). */
   HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
   /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
@@ -109,6 +138,29 @@ const gatewayOwnEnvSchema = z.object({
  */
 export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape);
 
+/** Salts published in this repository (old default, placeholders): never a real secret. */
+const PUBLIC_SALTS = new Set(['strangers-default-salt', 'change-me', 'changeme', 'replace-me', 'secret']);
+const MIN_SALT_LENGTH = 16;
+/** Used only with ALLOW_INSECURE_SALT: anyone can reverse hashes keyed with it. */
+const INSECURE_DEVELOPMENT_SALT = 'strangers-insecure-development-salt';
+
+/**
+ * Why `salt` is not a real secret, or undefined if it may be one. A hash keyed with a known
+ * value is reversible by trying every IPv4 address, so the gateway refuses to start with one.
+ */
+export function saltProblem(salt: string | undefined): string | undefined {
+  if (salt === undefined) return 'required: a random secret, the same on every gateway (openssl rand -hex 32); ALLOW_INSECURE_SALT=true for local development';
+  if (PUBLIC_SALTS.has(salt.toLowerCase())) return 'is a published placeholder, not a secret (openssl rand -hex 32)';
+  if (salt.length < MIN_SALT_LENGTH) return `must be at least ${MIN_SALT_LENGTH} characters (openssl rand -hex 32)`;
+  return undefined;
+}
+
+const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine((env, context) => {
+  if (env.ALLOW_INSECURE_SALT) return;
+  const problem = saltProblem(env.IP_HASH_SALT);
+  if (problem) context.addIssue({ code: 'custom', path: ['IP_HASH_SALT'], message: problem });
+});
+
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
 export interface GatewayConfig {
@@ -125,6 +177,9 @@ export interface GatewayConfig {
   };
   chatBuckets: number;
   historyMaxMessages: number;
+  historyMaxBytes: number;
+  eventsMaxLength: number;
+  reportLimit: { count: number; windowMs: number };
   chatTtlSeconds: number;
   inboxMaxLength: number;
   onlineIntervalMs: number;
@@ -152,13 +207,17 @@ export interface GatewayConfig {
   moderation: GatewayModerationSettings;
   /** Proof of work, filters, moderation hook, abuse scoring (the word file already read). */
   safety: SafetyConfig;
+  /** A metrics listener of its own, or undefined: `/metrics` on the public port. */
+  metricsListener: { port: number; host: string } | undefined;
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnectionsPerIp: number; apiRequestsPerIpPerSecond: number };
+  redisMemorySampleMs: number;
   matching: GatewayMatchingSettings;
   /** Audio/video calls: TURN credentials and signal limits (packages/media's own variables, docs/video.md). */
   media: MediaConfig;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = parseEnv(gatewayEnvSchema, env);
+  const parsed = parseEnv(checkedGatewayEnvSchema, env);
   return {
     redisUrl: parsed.REDIS_URL,
     port: parsed.PORT,
@@ -173,10 +232,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     chatBuckets: parsed.CHAT_BUCKETS ?? defaultChatBuckets(isClusterUrl(parsed.REDIS_URL)),
     historyMaxMessages: parsed.HISTORY_MAX_MESSAGES,
+    historyMaxBytes: parsed.HISTORY_MAX_BYTES,
+    eventsMaxLength: parsed.EVENTS_MAX_LENGTH,
+    reportLimit: { count: parsed.REPORTS_PER_IP, windowMs: parsed.REPORT_WINDOW_MS },
     chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
-    ipHashSalt: parsed.IP_HASH_SALT,
+    ipHashSalt: parsed.IP_HASH_SALT ?? INSECURE_DEVELOPMENT_SALT,
     resumeGraceMs: parsed.RESUME_GRACE_MS,
     webDir: parsed.WEB_DIR,
     room: {
@@ -202,6 +264,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
     moderation: moderationSettingsFromEnv(parsed),
     safety: safetyConfigFromEnv(parsed),
+    metricsListener: parsed.GATEWAY_METRICS_PORT === undefined ? undefined : { port: parsed.GATEWAY_METRICS_PORT, host: parsed.GATEWAY_METRICS_HOST },
+    http: {
+      headersTimeoutMs: parsed.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: parsed.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: parsed.HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionsPerIp: parsed.MAX_HTTP_CONNECTIONS_PER_IP,
+      apiRequestsPerIpPerSecond: parsed.API_REQUESTS_PER_IP_PER_SECOND,
+    },
+    redisMemorySampleMs: parsed.REDIS_MEMORY_SAMPLE_MS,
     matching: {
       agePolicy: {
         adultsOnly: parsed.ADULTS_ONLY,

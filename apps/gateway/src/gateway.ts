@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '@strangers/config';
+import { closeServer, listen, statusRoutes, type Logger } from '@strangers/config';
 import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
@@ -11,14 +11,21 @@ import { InboxReader } from './chat/inbox-reader.js';
 import { SessionStore } from './chat/session-store.js';
 import { Liveness } from './cluster/liveness.js';
 import { OnlineCounter } from './cluster/online-counter.js';
+import { RedisMemorySampler } from './cluster/redis-memory.js';
 import type { GatewayConfig } from './config.js';
-import { clientAddress, compileProxyTrust, hashAddress, type ProxyTrust } from './edge/client-address.js';
+import { addressKey } from './edge/address-key.js';
+import { clientAddress, compileProxyTrust, hashAddress, isLoopback, type ProxyTrust } from './edge/client-address.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
+import { KeyedRateLimit } from './edge/keyed-rate-limit.js';
+import { createReportLimit } from './edge/report-limit.js';
 import { Heartbeat } from './edge/heartbeat.js';
+import { capConnectionsPerAddress } from './edge/http-connection-cap.js';
+import { createHttpServer } from './edge/http-server.js';
+import { setSecurityHeaders } from './edge/security-headers.js';
 import { isOriginAllowed } from './edge/origin-check.js';
 import { createStaticFiles, type StaticFiles } from './edge/static-files.js';
 import { refuseUpgrade } from './edge/upgrade-refusal.js';
-import { countRedisEvent, metrics, registry, serveMetrics, watchConnections } from './metrics.js';
+import { countRedisEvent, metrics, registry, watchConnections } from './metrics.js';
 import { GatewayModeration } from './moderation/gateway-moderation.js';
 import { GatewaySafety } from './safety/gateway-safety.js';
 import { Room } from './room/room.js';
@@ -46,6 +53,14 @@ export class Gateway {
   private readonly staticFiles: StaticFiles;
   /** Reports with evidence, and bans enforced from memory (moderation/). */
   private readonly moderation: GatewayModeration;
+  /** `/healthz`, `/readyz`, `/metrics` (packages/config). */
+  private readonly statusRoutes: (request: IncomingMessage, response: ServerResponse) => boolean;
+  /** `/metrics` (and the other status routes) on a listener of its own, when configured. */
+  private readonly metricsServer: Server | undefined;
+  /** `/chat/users` and `/online` requests per client address. */
+  private readonly apiLimit: KeyedRateLimit;
+  private readonly redisMemory: RedisMemorySampler;
+  private started = false;
   private draining = false;
 
   constructor(
@@ -76,6 +91,11 @@ export class Gateway {
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
         safety,
+        reportLimit: createReportLimit(
+          config.reportLimit.count,
+          config.reportLimit.windowMs,
+          config.connectionLimits.limitLoopback ? [] : ['127.0.0.1', '::1'].map((address) => hashAddress(address, config.ipHashSalt)),
+        ),
         matching: config.matching,
         reports: this.moderation.reports,
       },
@@ -102,7 +122,17 @@ export class Gateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2, this.wss.clients);
     this.staticFiles = createStaticFiles(config.webDir);
-    this.server = createServer((request, response) => this.onHttpRequest(request, response));
+    this.statusRoutes = statusRoutes({ isReady: () => this.ready, registry });
+    this.apiLimit = new KeyedRateLimit(config.http.apiRequestsPerIpPerSecond, 2 * config.http.apiRequestsPerIpPerSecond);
+    this.redisMemory = new RedisMemorySampler(this.redis, config.redisMemorySampleMs, logger);
+    this.server = createHttpServer(config.http, (request, response) => this.onHttpRequest(request, response));
+    capConnectionsPerAddress(this.server, config.http.maxConnectionsPerIp, (peer) => this.exemptFromAddressLimits(peer, true));
+    this.metricsServer = config.metricsListener
+      ? createServer((request, response) => {
+          setSecurityHeaders(response);
+          if (!this.statusRoutes(request, response)) response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        })
+      : undefined;
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head));
   }
 
@@ -111,19 +141,50 @@ export class Gateway {
     return address && typeof address === 'object' ? address.port : 0;
   }
 
-  get ready(): boolean {
-    return !this.draining && this.redis.status === 'ready' && this.inbox.healthy;
+  /** The metrics listener's port, or undefined without one. */
+  get metricsPort(): number | undefined {
+    const address = this.metricsServer?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
   }
 
+  /** Started, not draining, Redis and the inbox reader working: `/readyz` 200, upgrades admitted. */
+  get ready(): boolean {
+    return this.started && !this.draining && this.redis.status === 'ready' && this.inbox.healthy;
+  }
+
+  /**
+   * Listens first (a busy port fails at once, as one line), so `/healthz` answers while the
+   * gateway waits for Redis; `/readyz` and upgrades say 503 until everything is up.
+   */
   async start(): Promise<void> {
-    await waitForRedisReady(this.redis);
+    if (!this.config.allowedOrigins) {
+      this.logger.warn('ALLOWED_ORIGINS is not set: any website can open chat sockets on this gateway; set it to your site’s origin(s)');
+    }
+    await listen(this.server, this.config.port, this.config.host);
+    if (this.metricsServer && this.config.metricsListener) {
+      await listen(this.metricsServer, this.config.metricsListener.port, this.config.metricsListener.host);
+    }
+    await this.waitForRedis();
     await this.liveness.start();
     await this.moderation.start();
     await this.inbox.start();
     await this.online.start();
     await this.room.start();
+    await this.redisMemory.start();
     this.heartbeat.start();
-    await new Promise<void>((resolve) => this.server.listen(this.config.port, this.config.host, resolve));
+    this.started = true;
+  }
+
+  private async waitForRedis(): Promise<void> {
+    for (;;) {
+      try {
+        await waitForRedisReady(this.redis);
+        return;
+      } catch (error) {
+        if (this.draining) throw error;
+        this.logger.warn({ err: (error as Error).message }, 'waiting for Redis');
+      }
+    }
   }
 
   /**
@@ -133,7 +194,9 @@ export class Gateway {
   async stop(): Promise<void> {
     this.draining = true;
     this.heartbeat.stop();
+    this.redisMemory.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const metricsClosed = this.metricsServer ? closeServer(this.metricsServer) : Promise.resolve();
     await this.chat.drain();
     await this.room.stop();
     // Close handshakes get a bounded moment before the sockets are cut.
@@ -141,6 +204,7 @@ export class Gateway {
     while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const client of this.wss.clients) client.terminate();
     await closed;
+    await metricsClosed;
     await this.online.stop();
     await this.inbox.stop();
     await this.moderation.stop();
@@ -149,16 +213,14 @@ export class Gateway {
   }
 
   private onHttpRequest(request: IncomingMessage, response: ServerResponse): void {
+    setSecurityHeaders(response);
     const path = (request.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const ready = this.ready;
-      response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
-    } else if (path === '/metrics') {
-      serveMetrics(response);
-    } else if (path === '/chat/users') {
-      this.room.onUsersRequest(response);
+    if (path === '/metrics' && this.metricsServer) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } else if (this.statusRoutes(request, response)) {
+      return;
+    } else if (path === '/chat/users' || path === '/online') {
+      this.onApiRequest(request, response, path);
     } else if (request.method === 'GET' || request.method === 'HEAD') {
       this.staticFiles(request, response);
     } else {
@@ -166,9 +228,33 @@ export class Gateway {
     }
   }
 
+  /** `/chat/users` (the room's names) and `/online` (`{"online":N}`), rate-limited per client address. */
+  private onApiRequest(request: IncomingMessage, response: ServerResponse, path: '/chat/users' | '/online'): void {
+    const address = clientAddress(request, this.trust);
+    if (!this.exemptFromAddressLimits(address, false) && !this.apiLimit.take(addressKey(address))) {
+      response.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1' }).end('too many requests\n');
+      return;
+    }
+    if (path === '/chat/users') {
+      this.room.onUsersRequest(response);
+      return;
+    }
+    // The cross-gateway count the gateway keeps anyway (refreshed every ONLINE_INTERVAL_MS): no Redis call.
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify({ online: this.online.value }));
+  }
+
+  /** Loopback (unless LIMIT_LOOPBACK) is never limited per address; for TCP connections, neither are our proxies. */
+  private exemptFromAddressLimits(address: string, connection: boolean): boolean {
+    if (!this.config.connectionLimits.limitLoopback && isLoopback(address)) return true;
+    return connection && this.trust !== undefined && this.trust(address, 0);
+  }
+
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (request.url ?? '/').split('?')[0];
-    if (this.draining) {
+    // Not ready (starting, Redis or the inbox reader down, draining): 503, so a proxy moves
+    // the client to a healthy gateway rather than one that can only answer `unavailable`.
+    if (!this.ready) {
+      metrics.upgradesRefused.inc({ status: '503' });
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }

@@ -12,7 +12,7 @@ runService({
   async start(config, logger) {
     const gateway = new Gateway(config, logger);
     await gateway.start();
-    logger.info({ port: gateway.port, host: config.host }, 'gateway listening');
+    logger.info({ port: gateway.port, host: config.host, metricsPort: gateway.metricsPort }, 'gateway listening');
     return { stop: () => gateway.stop() };
   },
 });

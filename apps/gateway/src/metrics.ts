@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createMetricsRegistry, redisEventCounters } from '@strangers/config';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Session } from './chat/session.js';
 
 /**
@@ -7,10 +7,7 @@ import type { Session } from './chat/session.js';
  * One gateway runs per process, so the registry is module state: call sites stay one line
  * (`metrics.joins.inc()`), and docs/deploying.md explains each metric.
  */
-export const registry = new Registry();
-
-// Process metrics (CPU, memory, handles, GC) and event-loop lag, under their standard names.
-collectDefaultMetrics({ register: registry });
+export const registry = createMetricsRegistry();
 
 /** What a connection exposes for the on-scrape gauges; the gateway's connection map holds them. */
 interface SessionHolder {
@@ -67,7 +64,7 @@ export const metrics = {
   }),
   rateLimitHits: new Counter({
     name: 'strangers_gateway_rate_limit_hits_total',
-    help: 'Frames refused by a rate limit, by surface (chat = /ws, room = /chat/{user})',
+    help: 'Frames refused by a rate limit, by surface (chat = /ws, room = /chat/{user}, report = reports per address)',
     labelNames: ['surface'] as const,
     registers: [registry],
   }),
@@ -94,14 +91,16 @@ export const metrics = {
     help: 'Sessions resumed on this gateway after a reconnect',
     registers: [registry],
   }),
-  redisErrors: new Counter({
-    name: 'strangers_gateway_redis_errors_total',
-    help: 'Errors reported by the Redis connections (failed connects, broken sockets)',
+  redisUsedMemory: new Gauge({
+    name: 'strangers_gateway_redis_used_memory_bytes',
+    help: "Redis's used_memory (INFO memory), per Redis node (a cluster's masters), sampled every REDIS_MEMORY_SAMPLE_MS",
+    labelNames: ['node'] as const,
     registers: [registry],
   }),
-  redisReconnects: new Counter({
-    name: 'strangers_gateway_redis_reconnects_total',
-    help: 'Reconnection attempts of the Redis connections',
+  redisMaxMemory: new Gauge({
+    name: 'strangers_gateway_redis_maxmemory_bytes',
+    help: "Redis's maxmemory (0: unbounded), per Redis node, sampled with the used memory",
+    labelNames: ['node'] as const,
     registers: [registry],
   }),
 };
@@ -109,6 +108,7 @@ export const metrics = {
 // Exported at zero before the first event, so dashboards and alerts see the series at once.
 metrics.rateLimitHits.inc({ surface: 'chat' }, 0);
 metrics.rateLimitHits.inc({ surface: 'room' }, 0);
+metrics.rateLimitHits.inc({ surface: 'report' }, 0);
 
 /** Lets the on-scrape gauges read the gateway's live connections. */
 export function watchConnections(connections: ConnectionMap): void {
@@ -122,16 +122,8 @@ export function messageDelivered(sentAt: number): void {
   metrics.relayLatency.observe(Math.max(0, Date.now() - sentAt) / 1000);
 }
 
-/** The `onEvent` option of createRedisClient. */
-export function countRedisEvent(event: 'error' | 'reconnecting'): void {
-  if (event === 'error') metrics.redisErrors.inc();
-  else metrics.redisReconnects.inc();
-}
-
-/** Answers a `GET /metrics` in the Prometheus text format. */
-export function serveMetrics(response: ServerResponse): void {
-  registry.metrics().then(
-    (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-    (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}\n`),
-  );
-}
+/** The `onEvent` option of createRedisClient: counts errors and reconnection attempts. */
+export const countRedisEvent = redisEventCounters(registry, {
+  errors: 'strangers_gateway_redis_errors_total',
+  reconnects: 'strangers_gateway_redis_reconnects_total',
+});

@@ -16,7 +16,7 @@ import { Session, type ChatLink } from '../src/chat/session.js';
 const GATEWAY = 'gwT';
 const PARTNER_GATEWAY = 'gwB';
 const logger = createLogger({ name: 'session-machine-test', level: 'silent' });
-const storeSettings = { historyMaxMessages: 100, chatTtlSeconds: 60, inboxMaxLength: 1000 };
+const storeSettings = { historyMaxMessages: 100, historyMaxBytes: 1_000_000, eventsMaxLength: 100_000, chatTtlSeconds: 60, inboxMaxLength: 1000, chatBuckets: 1 };
 
 let server: TestRedisHandle;
 let redis: Redis;

@@ -18,7 +18,7 @@ const gatewayOf: Record<string, string> = { 'sid-a': 'gw-1', 'sid-b': 'gw-2' };
 /** One message through the product's own chat_send script, as a gateway sends it. */
 async function send(chatId: string, from: string, to: string, text: string, ts: number): Promise<number> {
   const inbox = keys.gatewayInbox(chatBucket(chatId), gatewayOf[to]!);
-  const [status, seq] = await redis.chatSend(keys.chat(chatId), keys.chatLog(chatId), inbox, chatId, from, gatewayOf[from]!, to, gatewayOf[to]!, text, ts, 500, 10_000, 3600);
+  const [status, seq] = await redis.chatSend(keys.chat(chatId), keys.chatLog(chatId), inbox, chatId, from, gatewayOf[from]!, to, gatewayOf[to]!, text, ts, 500, 10_000, 3600, 1_000_000);
   assert.equal(status, 1);
   return Number(seq);
 }

@@ -5,7 +5,9 @@
 -- ARGV[1] chat id       ARGV[2] sender session id   ARGV[3] sender gateway id
 -- ARGV[4] partner id    ARGV[5] partner gateway id (as in KEYS[3])
 -- ARGV[6] text          ARGV[7] timestamp (ms)      ARGV[8] history max length
--- ARGV[9] inbox max length   ARGV[10] chat TTL (s)
+-- ARGV[9] inbox max length   ARGV[10] chat TTL (s)   ARGV[11] history max bytes (of text)
+-- The history is bounded exactly, in messages and in bytes of text (the chat hash's `hbytes`
+-- counts what it holds): the oldest entries go first, never the one just stored.
 -- Returns {1, seq} stored; {0, reason} the chat has ended; {-1, gateway} the partner is on
 -- another gateway (retry with that inbox); {-2, ''} the sender is not in this chat.
 -- Reply codes named in packages/redis/src/replies.ts: ChatSendReply.
@@ -22,7 +24,20 @@ if not fields[2] then
 end
 if fields[3] ~= ARGV[5] then return {-1, fields[3] or ''} end
 local seq = redis.call('HINCRBY', chat, 'seq', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '*', 'seq', seq, 'from', ARGV[2], 'text', ARGV[6], 'ts', ARGV[7])
+redis.call('XADD', KEYS[2], '*', 'seq', seq, 'from', ARGV[2], 'text', ARGV[6], 'ts', ARGV[7])
+local bytes = redis.call('HINCRBY', chat, 'hbytes', #ARGV[6])
+local maxCount, maxBytes = tonumber(ARGV[8]), tonumber(ARGV[11])
+local count = redis.call('XLEN', KEYS[2])
+while count > 1 and (count > maxCount or bytes > maxBytes) do
+  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  local f = oldest[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'text' then bytes = bytes - #f[i + 1] end
+  end
+  redis.call('XDEL', KEYS[2], oldest[1])
+  count = count - 1
+end
+redis.call('HSET', chat, 'hbytes', bytes)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*',
   't', 'msg', 'to', ARGV[4], 'chat', ARGV[1], 'seq', seq, 'text', ARGV[6], 'ts', ARGV[7])
 return {1, seq}

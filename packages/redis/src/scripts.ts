@@ -101,6 +101,7 @@ declare module 'ioredis' {
       historyMaxLength: number,
       inboxMaxLength: number,
       chatTtlSeconds: number,
+      historyMaxBytes: number,
     ): Result<ScriptReply<ReplyStatus<typeof ChatSendReply>>, Context>;
     /** See lua/chat_signal.lua. */
     chatSignal(
@@ -138,6 +139,7 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
+      foldedName: string,
     ): Result<ScriptReply<ReplyStatus<typeof RoomClaimReply>>, Context>;
     /** Same keys and arguments as `roomClaim` (see lua/room_release.lua). */
     roomRelease(
@@ -149,6 +151,7 @@ declare module 'ioredis' {
       name: string,
       owner: string,
       eventsMaxLength: number,
+      foldedName: string,
     ): Result<ScriptReply<ReplyStatus<typeof RoomReleaseReply>>, Context>;
   }
 }

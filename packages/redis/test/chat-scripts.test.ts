@@ -17,7 +17,7 @@ after(async () => {
 });
 
 const send = (chat: string, from: string, to: string, toGw: string, text: string) =>
-  redis.chatSend(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, toGw), chat, from, 'gwA', to, toGw, text, 1, 100, 1000, 60);
+  redis.chatSend(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, toGw), chat, from, 'gwA', to, toGw, text, 1, 100, 1000, 60, 1_000_000);
 const end = (chat: string, by: string, partner: string, partnerGw: string, reason: string) =>
   redis.chatEnd(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, partnerGw), chat, by, 'gwA', partner, partnerGw, reason, 1000, 60);
 
@@ -77,4 +77,20 @@ test('chat_signal refuses non-members, follows a partner that moved, and says wh
   assert.equal(await redis.exists(keys.gatewayInbox(0, 'gwOld')), 0, 'nothing written to the stale inbox');
   await end('0.s2', 'b', 'a', 'gwA', 'next');
   assert.deepEqual(await signal('0.s2', 'a', 'b', 'gwS', 'signal', '{}'), [0, 'next']);
+test('chat_send bounds the history in bytes of text as well as in messages, oldest first', async () => {
+  const sendBounded = (text: string, maxMessages: number, maxBytes: number) =>
+    redis.chatSend(keys.chat('0.cb'), keys.chatLog('0.cb'), keys.gatewayInbox(0, 'gwB'), '0.cb', 'a', 'gwA', 'b', 'gwB', text, 1, maxMessages, 1000, 60, maxBytes);
+  const kib = 'x'.repeat(1024);
+  for (let i = 0; i < 20; i++) await sendBounded(`${i}`.padEnd(1024, '.'), 500, 8 * 1024);
+  const log = await redis.xrange(keys.chatLog('0.cb'), '-', '+');
+  assert.equal(log.length, 8, '8 KiB of 1 KiB messages');
+  assert.deepEqual(log.map(([, fields]) => Number(fieldsToRecord(fields).seq)), [13, 14, 15, 16, 17, 18, 19, 20]);
+  assert.equal(Number(await redis.hget(keys.chat('0.cb'), 'hbytes')), 8 * 1024);
+  // The count bound is exact too, and one message larger than the byte bound is still kept.
+  for (let i = 0; i < 5; i++) await sendBounded('y', 3, 8 * 1024);
+  assert.equal(await redis.xlen(keys.chatLog('0.cb')), 3);
+  await sendBounded(kib.repeat(9), 3, 8 * 1024);
+  const last = await redis.xrange(keys.chatLog('0.cb'), '-', '+');
+  assert.equal(last.length, 1);
+  assert.equal(fieldsToRecord(last[0]![1]).text.length, 9 * 1024);
 });

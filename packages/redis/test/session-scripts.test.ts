@@ -126,7 +126,7 @@ test('orphan_index_drop drops only the entry with the score the reaper read', as
 });
 
 const send = (chat: string, from: string, fromGw: string, to: string, toGw: string, text: string, ts: number) =>
-  redis.chatSend(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, toGw), chat, from, fromGw, to, toGw, text, ts, 100, 1000, 60);
+  redis.chatSend(keys.chat(chat), keys.chatLog(chat), keys.gatewayInbox(0, toGw), chat, from, fromGw, to, toGw, text, ts, 100, 1000, 60, 1_000_000);
 
 test("chat_move points the member's gateway at the new one and returns the partner's messages after `last`, oldest first", async () => {
   assert.deepEqual(await send('0.m1', 'b', 'gwB', 'a', 'gwA', 'one', 11), [ChatSendReply.stored, 1]);

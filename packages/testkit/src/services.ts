@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -117,10 +118,13 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   };
 }
 
+/** One secret per test process, shared by its gateways (as a deployment's are): report counts add up. */
+const testIpHashSalt = randomBytes(32).toString('hex');
+
 export function startGateway(redisUrl: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
   return startService({
     app: 'gateway',
-    env: { REDIS_URL: redisUrl, PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { REDIS_URL: redisUrl, PORT: '0', HOST: '127.0.0.1', IP_HASH_SALT: testIpHashSalt, ...env },
     readyMessage: 'gateway listening',
   });
 }

@@ -20,8 +20,13 @@ import type { ChatLink } from './session.js';
 export interface ChatStoreSettings {
   gatewayId: string;
   historyMaxMessages: number;
+  /** Bytes of text a chat's history may hold (as well as HISTORY_MAX_MESSAGES). */
+  historyMaxBytes: number;
+  /** Approximate bound on `{m}:events`, should the matcher stop reading. */
+  eventsMaxLength: number;
   chatTtlSeconds: number;
   inboxMaxLength: number;
+  chatBuckets: number;
 }
 
 export type SendResult = { stored: true; seq: number } | { stored: false; endedReason: string };
@@ -78,6 +83,7 @@ export class ChatStore {
         this.settings.historyMaxMessages,
         this.settings.inboxMaxLength,
         this.settings.chatTtlSeconds,
+        this.settings.historyMaxBytes,
       );
       if (status === ChatSendReply.stored) return { stored: true, seq: Number(detail) };
       if (status === ChatSendReply.ended) return { stored: false, endedReason: String(detail) };
@@ -147,12 +153,27 @@ export class ChatStore {
   }
 
   async publish(event: MatcherEventInput): Promise<void> {
-    await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent(event));
+    await this.redis.xadd(keys.matcherEvents, 'MAXLEN', '~', this.settings.eventsMaxLength, '*', ...encodeMatcherEvent(event));
   }
 
   /** A control entry for another gateway (a handoff request or answer, a forwarded pair assignment). */
   async sendControl(gatewayId: string, entry: ControlEntry): Promise<void> {
     await this.redis.xadd(keys.gatewayControl(gatewayId), '*', ...encodeControlEntry(entry));
+  }
+
+  /**
+   * Deletes what a dead gateway leaves behind, once its sessions are reaped and its unread
+   * assignments recovered: its control stream, its message inboxes (what they still hold is
+   * in the chat histories, which a resume replays) and its `gateways:online` entry. Skipped
+   * while its liveness key exists: a gateway restarted under the same id (a new boot)
+   * reads these streams now. Returns whether it deleted.
+   */
+  async deleteDeadGatewayKeys(gatewayId: string): Promise<boolean> {
+    if ((await this.redis.exists(keys.gatewayAlive(gatewayId))) === 1) return false;
+    // One key per command: on a cluster each lives in its own slot.
+    const inboxes = Array.from({ length: this.settings.chatBuckets }, (_, bucket) => this.redis.del(keys.gatewayInbox(bucket, gatewayId)));
+    await Promise.all([this.redis.del(keys.gatewayControl(gatewayId)), ...inboxes, this.redis.hdel(keys.onlineCounts, gatewayId)]);
+    return true;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import type { CallSignals } from '../media/call-signals.js';
+import type { ReportLimit } from '../edge/report-limit.js';
 import { metrics } from '../metrics.js';
 import type { GatewaySafety } from '../safety/gateway-safety.js';
 import type { SessionGuard } from '../safety/session-guard.js';
@@ -28,6 +29,8 @@ export interface ChatConnectionSettings {
   maxBufferedBytes: number;
   /** Proof of work, filters, moderation hook, abuse signals (undefined in tests of the bare machine). */
   safety?: GatewaySafety;
+  /** Reports per client address (by its hash), shared by every session of this gateway. */
+  reportLimit: ReportLimit;
   matching: GatewayMatchingSettings;
 }
 
@@ -151,6 +154,13 @@ export class ChatConnection extends SessionMachine {
     if (!this.takeToken(socket, decoded.ok ? decoded.frame.type : undefined)) return;
     if (!decoded.ok) {
       this.sendError(decoded.code, decoded.message);
+      return;
+    }
+    // Each report blocks a pair for a day and counts towards flagging its target: one client
+    // address gets a few per window, and a refused one has no effect at all.
+    if (decoded.frame.type === 'report' && !this.deps.reportLimit.take(this.session.ipHash)) {
+      metrics.rateLimitHits.inc({ surface: 'report' });
+      this.sendError(ErrorCode.rateLimited, 'too many reports; try again later');
       return;
     }
     if (this.guard) this.guard.onFrame(decoded.frame);

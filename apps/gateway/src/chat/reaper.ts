@@ -66,7 +66,8 @@ export class ChatReaper {
       }
     }
     await this.store.forgetOwner(owner);
-    this.logger.info({ owner, orphaned }, 'sessions of a dead gateway orphaned');
+    const cleaned = await this.chats.deleteDeadGatewayKeys(ownerGateway(owner));
+    this.logger.info({ owner, orphaned, streamsDeleted: cleaned }, 'sessions of a dead gateway orphaned');
   }
 
   /**

@@ -3,6 +3,8 @@ import { keys, type Redis } from '@strangers/redis';
 
 /** A gateway's published count is ignored once older than this many publish intervals. */
 const STALE_AFTER_INTERVALS = 5;
+/** …and deleted once older than this many: a gateway gone without its reaper's cleanup (it held no sessions). */
+const DELETE_AFTER_INTERVALS = 30;
 
 /**
  * The `online` figure: each gateway publishes its own `/ws` session count into one hash
@@ -44,12 +46,16 @@ export class OnlineCounter {
         this.redis.hgetall(keys.onlineCounts),
       ]);
       let total = 0;
+      const gone: string[] = [];
       for (const [gateway, value] of Object.entries(all)) {
         const [count, at] = value.split('|').map(Number);
+        const age = now - (at ?? 0);
         if (gateway === this.gatewayId) total += this.localCount();
-        else if (now - (at ?? 0) < this.intervalMs * STALE_AFTER_INTERVALS) total += count ?? 0;
+        else if (age < this.intervalMs * STALE_AFTER_INTERVALS) total += count ?? 0;
+        else if (!(age < this.intervalMs * DELETE_AFTER_INTERVALS)) gone.push(gateway);
       }
       this.total = total;
+      if (gone.length > 0) await this.redis.hdel(keys.onlineCounts, ...gone);
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'online count not refreshed');
     }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { TokenBucket } from './token-bucket.js';
 import { isLoopback } from './client-address.js';
+import { addressKey } from './address-key.js';
 
 export interface ConnectionLimitSettings {
   /** Open WebSocket connections (both paths) on this gateway. */
@@ -25,7 +26,8 @@ type AdmittedSocket = Duplex & { [kAdmittedAddress]?: string };
 /**
  * Admission control for upgrades on one gateway: a total bound, a per-address bound on
  * open connections and a per-address token bucket on upgrade attempts. Counts are kept per
- * TCP socket and released when that socket closes, whichever path it took.
+ * TCP socket and released when that socket closes, whichever path it took. Addresses count
+ * by their limit key (edge/address-key.ts): an IPv6 client by its /64.
  */
 export class ConnectionLimits {
   private open = 0;
@@ -54,8 +56,9 @@ export class ConnectionLimits {
   }
 
   /** Decides on one upgrade; on `ok` the caller must `release(address)` when the socket closes. */
-  admit(address: string, now = Date.now()): Admission {
-    const perAddress = this.settings.limitLoopback || !isLoopback(address);
+  admit(peer: string, now = Date.now()): Admission {
+    const address = addressKey(peer);
+    const perAddress = this.settings.limitLoopback || !isLoopback(peer);
     if (perAddress && !this.takeUpgradeToken(address, now)) {
       return { ok: false, status: 429, reason: 'Too Many Requests' };
     }
@@ -70,11 +73,12 @@ export class ConnectionLimits {
   }
 
   /** After an `ok` admission: counts `socket` against `address` until it closes, whatever happens to its upgrade. */
-  holdUntilClosed(socket: Duplex, address: string): void {
-    (socket as AdmittedSocket)[kAdmittedAddress] = address;
+  holdUntilClosed(socket: Duplex, peer: string): void {
+    (socket as AdmittedSocket)[kAdmittedAddress] = addressKey(peer);
     socket.on('close', this.releaseOnClose);
   }
 
+  /** `address`: the limit key (addressKey), as counted by `admit`. */
   release(address: string): void {
     this.open--;
     const left = (this.openByAddress.get(address) ?? 1) - 1;

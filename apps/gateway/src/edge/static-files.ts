@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import sirv from 'sirv';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** Our content types (sirv's lookup omits the charset of text types, which the page relies on). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -16,13 +17,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-/** Sent with every file: the page runs no third-party code and connects only to its own origin. */
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy':
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-};
 
 /**
  * Maps a request path to a file under `root`, or undefined when it would escape `root`

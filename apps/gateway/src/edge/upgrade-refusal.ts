@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { SECURITY_HEADER_LINES } from './security-headers.js';
 
 /**
  * The one upgrade refusal (`/ws` and the room): a bare HTTP answer on the raw socket, before
@@ -6,8 +7,8 @@ import type { Duplex } from 'node:stream';
  */
 export function refuseUpgrade(socket: Duplex, status: number, text: string, body?: string): void {
   if (body === undefined) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${SECURITY_HEADER_LINES}Content-Length: 0\r\n\r\n`);
     return;
   }
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${SECURITY_HEADER_LINES}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

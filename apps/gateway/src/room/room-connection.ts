@@ -8,12 +8,16 @@ import { metrics } from '../metrics.js';
 import type { RoomFeed } from './room-feed.js';
 import { roomEventText, welcomeText, type RoomEvent } from './room-events.js';
 import type { RoomNames } from './room-names.js';
+import { stripControls } from './room-text.js';
+import { isReservedRoomName } from './name-fold.js';
 
 export interface RoomConnectionDeps {
   names: RoomNames;
   feed: RoomFeed;
   maxTextLength: number;
   rate: { perSecond: number; burst: number };
+  /** Rate-limited messages in a row after which the member is cut with 1008 (as `/ws`). */
+  rateLimitCloseAfter: number;
   /** A member whose unsent frames exceed this is too slow for the room and is dropped. */
   maxBufferedBytes: number;
   logger: Logger;
@@ -43,6 +47,8 @@ export class RoomConnection {
   private readonly heldEvents: RoomEvent[] = [];
   private readonly earlyMessages: string[] = [];
   private readonly bucket: TokenBucket;
+  /** Rate-limited messages in a row; a member that keeps going after the notice is cut. */
+  private limitedInARow = 0;
   private readonly log: Logger;
   private resolveDone!: () => void;
 
@@ -61,6 +67,10 @@ export class RoomConnection {
 
   /** Claims the name across every gateway, then greets or refuses. */
   async join(): Promise<void> {
+    if (isReservedRoomName(this.name)) {
+      this.refuse(CloseCode.usernameTaken, 'username reserved');
+      return;
+    }
     let result;
     try {
       result = await this.deps.names.claim(this.name);
@@ -124,16 +134,24 @@ export class RoomConnection {
   private onSocketMessage(data: RawData, isBinary: boolean): void {
     if (refuseBinary(this.socket, isBinary)) return;
     if (this.state === 'closed' || this.state === 'refused') return;
-    const text = data.toString();
+    const text = stripControls(data.toString());
+    if (text === '') return;
     if (isLongerThan(text, this.deps.maxTextLength)) {
       this.sendText(`* not sent: longer than ${this.deps.maxTextLength} characters`);
       return;
     }
     if (!this.bucket.take()) {
       metrics.rateLimitHits.inc({ surface: 'room' });
+      if (++this.limitedInARow >= this.deps.rateLimitCloseAfter) {
+        this.log.info({ limited: this.limitedInARow }, 'sustained room flooding; connection closed');
+        metrics.connectionsCut.inc({ reason: 'abuse' });
+        this.close(CloseCode.policyViolation, 'too many messages');
+        return;
+      }
       this.sendText('* not sent: too many messages, slow down');
       return;
     }
+    this.limitedInARow = 0;
     if (this.state === 'claiming') {
       if (this.earlyMessages.length >= MAX_EARLY_MESSAGES) this.close(CloseCode.policyViolation, 'too many messages');
       else this.earlyMessages.push(text);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordToFields, type StreamFields } from '@strangers/redis';
+import { stripControls } from './room-text.js';
 
 /**
  * The entries of the room event stream (`keys.roomEvents`). `join` and `left` are written by
@@ -30,7 +31,8 @@ export function roomEventText(event: RoomEvent): string {
     case 'join':
       return `${event.name} joined the chat`;
     case 'msg':
-      return `${event.name}: ${event.text}`;
+      // Stripped by the sender's gateway too; again here, for entries any other writer made.
+      return `${event.name}: ${stripControls(event.text)}`;
     case 'left':
       return `${event.name} left the chat`;
   }

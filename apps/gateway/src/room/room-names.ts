@@ -1,3 +1,4 @@
+import { foldRoomName } from './name-fold.js';
 import { keys, RoomClaimReply, RoomReleaseReply, type OwnerToken, type Redis } from '@strangers/redis';
 
 /** PROTOCOL.md §2: `{user}` is 1–32 chars of `[A-Za-z0-9_.-]`. */
@@ -12,6 +13,7 @@ export function roomNameFromPath(path: string): string | undefined {
 }
 
 /**
+ * Names are unique by their folded form (name-fold.ts): `aIice` is taken while `alice` is here.
  * `claimed`: the name is ours now and the join is announced (`eventId` orders it in the room
  * stream); `held`: this owner already holds it; `taken`: another owner holds it.
  */
@@ -31,14 +33,14 @@ export class RoomNames {
   ) {}
 
   async claim(name: string): Promise<ClaimResult> {
-    const [status, detail] = await this.redis.roomClaim(...this.keysOf(this.owner), name, this.owner, this.eventsMaxLength);
+    const [status, detail] = await this.redis.roomClaim(...this.keysOf(this.owner), name, this.owner, this.eventsMaxLength, foldRoomName(name));
     if (status === RoomClaimReply.claimed) return { status: 'claimed', eventId: String(detail) };
     return status === RoomClaimReply.held ? { status: 'held' } : { status: 'taken' };
   }
 
   /** Releases `name` if `owner` still holds it (announcing the departure); true if it did. */
   async release(name: string, owner: OwnerToken = this.owner): Promise<boolean> {
-    const [status] = await this.redis.roomRelease(...this.keysOf(owner), name, owner, this.eventsMaxLength);
+    const [status] = await this.redis.roomRelease(...this.keysOf(owner), name, owner, this.eventsMaxLength, foldRoomName(name));
     return status === RoomReleaseReply.released;
   }
 

@@ -7,6 +7,7 @@ import { createRedisClient, type Redis } from '@strangers/redis';
 import type { GatewayConfig } from '../config.js';
 import type { Liveness } from '../cluster/liveness.js';
 import { Heartbeat } from '../edge/heartbeat.js';
+import { CachedValue } from '../edge/cached-value.js';
 import { refuseUpgrade } from '../edge/upgrade-refusal.js';
 import { RoomFeed } from './room-feed.js';
 import { RoomConnection } from './room-connection.js';
@@ -16,6 +17,8 @@ import { RoomSweeper } from './room-sweeper.js';
 
 /** How long `stop()` waits for members' names to be released before giving up. */
 const STOP_GRACE_MS = 5000;
+/** How long one read of `chat-users` answers `/chat/users`. */
+const USER_LIST_TTL_MS = 1000;
 
 /**
  * The shared room (PROTOCOL.md §2) on this gateway: `/chat/{user}` upgrades, the members
@@ -33,6 +36,8 @@ export class Room {
   private readonly unreleased = new Set<string>();
   /** The ws README's heartbeat: a member that did not answer the last ping is gone. */
   private readonly heartbeat: Heartbeat;
+  /** `/chat/users`: one SMEMBERS per second at most, however many ask. */
+  private readonly userList: CachedValue<string[]>;
 
   constructor(
     redis: Redis,
@@ -48,6 +53,7 @@ export class Room {
     this.sweeper = new RoomSweeper(redis, this.names, logger);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(config.room.heartbeatMs, 1, this.wss.clients);
+    this.userList = new CachedValue(USER_LIST_TTL_MS, () => this.names.list());
   }
 
   /** True for every path this room answers, valid name or not. */
@@ -83,6 +89,7 @@ export class Room {
         feed: this.feed,
         maxTextLength: this.config.limits.maxTextLength,
         rate: { perSecond: this.config.room.ratePerSecond, burst: this.config.room.rateBurst },
+        rateLimitCloseAfter: this.config.rateLimitCloseAfter,
         maxBufferedBytes: this.config.maxBufferedBytes,
         logger: this.logger,
         onClosed: (closed) => this.members.delete(closed),
@@ -93,9 +100,9 @@ export class Room {
     });
   }
 
-  /** `GET /chat/users`: the connected names, on every gateway, as a JSON array. */
+  /** `GET /chat/users`: the connected names, on every gateway, as a JSON array (at most a second old). */
   onUsersRequest(response: ServerResponse): void {
-    this.names.list().then(
+    this.userList.get().then(
       (names) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(names)),
       (error: Error) => {
         this.logger.warn({ err: error.message }, 'room names not listed');
