@@ -201,3 +201,59 @@ test('a resume into a chat that ended meanwhile answers idle, then partner_left,
   assert.deepEqual(afterResume[1], { type: 'partner_left', reason: 'next' });
   assert.equal(machine.session.state, 'waiting');
 });
+
+test('a chat-scoped frame naming another chat is refused with stale_chat (its id echoed) and has no effect', async () => {
+  const chat = '0.current-chat';
+  const machine = pairedMachine(chat);
+  machine.onFrame({ type: 'message', text: 'for the old stranger', id: 'm1', chat: '0.old-chat' });
+  machine.onFrame({ type: 'typing', typing: true, chat: '0.old-chat' });
+  machine.onFrame({ type: 'report', chat: '0.old-chat' });
+  machine.onFrame({ type: 'next', chat: '0.old-chat' });
+  assert.deepEqual(
+    machine.frames.filter((frame) => frame.type === 'error').map((frame) => frame.type === 'error' && [frame.code, frame.id]),
+    [
+      ['stale_chat', 'm1'],
+      ['stale_chat', undefined],
+      ['stale_chat', undefined],
+      ['stale_chat', undefined],
+    ],
+  );
+  assert.equal(machine.session.state, 'paired');
+  assert.equal(machine.session.chat?.id, chat);
+  // Nothing was stored or sent into the current chat.
+  assert.equal(await redis.exists(keys.chat(chat)), 0);
+  assert.deepEqual(await partnerInbox(chat), []);
+  // The current chat id goes through.
+  machine.onFrame({ type: 'message', text: 'hi', id: 'm2', chat });
+  const ack = await waitFor(() => machine.framesOf('ack')[0], { what: 'ack' });
+  assert.deepEqual(ack, { type: 'ack', id: 'm2', seq: 1 });
+});
+
+test('a stale `next` while waiting is refused before the valid-when check: the queue place is kept, nothing skipped', () => {
+  const machine = new RecordingSession();
+  machine.onFrame({ type: 'join' });
+  const gen = machine.session.gen;
+  machine.frames.length = 0;
+  machine.onFrame({ type: 'next', chat: '0.ended-chat' });
+  machine.onFrame({ type: 'message', text: 'late', id: 'late', chat: '0.ended-chat' });
+  assert.deepEqual(machine.frames.map((frame) => frame.type === 'error' && [frame.code, frame.id]), [
+    ['stale_chat', undefined],
+    ['stale_chat', 'late'],
+  ]);
+  assert.equal(machine.session.state, 'waiting');
+  assert.equal(machine.session.gen, gen);
+});
+
+test('every error answering a frame with an id echoes it (invalid_state, a chat that ended meanwhile)', async () => {
+  const idle = new RecordingSession();
+  idle.onFrame({ type: 'message', text: 'hi', id: 'x1' });
+  assert.deepEqual(idle.frames.map((frame) => frame.type === 'error' && [frame.code, frame.id]), [['invalid_state', 'x1']]);
+
+  const chat = '0.ended-under-send';
+  const machine = pairedMachine(chat);
+  await partnerChats.end('partner', partnerLink(machine, chat), 'left');
+  machine.onFrame({ type: 'message', text: 'too late', id: 'x2' });
+  const error = await waitFor(() => machine.framesOf('error')[0], { what: 'error' });
+  assert.equal(error.code, 'invalid_state');
+  assert.equal(error.id, 'x2');
+});

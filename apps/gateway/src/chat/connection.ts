@@ -111,9 +111,10 @@ export class ChatConnection extends SessionMachine {
     if (socket !== this.socket) return; // a socket we already let go of
     if (refuseBinary(socket, isBinary)) return;
     const decoded = this.deps.decoder.decode(data.toString());
-    if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing')) return;
+    const id = decoded.ok ? ('id' in decoded.frame ? decoded.frame.id : undefined) : decoded.id;
+    if (!this.takeToken(socket, decoded.ok && decoded.frame.type === 'typing', id)) return;
     if (!decoded.ok) {
-      this.sendError(decoded.code, decoded.message);
+      this.sendError(decoded.code, decoded.message, id);
       return;
     }
     this.onFrame(decoded.frame);
@@ -124,7 +125,7 @@ export class ChatConnection extends SessionMachine {
    * Typing has its own bucket and is dropped silently when over it (clients send it per
    * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
    */
-  private takeToken(socket: WebSocket, typing: boolean): boolean {
+  private takeToken(socket: WebSocket, typing: boolean, id: string | undefined): boolean {
     const { chatRate, typingRate } = this.deps;
     const bucket = typing
       ? (this.typingBucket ??= new TokenBucket(typingRate.perSecond, typingRate.burst))
@@ -140,7 +141,7 @@ export class ChatConnection extends SessionMachine {
       socket.close(CloseCode.policyViolation, 'too many messages');
       return false;
     }
-    if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down');
+    if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down', id);
     return false;
   }
 }

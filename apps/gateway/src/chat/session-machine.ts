@@ -6,6 +6,19 @@ import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
 
+/**
+ * The chat-scoped frames (PROTOCOL.md §1, v1.1): their optional `chat` names the chat they were
+ * written for. (`rematch` also carries a `chat`, but an ended one: not chat-scoped.)
+ */
+const CHAT_SCOPED: ReadonlySet<string> = new Set(['message', 'typing', 'next', 'report', 'signal']);
+
+/** A chat-scoped frame written for a chat that is not the session's current one. */
+function isStale(frame: ClientFrame, currentChat: string | undefined): boolean {
+  if (!CHAT_SCOPED.has(frame.type)) return false;
+  const chat = (frame as { chat?: string }).chat;
+  return chat !== undefined && chat !== currentChat;
+}
+
 /** What the state machine of every `/ws` session needs from the gateway. */
 export interface SessionMachineDeps {
   gatewayId: string;
@@ -88,8 +101,14 @@ export abstract class SessionMachine {
    * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
    */
   onFrame(frame: ClientFrame): void {
+    const id = 'id' in frame ? frame.id : undefined;
+    // Before the valid-when check: a stale `next` while waiting must not keep or skip anything.
+    if (isStale(frame, this.session.chat?.id)) {
+      this.sendError(ErrorCode.staleChat, 'that chat is over; nothing was sent', id);
+      return;
+    }
     if (!isFrameValidIn(frame.type, this.session.state)) {
-      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
+      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state), id);
       return;
     }
     switch (frame.type) {
@@ -125,11 +144,11 @@ export abstract class SessionMachine {
     this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
       (result) => {
         if (result.stored) this.send(id === undefined ? { type: 'ack', seq: result.seq } : { type: 'ack', id, seq: result.seq });
-        else this.sendError(ErrorCode.invalidState, 'the chat has ended');
+        else this.sendError(ErrorCode.invalidState, 'the chat has ended', id);
       },
       (error: Error) => {
         this.log.warn({ err: error.message }, 'message not stored');
-        this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable');
+        this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable', id);
       },
     );
   }
@@ -337,8 +356,9 @@ export abstract class SessionMachine {
 
   // ---- helpers ----
 
-  protected sendError(code: ErrorCode, message: string): void {
-    this.send({ type: 'error', code, message });
+  /** An error frame; `id` is the answered frame's, echoed (PROTOCOL.md §1). */
+  protected sendError(code: ErrorCode, message: string, id?: string): void {
+    this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
   }
 
   protected persist(): void {
