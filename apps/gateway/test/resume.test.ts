@@ -7,14 +7,25 @@ import { startGateway, TestClient, waitFor, type ServiceHandle } from '@stranger
 import { pairUp, startStack, type Stack } from './stack.js';
 
 const GRACE_MS = 3000;
-const gatewayEnv = { RESUME_GRACE_MS: String(GRACE_MS), GATEWAY_ALIVE_TTL_MS: '1000', GATEWAY_ALIVE_INTERVAL_MS: '250' };
+const CLEAN_GRACE_MS = 500;
+const gatewayEnv = {
+  RESUME_GRACE_MS: String(GRACE_MS),
+  RESUME_GRACE_CLEAN_MS: String(CLEAN_GRACE_MS),
+  GATEWAY_ALIVE_TTL_MS: '1000',
+  GATEWAY_ALIVE_INTERVAL_MS: '250',
+};
 
 let stack: Stack;
 before(async () => {
   stack = await startStack({ gateways: 2, gatewayEnv });
 });
 afterEach(async () => stack.reset());
-after(async () => stack.stop());
+/** Gateways a test started beside the stack's; stopped with it. */
+const extraGateways: ServiceHandle[] = [];
+after(async () => {
+  await Promise.all(extraGateways.map((gateway) => gateway.stop('SIGKILL')));
+  await stack.stop();
+});
 
 const wsUrl = (gateway: ServiceHandle, query = '') => `ws://127.0.0.1:${gateway.port}/ws${query}`;
 
@@ -80,6 +91,45 @@ describe('resume', () => {
     assert.equal((await client.next()).code, 'resume_failed');
     assert.equal((await client.next()).type, 'welcome');
     client.close();
+  });
+
+  test('a tab closed cleanly (1001): the partner is told `disconnected` within seconds, and a reload within the short grace still resumes', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    await pairUp(a, b, { requeue: false });
+    const closedAt = Date.now();
+    a.socket.close(1001);
+    assert.deepEqual(await b.next('partner_left', 5000), { type: 'partner_left', reason: 'disconnected' });
+    const tookMs = Date.now() - closedAt;
+    assert.ok(tookMs < GRACE_MS - 500, `told after ${tookMs} ms`);
+    assert.ok(tookMs >= CLEAN_GRACE_MS - 100, 'not before the short grace');
+
+    const c = await stack.connect(0);
+    const d = await stack.connect(1);
+    const token = String(c.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    const chat = await pairUp(c, d);
+    c.socket.close(1000);
+    await c.waitClosed();
+    const reloaded = await TestClient.connect(wsUrl(stack.gateways[0]!, `?resume=${token}`));
+    const resumed = await reloaded.next();
+    assert.equal(resumed.type, 'resumed');
+    assert.equal(resumed.chat, chat);
+    reloaded.close();
+  });
+
+  test('with the default settings (15 s grace) the partner of a closed tab is told in under 5 s', async () => {
+    const defaults = await startGateway(stack.redis.url, { GATEWAY_ID: 'gw-defaults' });
+    extraGateways.push(defaults);
+    const a = await TestClient.connect(wsUrl(defaults));
+    const b = await TestClient.connect(wsUrl(defaults));
+    await Promise.all([a.next('welcome'), b.next('welcome')]);
+    await pairUp(a, b, { requeue: false });
+    const closedAt = Date.now();
+    a.socket.close(1001);
+    await b.next('partner_left', 6000);
+    const tookMs = Date.now() - closedAt;
+    assert.ok(tookMs < 5000, `told after ${tookMs} ms`);
+    b.socket.close(1000);
   });
 
   test('a client that never comes back: the partner gets "disconnected" within the grace plus 2 s', async () => {

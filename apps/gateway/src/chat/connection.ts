@@ -10,6 +10,8 @@ import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
 export interface ChatConnectionSettings {
   gatewayId: string;
   resumeGraceMs: number;
+  /** The grace after a clean close (1000/1001: a tab closed or navigated away). */
+  resumeGraceCleanMs: number;
   /** Per-connection token buckets: every frame but typing, and typing. */
   chatRate: { perSecond: number; burst: number };
   typingRate: { perSecond: number; burst: number };
@@ -23,6 +25,10 @@ export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachi
   decoder: ClientFrameDecoder;
 }
 
+/** RFC 6455 close codes a client sends when it leaves on purpose. */
+const CLEAN_CLOSE = 1000;
+const GOING_AWAY = 1001;
+
 /** The connection a socket belongs to, so one set of module-level listeners serves every socket. */
 const kConnection = Symbol('chat-connection');
 type OwnedSocket = WebSocket & { [kConnection]?: ChatConnection };
@@ -32,8 +38,8 @@ type OwnedSocket = WebSocket & { [kConnection]?: ChatConnection };
 function socketOnMessage(this: OwnedSocket, data: RawData, isBinary: boolean): void {
   this[kConnection]?.onSocketMessage(this, data, isBinary);
 }
-function socketOnClose(this: OwnedSocket): void {
-  this[kConnection]?.onSocketClose(this);
+function socketOnClose(this: OwnedSocket, code: number): void {
+  this[kConnection]?.onSocketClose(this, code);
 }
 function socketOnError(this: OwnedSocket, error: Error): void {
   this[kConnection]?.logSocketError(error);
@@ -99,11 +105,16 @@ export class ChatConnection extends SessionMachine {
     this.log.debug({ err: error.message }, 'socket error');
   }
 
-  /** @internal the socket's `close` listener. */
-  onSocketClose(socket: WebSocket): void {
+  /**
+   * @internal the socket's `close` listener. A clean close by the client (1000, 1001: what a
+   * browser sends when a tab closes or navigates) gets the short grace: a reload still resumes,
+   * and the partner is told within seconds (PROTOCOL.md §1 "Resume").
+   */
+  onSocketClose(socket: WebSocket, code: number): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
-    this.startGrace();
+    const clean = code === CLEAN_CLOSE || code === GOING_AWAY;
+    this.startGrace(clean ? this.deps.resumeGraceCleanMs : this.deps.resumeGraceMs);
   }
 
   /** @internal the socket's `message` listener. */

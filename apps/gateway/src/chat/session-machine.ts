@@ -80,9 +80,9 @@ export abstract class SessionMachine {
   }
 
   /** The socket dropped: the client may resume here or on any gateway within the grace. */
-  protected startGrace(): void {
+  protected startGrace(graceMs = this.deps.resumeGraceMs): void {
     this.persist();
-    this.graceTimer = setTimeout(() => this.finish('disconnected'), this.deps.resumeGraceMs);
+    this.graceTimer = setTimeout(() => this.finish('disconnected'), graceMs);
     this.graceTimer.unref();
   }
 
