@@ -10,6 +10,11 @@ import type { OwnerToken } from './owner-token.js';
 export const SessionField = {
   /** The resume token (its own key, keys.resumeToken, maps it back to the session id). */
   token: 'token',
+  /**
+   * The token before it, still valid until `token` has been used once (PROTOCOL.md §1: a
+   * `resumed` frame lost on the way must not lock the client out); '' = none.
+   */
+  prevToken: 'ptoken',
   /** Hashed client address (report counting). */
   ipHash: 'ipHash',
   state: 'state',
@@ -46,6 +51,7 @@ export interface SessionChatRecord {
 /** The record decoded. */
 export interface SessionRecord {
   token: string;
+  prevToken: string | undefined;
   ipHash: string;
   state: SessionState;
   gen: number;
@@ -78,6 +84,7 @@ const jsonList = z
 export const sessionRecordSchema = z
   .object({
     token: z.string().min(1),
+    ptoken: z.string().default(''),
     ipHash: z.string().default(''),
     state: z.enum(SessionState).default('idle'),
     gen: z.coerce.number().int().default(0),
@@ -101,6 +108,7 @@ export const sessionRecordSchema = z
   .transform(
     (hash): SessionRecord => ({
       token: hash.token,
+      prevToken: hash.ptoken || undefined,
       ipHash: hash.ipHash,
       state: hash.state,
       gen: hash.gen,
@@ -129,6 +137,7 @@ const list = (value: readonly string[]): string => (value.length === 0 ? '[]' : 
  */
 export const encodeSessionField = {
   token: (token: string): string => token,
+  prevToken: (token: string | undefined): string => token ?? '',
   ipHash: (ipHash: string): string => ipHash,
   state: (state: SessionState): string => state,
   gen: (gen: number): string => String(gen),
@@ -151,6 +160,7 @@ export function encodeSessionRecord(record: SessionRecordWrite, extra: { detache
   // prettier-ignore
   const fields = [
     f.token, e.token(record.token),
+    f.prevToken, e.prevToken(record.prevToken),
     f.ipHash, e.ipHash(record.ipHash),
     f.state, e.state(record.state),
     f.gen, e.gen(record.gen),

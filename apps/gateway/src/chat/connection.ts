@@ -4,7 +4,14 @@ import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import { metrics } from '../metrics.js';
 import type { Session } from './session.js';
-import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
+import { SessionMachine, type ResumePlan, type SessionMachineDeps } from './session-machine.js';
+
+/**
+ * How a resume on a connection ended: attached; the socket had closed meanwhile (the session
+ * stays detached, its grace running); the token had died ('unknown'); or the session left this
+ * gateway meanwhile (`gone`: the socket is to be closed with that code).
+ */
+export type ResumeOutcome = 'resumed' | 'socket closed' | 'unknown' | { gone: { code: number; reason: string } };
 
 /** The gateway settings every `/ws` connection needs (ChatServiceSettings adds the service's own). */
 export interface ChatConnectionSettings {
@@ -61,6 +68,10 @@ export class ChatConnection extends SessionMachine {
   private typingBucket: TokenBucket | undefined;
   /** Rate-limited frames in a row; a client that keeps going after `rate_limited` is cut. */
   private limitedInARow = 0;
+  /** The resumes of this session, one after another (made on the first). */
+  private resumeChain: Promise<void> | undefined;
+  /** Set once the session has left this gateway without ending (see `letGo`). */
+  private gone: { code: number; reason: string } | undefined;
 
   constructor(
     session: Session,
@@ -82,12 +93,71 @@ export class ChatConnection extends SessionMachine {
     socket.on('error', socketOnError);
   }
 
-  /** Lets go of the socket without ending the session (drain, handoff, takeover). */
-  detachSocket(code: number, reason: string): void {
+  /**
+   * The session leaves this gateway without ending (handed over, drained, expired while we
+   * were cut off): the socket is closed with `code`, the grace stops, and a resume still
+   * under way here closes its socket the same way instead of attaching it.
+   */
+  letGo(code: number, reason: string): void {
+    this.gone = { code, reason };
     const socket = this.socket;
     this.socket = undefined;
     this.stopGrace();
     socket?.close(code, reason);
+  }
+
+  /** A handoff could not be stored after `letGo`: the session is ours again, detached, its grace running. */
+  takeBack(): void {
+    this.gone = undefined;
+    this.startGrace();
+  }
+
+  /** Held here detached (just handed to us or claimed): the grace runs until a socket is attached. */
+  holdDetached(): void {
+    if (!this.socket) this.startGrace();
+  }
+
+  /**
+   * Resumes the session on `socket` (its client presented `token`): one resume at a time per
+   * session, in arrival order. The chat is moved and the next token stored first; the socket
+   * is attached only after that succeeded and only if it is still open, so a socket that
+   * closed meanwhile leaves an ordinary detached session with its grace running. An older
+   * socket of the same session is closed with 4001. Throws if a Redis write failed (the
+   * session stays detached, resumable again with the same token).
+   */
+  resumeOn(socket: WebSocket, lastSeq: number, token: string): Promise<ResumeOutcome> {
+    const run = (this.resumeChain ?? Promise.resolve()).then(() => this.resumeNow(socket, lastSeq, token));
+    this.resumeChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async resumeNow(socket: WebSocket, lastSeq: number, token: string): Promise<ResumeOutcome> {
+    if (this.finished) return 'unknown';
+    if (this.gone) return { gone: this.gone };
+    if (!this.session.acceptsToken(token)) return 'unknown'; // another resume used the next token meanwhile
+    if (this.socket) {
+      const old = this.socket;
+      this.socket = undefined;
+      old.close(CloseCode.sessionTakenOver, 'session resumed on another connection');
+      this.startGrace();
+    }
+    let plan: ResumePlan;
+    try {
+      plan = await this.prepareResume(lastSeq, token);
+    } catch (error) {
+      this.abandonResume();
+      throw error;
+    }
+    if (this.finished || this.gone || socket.readyState !== socket.OPEN) {
+      this.abandonResume();
+      return this.finished ? 'unknown' : this.gone ? { gone: this.gone } : 'socket closed';
+    }
+    this.attach(socket);
+    this.completeResume(plan);
+    return 'resumed';
   }
 
   send(frame: ServerFrame): void {

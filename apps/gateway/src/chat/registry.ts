@@ -125,7 +125,7 @@ export class ChatRegistry {
     await Promise.all(
       [...this.connections.values()].map(async (connection) => {
         const { session } = connection;
-        connection.detachSocket(CloseCode.serviceRestart, 'gateway restarting');
+        connection.letGo(CloseCode.serviceRestart, 'gateway restarting');
         this.connections.delete(session.id);
         try {
           await this.store.save(session, true);

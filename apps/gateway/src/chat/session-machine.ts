@@ -1,7 +1,7 @@
 import type { Logger } from '@strangers/config';
 import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
-import type { ChatStore } from './chat-store.js';
+import type { ChatStore, MoveResult } from './chat-store.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
@@ -17,6 +17,13 @@ function isStale(frame: ClientFrame, currentChat: string | undefined): boolean {
   if (!CHAT_SCOPED.has(frame.type)) return false;
   const chat = (frame as { chat?: string }).chat;
   return chat !== undefined && chat !== currentChat;
+}
+
+/** What a prepared resume hands to its completion (see `SessionMachine.prepareResume`). */
+export interface ResumePlan {
+  /** The chat moved to this gateway, when the session was paired. */
+  moved: (MoveResult & { chat: ChatLink }) | undefined;
+  lastSeq: number;
 }
 
 /** What the state machine of every `/ws` session needs from the gateway. */
@@ -86,8 +93,12 @@ export abstract class SessionMachine {
     this.graceTimer.unref();
   }
 
+  /** Set once the session has ended for good (a resume still under way then fails). */
+  protected finished = false;
+
   /** Ends the session for good: its chat or queue place is released and its record deleted. */
   finish(reason: LeftReason): void {
+    this.finished = true;
     clearTimeout(this.graceTimer);
     this.leaveEverything(reason);
     this.deps.store.remove(this.session).catch((error: Error) => this.redisFailed(error, 'remove session'));
@@ -308,23 +319,67 @@ export abstract class SessionMachine {
   }
 
   // ---- resume: the session's half (resume.ts decides where a session resumes) ----
+  //
+  // In two steps so that nothing is attached before every write has succeeded: `prepareResume`
+  // runs while the session is still detached (its grace running), `completeResume` once the
+  // new socket is attached. A failure in between leaves the session as it was: detached,
+  // resumable again with the same token (`abandonResume`).
 
   /**
-   * Completes a resume on this gateway, the socket already attached: `resumed`, then the
-   * partner messages the client missed (after `lastSeq`), then live traffic, in that order.
-   * If moving the chat fails half-way, what arrived live is still delivered, in order, and
-   * the error is thrown to the caller.
+   * The Redis half of a resume with token `used`: moves the chat to this gateway (reading the
+   * partner messages after `lastSeq`; live ones are buffered meanwhile) and stores the next
+   * resume token. Throws if a write fails; the caller then calls `abandonResume`.
    */
-  async resume(lastSeq: number): Promise<void> {
+  protected async prepareResume(lastSeq: number, used: string): Promise<ResumePlan> {
+    const session = this.session;
+    const chat = session.state === 'paired' ? session.chat : undefined;
+    let moved: ResumePlan['moved'];
+    if (chat) {
+      this.replayBuffer ??= [];
+      moved = { chat, ...(await this.deps.chats.move(session.id, chat, lastSeq)) };
+    }
+    const tokens = session.tokensAfterResume(used);
+    await this.deps.store.rotateTokens(session, tokens);
+    session.applyTokens(tokens);
+    return { moved, lastSeq };
+  }
+
+  /** The resume did not complete: what arrived meanwhile is handled as for any detached session. */
+  protected abandonResume(): void {
+    const buffered = this.replayBuffer;
+    this.replayBuffer = undefined;
+    for (const entry of buffered ?? []) this.onInbox(entry);
+  }
+
+  /**
+   * The socket is attached: `resumed` (with the next token), then the partner messages the
+   * client missed, then what arrived live meanwhile (de-duplicated by `seq`), in that order.
+   */
+  protected completeResume(plan: ResumePlan): void {
     metrics.resumes.inc();
     const session = this.session;
-    const chat = session.chat;
-    if (session.state === 'paired' && chat) {
-      await this.resumeChat(chat, lastSeq);
+    const buffered = this.replayBuffer ?? [];
+    this.replayBuffer = undefined;
+    const { moved } = plan;
+    const resumeToken = session.resumeToken;
+    if (moved && session.chat === moved.chat) {
+      const chat = moved.chat;
+      chat.lastDeliveredSeq = plan.lastSeq;
+      this.send({ type: 'resumed', state: moved.ended ? 'idle' : 'paired', chat: chat.id, resumeToken, recovered: moved.recovered });
+      for (const message of moved.missed) this.onInbox({ t: 'msg', to: session.id, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
+      for (const entry of buffered) this.onInbox(entry);
+      if (moved.ended) this.onPartnerLeft(moved.ended, chat.partner);
+      else this.persist();
       return;
     }
-    this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });
-    if (session.state === 'waiting') await this.publishJoin();
+    for (const entry of buffered) this.onInbox(entry);
+    const chat = session.state === 'paired' ? session.chat : undefined;
+    this.send(
+      chat
+        ? { type: 'resumed', state: 'paired', chat: chat.id, resumeToken, recovered: true }
+        : { type: 'resumed', state: session.state === 'paired' ? 'idle' : session.state, resumeToken, recovered: true },
+    );
+    if (session.state === 'waiting') this.rejoin();
     if (session.missedLeft) {
       const reason = session.missedLeft;
       session.missedLeft = undefined;
@@ -334,24 +389,18 @@ export abstract class SessionMachine {
     this.persist();
   }
 
-  private async resumeChat(chat: ChatLink, lastSeq: number): Promise<void> {
-    const sessionId = this.session.id;
-    this.replayBuffer = [];
-    chat.lastDeliveredSeq = lastSeq;
-    let missed: { seq: number; ts: number; text: string }[] = [];
-    let ended: LeftReason | undefined;
-    try {
-      const moved = await this.deps.chats.move(sessionId, chat, lastSeq);
-      if (moved.ended) ended = moved.ended;
-      else missed = moved.missed;
-    } finally {
-      const buffered = this.replayBuffer;
-      this.replayBuffer = undefined;
-      this.send({ type: 'resumed', state: ended ? 'idle' : 'paired', chat: chat.id });
-      for (const message of missed) this.onInbox({ t: 'msg', to: sessionId, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
-      for (const entry of buffered ?? []) this.onInbox(entry);
-    }
-    if (ended) this.onPartnerLeft(ended, chat.partner);
+  /** A waiting session is back: its join again, same gen, so the matcher gives it back its place. */
+  private rejoin(): void {
+    const session = this.session;
+    const gen = session.gen;
+    this.publishJoin().catch((error: Error) => {
+      this.log.warn({ err: error.message }, 'could not publish join');
+      if (session.state === 'waiting' && session.gen === gen) {
+        session.state = 'idle';
+        this.sendError(ErrorCode.unavailable, 'could not re-enter the queue; join again');
+        this.persist();
+      }
+    });
   }
 
   // ---- helpers ----

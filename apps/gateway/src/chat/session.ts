@@ -59,15 +59,39 @@ export class Session {
   chat: ChatLink | undefined;
   /** Why the chat ended while the client was away; told right after it resumes. */
   missedLeft: LeftReason | undefined;
+  /** The token before `resumeToken`, valid until that one has been used (see `tokensAfterResume`). */
+  previousToken: string | undefined;
   /** The record's fields as this process last wrote them; undefined: unknown (see `fieldsToWrite`). */
   private written: WrittenFields | undefined;
 
   constructor(
     readonly ipHash: string,
     readonly id = randomId(),
-    /** Independent of `id` so that knowing one reveals nothing about the other. */
-    readonly resumeToken = randomId(),
+    /** Independent of `id` so that knowing one reveals nothing about the other. Rotated on every resume. */
+    public resumeToken = randomId(),
   ) {}
+
+  /** True for the current token and the previous one (PROTOCOL.md §1 "Resume"). */
+  acceptsToken(token: string): boolean {
+    return token === this.resumeToken || (this.previousToken !== undefined && token === this.previousToken);
+  }
+
+  /**
+   * The tokens after a resume with `used` (PROTOCOL.md §1): `resumed` hands out a new one,
+   * and `used` stays valid until the new one is used (a `resumed` lost on the way must not
+   * lock the client out). Using the current token kills the one before it; using the
+   * previous one again kills the current one (it never reached the client). Applied by
+   * `applyTokens` once stored.
+   */
+  tokensAfterResume(used: string): { resumeToken: string; previousToken: string; dead: string | undefined } {
+    const dead = used === this.resumeToken ? this.previousToken : this.resumeToken;
+    return { resumeToken: randomId(), previousToken: used, dead };
+  }
+
+  applyTokens(tokens: { resumeToken: string; previousToken: string }): void {
+    this.resumeToken = tokens.resumeToken;
+    this.previousToken = tokens.previousToken;
+  }
 
   /** The whole record as a hash (without `detached` and `owner`). */
   toRecord(): Record<string, string> {
@@ -82,6 +106,7 @@ export class Session {
   private toRecordWrite(): SessionRecordWrite {
     return {
       token: this.resumeToken,
+      prevToken: this.previousToken,
       ipHash: this.ipHash,
       state: this.state,
       gen: this.gen,
@@ -107,7 +132,9 @@ export class Session {
     const left = encode.left(this.missedLeft);
     const written = this.written;
     const fields: string[] = [];
-    if (!written) fields.push(F.token, encode.token(this.resumeToken), F.ipHash, encode.ipHash(this.ipHash));
+    if (!written) {
+      fields.push(F.token, encode.token(this.resumeToken), F.prevToken, encode.prevToken(this.previousToken), F.ipHash, encode.ipHash(this.ipHash));
+    }
     if (this.state !== written?.state) fields.push(F.state, encode.state(this.state));
     if (this.gen !== written?.gen) fields.push(F.gen, encode.gen(this.gen));
     if (this.interests !== written?.interests) fields.push(F.interests, encode.interests(this.interests));
@@ -146,6 +173,7 @@ export class Session {
     session.interests = record.interests;
     session.requeue = record.requeue;
     session.missedLeft = record.left;
+    session.previousToken = record.prevToken;
     if (record.chat) session.chat = { ...record.chat, lastDeliveredSeq: 0 };
     return session;
   }
