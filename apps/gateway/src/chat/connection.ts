@@ -32,6 +32,9 @@ export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachi
   decoder: ClientFrameDecoder;
 }
 
+/** How long a socket cut with 1008 may take to answer the close frame before it is dropped. */
+const CUT_CLOSE_WAIT_MS = 1000;
+
 /** RFC 6455 close codes a client sends when it leaves on purpose. */
 const CLEAN_CLOSE = 1000;
 const GOING_AWAY = 1001;
@@ -70,6 +73,8 @@ export class ChatConnection extends SessionMachine {
   private limitedInARow = 0;
   /** The resumes of this session, one after another (made on the first). */
   private resumeChain: Promise<void> | undefined;
+  /** A socket being closed for flooding (`cutForAbuse`): nothing it sends is read any more. */
+  private cutSocket: WebSocket | undefined;
   /** Set once the session has left this gateway without ending (see `letGo`). */
   private gone: { code: number; reason: string } | undefined;
 
@@ -189,7 +194,7 @@ export class ChatConnection extends SessionMachine {
 
   /** @internal the socket's `message` listener. */
   onSocketMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.socket) return; // a socket we already let go of
+    if (socket !== this.socket || socket === this.cutSocket) return; // a socket we let go of, or cut
     if (refuseBinary(socket, isBinary)) return;
     const decoded = this.deps.decoder.decode(data.toString());
     const id = decoded.ok ? ('id' in decoded.frame ? decoded.frame.id : undefined) : decoded.id;
@@ -199,6 +204,23 @@ export class ChatConnection extends SessionMachine {
       return;
     }
     this.onFrame(decoded.frame);
+  }
+
+  /**
+   * Sustained flooding after `rate_limited`: nothing more is read from the socket (paused, and
+   * anything already read is ignored), the answers to messages already sent to Redis go out
+   * (an ack for every stored message), then it is closed with 1008. A peer that ignores the
+   * close frame is dropped shortly after; either way the session enters its grace.
+   */
+  private cutForAbuse(socket: WebSocket): void {
+    this.cutSocket = socket;
+    socket.pause();
+    this.log.info({ limited: this.limitedInARow }, 'sustained flooding; connection closed');
+    metrics.connectionsCut.inc({ reason: 'abuse' });
+    void this.sendsSettled().then(() => {
+      socket.close(CloseCode.policyViolation, 'too many messages');
+      setTimeout(() => socket.terminate(), CUT_CLOSE_WAIT_MS).unref();
+    });
   }
 
   /**
@@ -217,9 +239,7 @@ export class ChatConnection extends SessionMachine {
     }
     metrics.rateLimitHits.inc({ surface: 'chat' });
     if (++this.limitedInARow >= this.deps.rateLimitCloseAfter) {
-      this.log.info({ limited: this.limitedInARow }, 'sustained flooding; connection closed');
-      metrics.connectionsCut.inc({ reason: 'abuse' });
-      socket.close(CloseCode.policyViolation, 'too many messages');
+      this.cutForAbuse(socket);
       return false;
     }
     if (!typing) this.sendError(ErrorCode.rateLimited, 'too many messages; slow down', id);

@@ -93,6 +93,10 @@ export abstract class SessionMachine {
     this.graceTimer.unref();
   }
 
+  /** Messages sent to Redis and not answered yet; `sendsSettled` waits for them. */
+  private sendsInFlight = 0;
+  private onSendsSettled: (() => void) | undefined;
+
   /** Set once the session has ended for good (a resume still under way then fails). */
   protected finished = false;
 
@@ -152,14 +156,17 @@ export abstract class SessionMachine {
 
   private onMessage(text: string, id: string | undefined): void {
     const chat = this.session.chat!;
+    this.sendsInFlight++;
     this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
       (result) => {
         if (result.stored) this.send(id === undefined ? { type: 'ack', seq: result.seq } : { type: 'ack', id, seq: result.seq });
         else this.sendError(ErrorCode.invalidState, 'the chat has ended', id);
+        this.sendSettled();
       },
       (error: Error) => {
         this.log.warn({ err: error.message }, 'message not stored');
         this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable', id);
+        this.sendSettled();
       },
     );
   }
@@ -186,6 +193,25 @@ export abstract class SessionMachine {
   private onLeave(): void {
     this.leaveEverything('left');
     this.persist();
+  }
+
+  /** Resolves once every message sent so far has its answer (ack or error) on its way to the client. */
+  protected sendsSettled(): Promise<void> {
+    if (this.sendsInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.onSendsSettled;
+      this.onSendsSettled = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private sendSettled(): void {
+    if (--this.sendsInFlight > 0) return;
+    const settled = this.onSendsSettled;
+    this.onSendsSettled = undefined;
+    settled?.();
   }
 
   // ---- transitions ----
