@@ -137,6 +137,11 @@ export class ChatStore {
     return { missed, recovered: Number(rest[0]) === 1 };
   }
 
+  /** Renews the TTL of a live chat's keys (see `SessionStore.refreshTtl`); an ended chat is left alone. */
+  async touch(chat: ChatLink): Promise<void> {
+    await this.redis.chatTouch(keys.chat(chat.id), keys.chatLog(chat.id), this.settings.chatTtlSeconds);
+  }
+
   /** Typing is not stored: a plain append to the partner's inbox. */
   async typing(chat: ChatLink, typing: boolean): Promise<void> {
     await this.redis.xadd(

@@ -143,6 +143,22 @@ export class SessionStore {
     await Promise.all(writes);
   }
 
+  /** The safety-net TTL of session keys (seconds); live ones are renewed well before it (`refreshTtl`). */
+  get ttlSeconds(): number {
+    return this.settings.recordTtlSeconds;
+  }
+
+  /**
+   * Renews the TTL of a live session's keys (its record and resume tokens): the TTL is a
+   * safety net for sessions nobody finalized, never a limit on one that is alive.
+   */
+  async refreshTtl(session: Session): Promise<void> {
+    const ttl = this.settings.recordTtlSeconds;
+    const writes = [this.redis.expire(keys.session(session.id), ttl), this.redis.expire(keys.resumeToken(session.resumeToken), ttl)];
+    if (session.previousToken !== undefined) writes.push(this.redis.expire(keys.resumeToken(session.previousToken), ttl));
+    await Promise.all(writes);
+  }
+
   async lookup(token: string): Promise<string | null> {
     return this.redis.get(keys.resumeToken(token));
   }
