@@ -94,6 +94,29 @@ describe('resume', () => {
     resumed.close();
   });
 
+  test('a session that drops while waiting leaves the queue at once, and a resume within the grace gives it back its place', async () => {
+    const a = await stack.connect(0);
+    const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    a.send({ type: 'join' });
+    await a.next('waiting');
+    a.terminate();
+    // Two newcomers: had the dropped session kept its turn, the first would be paired with it.
+    const c = await stack.connect(1);
+    const d = await stack.connect(0);
+    c.send({ type: 'join' });
+    await c.next('waiting');
+    d.send({ type: 'join' });
+    const [pc, pd] = await Promise.all([c.next('paired'), d.next('paired')]);
+    assert.equal(pc.chat, pd.chat, 'the newcomers were paired with each other, not with the dropped session');
+    // Back within the grace: waiting again, and first in line for the next joiner.
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${token}`));
+    assert.deepEqual(omitToken(await resumed.next()), { type: 'resumed', state: 'waiting', recovered: true });
+    const e = await stack.connect(0);
+    e.send({ type: 'join' });
+    assert.equal((await resumed.next('paired')).chat, (await e.next('paired')).chat);
+    resumed.close();
+  });
+
   test('an unknown token gets resume_failed and a fresh welcome', async () => {
     const client = await TestClient.connect(wsUrl(stack.gateways[0]!, '?resume=nope&last=3'));
     assert.equal((await client.next()).code, 'resume_failed');
