@@ -1,3 +1,4 @@
+// @topologies single cluster
 // In-process tests of the `/ws` session state machine (src/chat/session-machine.ts), driven
 // directly: no gateway, no socket, but the real stores against a real Redis. Frames the
 // client would get are recorded in order.

@@ -1,3 +1,4 @@
+// @topologies single cluster
 // Direct tests of chat_move and every session_* script against a real redis-server (or a
 // cluster with TEST_REDIS=cluster), through the typed commands and named replies.
 import assert from 'node:assert/strict';
