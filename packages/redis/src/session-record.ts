@@ -137,7 +137,7 @@ const list = (value: readonly string[]): string => (value.length === 0 ? '[]' : 
  */
 export const encodeSessionField = {
   token: (token: string): string => token,
-  prevToken: (token: string | undefined): string => token ?? '',
+  ptoken: (token: string | undefined): string => token ?? '',
   ipHash: (ipHash: string): string => ipHash,
   state: (state: SessionState): string => state,
   gen: (gen: number): string => String(gen),
@@ -160,7 +160,7 @@ export function encodeSessionRecord(record: SessionRecordWrite, extra: { detache
   // prettier-ignore
   const fields = [
     f.token, e.token(record.token),
-    f.prevToken, e.prevToken(record.prevToken),
+    f.prevToken, e.ptoken(record.prevToken),
     f.ipHash, e.ipHash(record.ipHash),
     f.state, e.state(record.state),
     f.gen, e.gen(record.gen),

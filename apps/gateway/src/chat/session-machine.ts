@@ -2,22 +2,11 @@ import type { Logger } from '@strangers/config';
 import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
 import type { InboxEntry, PairedEntry } from '@strangers/redis';
 import type { ChatStore, MoveResult } from './chat-store.js';
+import { isStaleChatFrame } from './chat-scope.js';
+import { InFlight } from './in-flight.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
-
-/**
- * The chat-scoped frames (PROTOCOL.md §1, v1.1): their optional `chat` names the chat they were
- * written for. (`rematch` also carries a `chat`, but an ended one: not chat-scoped.)
- */
-const CHAT_SCOPED: ReadonlySet<string> = new Set(['message', 'typing', 'next', 'report', 'signal']);
-
-/** A chat-scoped frame written for a chat that is not the session's current one. */
-function isStale(frame: ClientFrame, currentChat: string | undefined): boolean {
-  if (!CHAT_SCOPED.has(frame.type)) return false;
-  const chat = (frame as { chat?: string }).chat;
-  return chat !== undefined && chat !== currentChat;
-}
 
 /** What a prepared resume hands to its completion (see `SessionMachine.prepareResume`). */
 export interface ResumePlan {
@@ -93,9 +82,8 @@ export abstract class SessionMachine {
     this.graceTimer.unref();
   }
 
-  /** Messages sent to Redis and not answered yet; `sendsSettled` waits for them. */
-  private sendsInFlight = 0;
-  private onSendsSettled: (() => void) | undefined;
+  /** Messages sent to Redis and not answered yet (made on the first): the 1008 cut waits for them. */
+  private sendsInFlight: InFlight | undefined;
 
   /** Set once the session has ended for good (a resume still under way then fails). */
   protected finished = false;
@@ -118,7 +106,7 @@ export abstract class SessionMachine {
   onFrame(frame: ClientFrame): void {
     const id = 'id' in frame ? frame.id : undefined;
     // Before the valid-when check: a stale `next` while waiting must not keep or skip anything.
-    if (isStale(frame, this.session.chat?.id)) {
+    if (isStaleChatFrame(frame, this.session.chat?.id)) {
       this.sendError(ErrorCode.staleChat, 'that chat is over; nothing was sent', id);
       return;
     }
@@ -156,17 +144,18 @@ export abstract class SessionMachine {
 
   private onMessage(text: string, id: string | undefined): void {
     const chat = this.session.chat!;
-    this.sendsInFlight++;
+    const inFlight = (this.sendsInFlight ??= new InFlight());
+    inFlight.begin();
     this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
       (result) => {
         if (result.stored) this.send(id === undefined ? { type: 'ack', seq: result.seq } : { type: 'ack', id, seq: result.seq });
         else this.sendError(ErrorCode.invalidState, 'the chat has ended', id);
-        this.sendSettled();
+        inFlight.end();
       },
       (error: Error) => {
         this.log.warn({ err: error.message }, 'message not stored');
         this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable', id);
-        this.sendSettled();
+        inFlight.end();
       },
     );
   }
@@ -197,21 +186,7 @@ export abstract class SessionMachine {
 
   /** Resolves once every message sent so far has its answer (ack or error) on its way to the client. */
   protected sendsSettled(): Promise<void> {
-    if (this.sendsInFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const previous = this.onSendsSettled;
-      this.onSendsSettled = () => {
-        previous?.();
-        resolve();
-      };
-    });
-  }
-
-  private sendSettled(): void {
-    if (--this.sendsInFlight > 0) return;
-    const settled = this.onSendsSettled;
-    this.onSendsSettled = undefined;
-    settled?.();
+    return this.sendsInFlight?.settled() ?? Promise.resolve();
   }
 
   // ---- transitions ----

@@ -133,7 +133,7 @@ export class Session {
     const written = this.written;
     const fields: string[] = [];
     if (!written) {
-      fields.push(F.token, encode.token(this.resumeToken), F.prevToken, encode.prevToken(this.previousToken), F.ipHash, encode.ipHash(this.ipHash));
+      fields.push(F.token, encode.token(this.resumeToken), F.prevToken, encode.ptoken(this.previousToken), F.ipHash, encode.ipHash(this.ipHash));
     }
     if (this.state !== written?.state) fields.push(F.state, encode.state(this.state));
     if (this.gen !== written?.gen) fields.push(F.gen, encode.gen(this.gen));
