@@ -9,7 +9,7 @@
 -- (or the orphan was already finalized), so the caller must look again.
 -- Reply codes named in packages/redis/src/replies.ts: SessionClaimReply.
 local fields = redis.call('HMGET', KEYS[1], 'token', 'owner', 'ptoken')
-if not fields[1] or (fields[1] ~= ARGV[2] and fields[3] ~= ARGV[2]) then return 0 end
+if not fields[1] or ARGV[2] == '' or (fields[1] ~= ARGV[2] and fields[3] ~= ARGV[2]) then return 0 end
 if (fields[2] or '') ~= ARGV[3] then return -1 end
 if ARGV[3] == '' then
   -- An orphan belongs to whoever removes its `orphan` marker first: us, or the reaper.
