@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
-import { encodeMatcherEvent, keys } from '@strangers/redis';
+import { encodeMatcherEvent, keys, type AgeGroup } from '@strangers/redis';
 import { startRedisServer } from '@strangers/testkit';
 import type { Profile } from './profile-options.js';
 import { percentilesMs, spread, type Spread } from './stats.js';
@@ -16,7 +16,14 @@ export interface MatcherFigures {
   backlogPairs: number;
   pairsPerSecond: Spread;
   joinRates: { rate: number; p50: Spread; p99: Spread; allP99: Spread; matcherP50: Spread; matcherP99: Spread; unpaired: number }[];
+  /** The same runs with issue 20's mix of matching preferences (see `mixedJoin`); absent in results from before it. */
+  mixed?: MixFigures;
 }
+
+type MixFigures = Pick<MatcherFigures, 'backlogPairs' | 'pairsPerSecond' | 'joinRates'>;
+
+/** How the joins of a run look: every session alike, or issue 20's mix. */
+type Mix = 'plain' | 'mixed';
 
 const GATEWAYS = ['gw-a', 'gw-b'];
 const MATCHER_ID = 'bench-matcher';
@@ -39,7 +46,6 @@ const CHUNK = 5000;
  *   joiner's wait for a partner.
  */
 export async function matcherCase(profile: Profile, options: SystemOptions, log: (line: string) => void): Promise<Omit<MatcherFigures, 'command' | 'date' | 'load'>> {
-  const { backlogPairs, backlogReps, joinRates, joinReps, warmupMs, durationMs } = profile.matcher;
   const server = await startRedisServer();
   const redis = new Redis(server.url);
   const matcher = await startMatcherProcess(server.url, {
@@ -51,42 +57,58 @@ export async function matcherCase(profile: Profile, options: SystemOptions, log:
   const control = new ControlReader(new Redis(server.url));
   try {
     await waitUntilActive(redis);
-    const rates: number[] = [];
-    // The first backlog warms the matcher's JIT up and is not counted.
-    for (let rep = -1; rep < backlogReps; rep++) {
-      const pairs = rep < 0 ? Math.min(backlogPairs, 5000) : backlogPairs;
-      const rate = await saturation(redis, matcher.pid, sessions, control, pairs);
-      if (rep >= 0) rates.push(rate);
-      log(`  matcher backlog${rep < 0 ? ' (warm-up)' : ''}: ${pairs} pairs → ${rate.toFixed(0)} pairs/s`);
-    }
-    const figures: MatcherFigures['joinRates'] = [];
-    for (const rate of joinRates) {
-      const runs: RateRun[] = [];
-      for (let rep = 0; rep < joinReps; rep++) {
-        const run = await fixedRate(redis, sessions, control, rate, warmupMs, durationMs);
-        runs.push(run);
-        log(
-          `  matcher ${rate} joins/s: join → paired p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} ms (all joiners p99 ${run.allP99.toFixed(2)}; ` +
-            `in the matcher p50 ${run.matcherP50} p99 ${run.matcherP99} ms), unpaired ${run.unpaired}`,
-        );
-      }
-      figures.push({
-        rate,
-        p50: spread(runs.map((run) => run.p50)),
-        p99: spread(runs.map((run) => run.p99)),
-        allP99: spread(runs.map((run) => run.allP99)),
-        matcherP50: spread(runs.map((run) => run.matcherP50)),
-        matcherP99: spread(runs.map((run) => run.matcherP99)),
-        unpaired: runs.reduce((sum, run) => sum + run.unpaired, 0),
-      });
-    }
-    return { settings: profile.matcher, backlogPairs, pairsPerSecond: spread(rates), joinRates: figures };
+    const plain = await runMix('plain', profile, redis, matcher.pid, sessions, control, log);
+    const mixed = await runMix('mixed', profile, redis, matcher.pid, sessions, control, log);
+    return { settings: profile.matcher, ...plain, mixed };
   } finally {
     control.stop();
     await matcher.stop();
     redis.disconnect();
     await server.stop();
   }
+}
+
+/** The backlogs and the fixed join rates, with joins of one mix. */
+async function runMix(
+  mix: Mix,
+  profile: Profile,
+  redis: Redis,
+  matcherPid: number,
+  sessions: SessionFactory,
+  control: ControlReader,
+  log: (line: string) => void,
+): Promise<MixFigures> {
+  const { backlogPairs, backlogReps, joinRates, joinReps, warmupMs, durationMs } = profile.matcher;
+  const rates: number[] = [];
+  // The first backlog warms the matcher's JIT up and is not counted.
+  for (let rep = -1; rep < backlogReps; rep++) {
+    const pairs = rep < 0 ? Math.min(backlogPairs, 5000) : backlogPairs;
+    const rate = await saturation(redis, matcherPid, sessions, control, pairs, mix);
+    if (rep >= 0) rates.push(rate);
+    log(`  matcher (${mix}) backlog${rep < 0 ? ' (warm-up)' : ''}: ${pairs} pairs → ${rate.toFixed(0)} pairs/s`);
+  }
+  const figures: MatcherFigures['joinRates'] = [];
+  for (const rate of joinRates) {
+    const runs: RateRun[] = [];
+    for (let rep = 0; rep < joinReps; rep++) {
+      const run = await fixedRate(redis, sessions, control, rate, warmupMs, durationMs, mix);
+      runs.push(run);
+      log(
+        `  matcher (${mix}) ${rate} joins/s: join → paired p50 ${run.p50.toFixed(2)} p99 ${run.p99.toFixed(2)} ms (all joiners p99 ${run.allP99.toFixed(2)}; ` +
+          `in the matcher p50 ${run.matcherP50} p99 ${run.matcherP99} ms), unpaired ${run.unpaired}`,
+      );
+    }
+    figures.push({
+      rate,
+      p50: spread(runs.map((run) => run.p50)),
+      p99: spread(runs.map((run) => run.p99)),
+      allP99: spread(runs.map((run) => run.allP99)),
+      matcherP50: spread(runs.map((run) => run.matcherP50)),
+      matcherP99: spread(runs.map((run) => run.matcherP99)),
+      unpaired: runs.reduce((sum, run) => sum + run.unpaired, 0),
+    });
+  }
+  return { backlogPairs, pairsPerSecond: spread(rates), joinRates: figures };
 }
 
 async function waitUntilActive(redis: Redis): Promise<void> {
@@ -118,8 +140,37 @@ class SessionFactory {
   }
 }
 
-function joinFields(sid: string, index: number): string[] {
-  return encodeMatcherEvent({ t: 'join', sid, gw: GATEWAYS[index % GATEWAYS.length]!, gen: 1, interests: [], ipHash: '', block: false });
+function joinFields(sid: string, index: number, mix: Mix): string[] {
+  const gw = GATEWAYS[index % GATEWAYS.length]!;
+  if (mix === 'plain') return encodeMatcherEvent({ t: 'join', sid, gw, gen: 1, interests: [], ipHash: '', block: false });
+  return encodeMatcherEvent({ t: 'join', sid, gw, gen: 1, ipHash: '', ...mixedJoin(Math.floor(index / 2)) });
+}
+
+const LANGUAGES = ['en', 'es', 'pt', 'fr', 'de'];
+const TAGS = Array.from({ length: 50 }, (_, i) => `tag${i}`);
+
+/**
+ * Issue 20's realistic mix, per pair of consecutive joins (so both have a partner and pair
+ * in arrival order, as the plain runs do): one of 5 languages, 20 % strict about it, 10 %
+ * minors (the rest adults), 5 % video, 20 % with 1–3 interests out of 50. Drawn from the
+ * pair's index, so every run has the same mix.
+ */
+function mixedJoin(pair: number): { interests: string[]; lang: string[]; strict: boolean; age: AgeGroup; media: 'text' | 'video' } {
+  let seed = (pair * 0x9e3779b1) >>> 0;
+  const random = () => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const lang = [LANGUAGES[Math.floor(random() * LANGUAGES.length)]!];
+  const strict = random() < 0.2;
+  const age: AgeGroup = random() < 0.1 ? 'minor' : 'adult';
+  const media = random() < 0.05 ? 'video' : 'text';
+  const interests = random() < 0.2 ? [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => TAGS[Math.floor(random() * TAGS.length)]!))] : [];
+  return { interests, lang, strict, age, media };
 }
 
 /**
@@ -178,7 +229,7 @@ function collect(control: ControlReader, count: number, timeoutMs: number, onEnt
   return { done };
 }
 
-async function saturation(redis: Redis, matcherPid: number, sessions: SessionFactory, control: ControlReader, pairs: number): Promise<number> {
+async function saturation(redis: Redis, matcherPid: number, sessions: SessionFactory, control: ControlReader, pairs: number, mix: Mix): Promise<number> {
   const sids = await sessions.create(pairs * 2);
   let lastId = '0-0';
   const seen = new Set<string>();
@@ -191,7 +242,7 @@ async function saturation(redis: Redis, matcherPid: number, sessions: SessionFac
   try {
     for (let start = 0; start < sids.length; start += CHUNK) {
       const pipeline = redis.pipeline();
-      for (let i = start; i < Math.min(sids.length, start + CHUNK); i++) pipeline.xadd(keys.matcherEvents, '*', ...joinFields(sids[i]!, i));
+      for (let i = start; i < Math.min(sids.length, start + CHUNK); i++) pipeline.xadd(keys.matcherEvents, '*', ...joinFields(sids[i]!, i, mix));
       await pipeline.exec();
     }
   } finally {
@@ -222,7 +273,7 @@ function streamMs(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
 }
 
-async function fixedRate(redis: Redis, sessions: SessionFactory, control: ControlReader, rate: number, warmupMs: number, durationMs: number): Promise<RateRun> {
+async function fixedRate(redis: Redis, sessions: SessionFactory, control: ControlReader, rate: number, warmupMs: number, durationMs: number, mix: Mix): Promise<RateRun> {
   // An even number of joins, so every joiner has a partner.
   const total = Math.ceil((rate * (warmupMs + durationMs)) / 2000) * 2;
   const sids = await sessions.create(total);
@@ -245,7 +296,7 @@ async function fixedRate(redis: Redis, sessions: SessionFactory, control: Contro
       const now = performance.now();
       while (next < total && start + next * intervalMs <= now) {
         const index = next;
-        publisher.xadd(keys.matcherEvents, '*', ...joinFields(sids[index]!, index)).then(
+        publisher.xadd(keys.matcherEvents, '*', ...joinFields(sids[index]!, index, mix)).then(
           (id) => (joinedMs[index] = streamMs(String(id))),
           () => undefined,
         );

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { envField, parseEnv } from '@strangers/config';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
+import type { GatewayMatchingSettings } from './preferences/matching-settings.js';
 
 /** A comma-separated list; entries trimmed, empty ones dropped. */
 const commaList = () =>
@@ -88,6 +89,16 @@ export const gatewayEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: envField.positiveInt(15_000),
   /** A `/ws` client with more unsent bytes than this is not reading: it is terminated. */
   MAX_BUFFERED_BYTES: envField.positiveInt(1024 * 1024),
+  /** How long after a chat ended by `next` or `left` either side may ask for a `rematch`. */
+  REMATCH_WINDOW_MS: envField.positiveInt(60_000),
+  /** Adults only: a join with `adult:false`, or without `adult`, is refused with `not_allowed`. */
+  ADULTS_ONLY: envField.boolean(false),
+  /** A join must say `adult` (else `not_allowed`); without it, unknown ages only meet unknown ages. */
+  AGE_REQUIRED: envField.boolean(false),
+  /** Age-check provider: every join is POSTed `{session, adult}` and needs `{allowed:true}` back (fail-closed). */
+  AGE_CHECK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long the provider may take before the join is refused with `unavailable`. */
+  AGE_CHECK_TIMEOUT_MS: envField.positiveInt(2000),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
@@ -130,6 +141,7 @@ export interface GatewayConfig {
   allowedOrigins: string[] | undefined;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
+  matching: GatewayMatchingSettings;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -176,5 +188,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     allowedOrigins: parsed.ALLOWED_ORIGINS,
     heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_MS,
     maxBufferedBytes: parsed.MAX_BUFFERED_BYTES,
+    matching: {
+      agePolicy: {
+        adultsOnly: parsed.ADULTS_ONLY,
+        ageRequired: parsed.AGE_REQUIRED,
+        ageCheck: parsed.AGE_CHECK_URL === undefined ? undefined : { url: parsed.AGE_CHECK_URL, timeoutMs: parsed.AGE_CHECK_TIMEOUT_MS },
+      },
+      rematchWindowMs: parsed.REMATCH_WINDOW_MS,
+    },
   };
 }

@@ -64,6 +64,7 @@ export class Gateway {
         typingRate: config.typingRate,
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
+        matching: config.matching,
       },
       () => this.online.value,
       logger,

@@ -77,6 +77,7 @@ before(async () => {
     store,
     online: () => 1,
     logger,
+    matching: { agePolicy: { adultsOnly: false, ageRequired: false, ageCheck: undefined }, rematchWindowMs: 60_000 },
   };
   partnerChats = new ChatStore(redis, { gatewayId: PARTNER_GATEWAY, ...storeSettings });
 });
@@ -87,7 +88,7 @@ after(async () => {
 });
 
 function assignment(machine: SessionMachine, chat: string, gen: number, partner = 'partner'): PairedEntry {
-  return { t: 'paired', to: machine.session.id, gen, chat, partner, pgw: PARTNER_GATEWAY, interests: [] };
+  return { t: 'paired', to: machine.session.id, gen, chat, partner, pgw: PARTNER_GATEWAY, interests: [], lang: [], media: 'text', rematch: false };
 }
 
 /** The chat as the partner sees it, to send into it from the partner's gateway. */

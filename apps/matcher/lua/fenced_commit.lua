@@ -8,7 +8,8 @@
 -- KEYS[1] the lease ({m}:leader)       KEYS[2] the event stream ({m}:events)
 -- KEYS[3] the queue hash ({m}:queue)   KEYS[4] kept-apart pairs ({m}:apart)
 -- KEYS[5] reports ({m}:reports)        KEYS[6] flagged addresses ({m}:flagged)
--- KEYS[7..] the control streams of the gateways this batch assigns pairs to
+-- KEYS[7] pending rematches ({m}:rematch)
+-- KEYS[8..] the control streams of the gateways this batch writes to
 --
 -- ARGV[1] the caller's lease value     ARGV[2] the consumer group
 -- ARGV[3] a control stream's approximate MAXLEN
@@ -19,8 +20,12 @@
 --   apart:       n, (until ms, "a|b")*                         → ZADD apart GT
 --   reports:     n, (at ms, "ipHash|event id")*                → ZADD reports
 --   flagged:     n, (until ms, ipHash)*                        → ZADD flagged GT
---   assignments: n, (KEYS index, to, gen, chat, partner, pgw, interests JSON)*
+--   assignments: n, (KEYS index, to, gen, chat, partner, pgw, interests JSON, lang JSON,
+--                media, role, rematch)*
 --                → XADD control stream: a `paired` control entry (events.ts, controlEntrySchema)
+--   offers:      n, (KEYS index, to, chat)*                    → XADD control stream: `rematch_offer`
+--   rematch out: n, chat ids                                   → HDEL rematch
+--   rematch in:  n, (chat id, pending rematch JSON)*           → HSET rematch
 --   prune:       '1' then the cutoffs (apart, flagged, reports), or '0'
 --   trim:        the MINID to trim the event stream to, or ''
 -- Returns the number of assignments written, or a FENCED error.
@@ -53,12 +58,22 @@ for from = first, last, CHUNK do redis.call('ZADD', KEYS[6], 'GT', unpack(ARGV, 
 
 first, last = section()
 local assignments = 0
-for i = first, last, 7 do
+for i = first, last, 11 do
   redis.call('XADD', KEYS[tonumber(ARGV[i])], 'MAXLEN', '~', maxlen, '*',
     't', 'paired', 'to', ARGV[i + 1], 'gen', ARGV[i + 2], 'chat', ARGV[i + 3],
-    'partner', ARGV[i + 4], 'pgw', ARGV[i + 5], 'interests', ARGV[i + 6])
+    'partner', ARGV[i + 4], 'pgw', ARGV[i + 5], 'interests', ARGV[i + 6],
+    'lang', ARGV[i + 7], 'media', ARGV[i + 8], 'role', ARGV[i + 9], 'rematch', ARGV[i + 10])
   assignments = assignments + 1
 end
+first, last = section()
+for i = first, last, 3 do
+  redis.call('XADD', KEYS[tonumber(ARGV[i])], 'MAXLEN', '~', maxlen, '*',
+    't', 'rematch_offer', 'to', ARGV[i + 1], 'chat', ARGV[i + 2])
+end
+first, last = section()
+for from = first, last, CHUNK do redis.call('HDEL', KEYS[7], unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
+first, last = section()
+for from = first, last, CHUNK do redis.call('HSET', KEYS[7], unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
 
 if ARGV[at] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[at + 1])

@@ -25,6 +25,13 @@ export const matcherEnvSchema = z.object({
   MATCHER_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   /** A joiner with interests waits this long for a shared one before taking anyone. */
   INTEREST_FALLBACK_MS: envField.nonNegativeInt(3000),
+  /**
+   * `prefer`: a joiner naming languages is paired with someone sharing one first, and with
+   * anyone after LANG_FALLBACK_MS; `strict`: only ever with someone sharing one.
+   */
+  LANG_MATCH: z.enum(['prefer', 'strict']).default('prefer'),
+  /** How long a joiner naming languages waits for a shared one (LANG_MATCH=prefer). */
+  LANG_FALLBACK_MS: envField.nonNegativeInt(5000),
   /** Two sessions that parted with `next` are not paired again for this long. */
   NEXT_COOLDOWN_MS: envField.nonNegativeInt(30_000),
   /** How long a report keeps the two sessions apart (sessions rarely live this long). */
@@ -86,6 +93,8 @@ export function loadMatcherConfig(env: NodeJS.ProcessEnv = process.env): Matcher
     lease: { ttlMs: parsed.LEASE_TTL_MS, renewMs: parsed.LEASE_RENEW_MS },
     matching: {
       interestFallbackMs: parsed.INTEREST_FALLBACK_MS,
+      langFallbackMs: parsed.LANG_FALLBACK_MS,
+      langMatch: parsed.LANG_MATCH,
       nextCooldownMs: parsed.NEXT_COOLDOWN_MS,
       reportBlockMs: parsed.REPORT_BLOCK_MS,
       recentPairTtlMs: parsed.RECENT_PAIR_TTL_MS,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { keys, type MatcherEvent } from '@strangers/redis';
+import type { MatcherEvent } from '@strangers/redis';
 import type { CommitBatch } from '../src/matching/commit-batch.js';
+import { decodeCommit, type Decoded } from './helpers/commit-decoder.js';
 import { MatchingState, type MatchingSettings } from '../src/matching/matching-state.js';
 import { pairKey, type WaitingSession } from '../src/matching/pairing.js';
 
@@ -15,6 +16,8 @@ import { pairKey, type WaitingSession } from '../src/matching/pairing.js';
 
 const SETTINGS: MatchingSettings = {
   interestFallbackMs: 1000,
+  langFallbackMs: 1500,
+  langMatch: 'prefer',
   nextCooldownMs: 500,
   reportBlockMs: 5000,
   recentPairTtlMs: 800,
@@ -25,51 +28,7 @@ const IPS = ['ipA', 'ipB', 'ipC'];
 const GWS = ['g1', 'g2'];
 const TAGS = ['a', 'b'];
 const ipOf = (sid: string) => IPS[Number(sid.slice(1)) % IPS.length]!;
-
-/** A batch as the commit script receives it, decoded back into its sections. */
-interface Decoded {
-  acks: string[];
-  removed: string[];
-  queued: Map<string, WaitingSession>;
-  apart: { until: number; key: string }[];
-  reports: { at: number; member: string }[];
-  flagged: { until: number; ipHash: string }[];
-  assignments: { gw: string; to: string; gen: number; chat: string; partner: string; pgw: string; interests: string[] }[];
-}
-
-function decode(batch: CommitBatch): Decoded {
-  const script = batch.toScript(undefined, undefined);
-  const args = script.args.map(String);
-  let at = 2; // consumer group, control stream MAXLEN
-  const section = () => {
-    const count = Number(args[at]);
-    const items = args.slice(at + 1, at + 1 + count);
-    at += 1 + count;
-    return items;
-  };
-  const pairs = <T>(items: string[], make: (x: string, y: string) => T) => {
-    const out: T[] = [];
-    for (let i = 0; i < items.length; i += 2) out.push(make(items[i]!, items[i + 1]!));
-    return out;
-  };
-  const acks = section();
-  const removed = section();
-  const queued = new Map(pairs(section(), (sid, json) => [sid, JSON.parse(json) as WaitingSession] as const));
-  const apart = pairs(section(), (until, key) => ({ until: Number(until), key }));
-  const reports = pairs(section(), (time, member) => ({ at: Number(time), member }));
-  const flagged = pairs(section(), (until, ipHash) => ({ until: Number(until), ipHash }));
-  const flat = section();
-  const assignments: Decoded['assignments'] = [];
-  for (let i = 0; i < flat.length; i += 7) {
-    // KEYS index (1-based, KEYS[1] = the lease, not in script.keys) → its control stream → the gateway.
-    const stream = script.keys[Number(flat[i]) - 2];
-    const gw = GWS.find((id) => keys.gatewayControl(id) === stream) ?? `? ${stream}`;
-    const [to, gen, chat, partner, pgw, interests] = flat.slice(i + 1, i + 7) as [string, string, string, string, string, string];
-    assignments.push({ gw, to, gen: Number(gen), chat, partner, pgw, interests: JSON.parse(interests) as string[] });
-  }
-  assert.equal(args[at], '0', 'no prune asked');
-  return { acks, removed, queued, apart, reports, flagged, assignments };
-}
+const decode = (batch: CommitBatch): Decoded => decodeCommit(batch, GWS);
 
 type Op =
   | { kind: 'join'; sid: string; gen: 'new' | 'same' | 'stale'; gw: string; interests: string[]; avoid: string | undefined; block: boolean; live: boolean }
@@ -140,7 +99,20 @@ function modelJoin(model: Model, op: Extract<Op, { kind: 'join' }>, expected: De
   const latest = model.gens.get(op.sid) ?? 0;
   const gen = op.gen === 'new' || latest === 0 ? latest + 1 : op.gen === 'same' ? latest : latest - 1;
   model.gens.set(op.sid, Math.max(latest, gen));
-  const event: MatcherEvent = { t: 'join', sid: op.sid, gw: op.gw, gen, interests: op.interests, ipHash: ipOf(op.sid), avoid: op.avoid, block: op.block };
+  const event: MatcherEvent = {
+    t: 'join',
+    sid: op.sid,
+    gw: op.gw,
+    gen,
+    interests: op.interests,
+    ipHash: ipOf(op.sid),
+    avoid: op.avoid,
+    block: op.block,
+    lang: [],
+    strict: false,
+    age: 'unknown',
+    media: 'text',
+  };
   model.joins += 1;
   if (op.avoid !== undefined) {
     const until = model.now + (op.block ? SETTINGS.reportBlockMs : SETTINGS.nextCooldownMs);
@@ -234,7 +206,7 @@ function checkState(model: Model, state: MatchingState, batch: Decoded): void {
 }
 
 function emptyDecoded(): Decoded {
-  return { acks: [], removed: [], queued: new Map(), apart: [], reports: [], flagged: [], assignments: [] };
+  return { acks: [], removed: [], queued: new Map(), apart: [], reports: [], flagged: [], assignments: [], extras: [], offers: [], rematchRemoved: [], rematchStored: new Map() };
 }
 
 /** One step: the op as the consumer would feed it, its batch checked against the model. */
@@ -304,7 +276,20 @@ describe('MatchingState (fast-check model)', () => {
   test('restore: the queue and pairing memory come back from the durable state, ghosts dropped', () => {
     const flaggedAddresses: string[] = [];
     const state = new MatchingState(SETTINGS, () => '0.restored', { flagged: (ipHash) => flaggedAddresses.push(ipHash) });
-    const entry = (id: string, at: number, flagged = false): WaitingSession => ({ sid: id, gw: 'g1', gen: 1, interests: [], ipHash: ipOf(id), enqueuedAt: at, flagged });
+    const entry = (id: string, at: number, flagged = false): WaitingSession => ({
+      sid: id,
+      gw: 'g1',
+      gen: 1,
+      interests: [],
+      ipHash: ipOf(id),
+      enqueuedAt: at,
+      flagged,
+      lang: [],
+      langStrict: false,
+      age: 'unknown',
+      media: 'text',
+      parked: false,
+    });
     const batch = decode(
       state.restore(
         {
@@ -312,6 +297,7 @@ describe('MatchingState (fast-check model)', () => {
           apart: [{ pair: pairKey('s0', 's1'), until: 100 }],
           reports: [{ ipHash: 'ipA', at: 5 }],
           flagged: [{ ipHash: 'ipC', until: 100 }],
+          rematches: [],
         },
         [true, true, true, false],
         10,

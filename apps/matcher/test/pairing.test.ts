@@ -1,23 +1,42 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import type { AgeGroup, MediaKind } from '../src/matching/compatibility.js';
 import { PairingQueue, pairKey, type Pair, type WaitingSession } from '../src/matching/pairing.js';
 
-const FALLBACK_MS = 1000;
+const OPTIONS = { interestFallbackMs: 1000, langFallbackMs: 1500 };
 const SIDS = ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7'];
 const TAGS = ['a', 'b', 'c'];
+const LANGS = ['en', 'es', 'fr'];
+const AGES: AgeGroup[] = ['adult', 'minor', 'unknown'];
+const MEDIA: MediaKind[] = ['text', 'video'];
 
 function session(sid: string, overrides: Partial<WaitingSession> = {}): WaitingSession {
-  return { sid, gw: 'gw', gen: 1, interests: [], ipHash: '', enqueuedAt: 0, flagged: false, ...overrides };
+  return {
+    sid,
+    gw: 'gw',
+    gen: 1,
+    interests: [],
+    ipHash: '',
+    enqueuedAt: 0,
+    flagged: false,
+    lang: [],
+    langStrict: false,
+    age: 'unknown',
+    media: 'text',
+    parked: false,
+    ...overrides,
+  };
 }
+
+const newQueue = () => new PairingQueue(OPTIONS);
 
 describe('PairingQueue examples', () => {
   test('the longest-waiting session is paired first', () => {
-    const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
+    const queue = newQueue();
     queue.join(session('old'), 0);
-    const outcome = queue.join(session('new'), 10);
-    assert.equal(outcome.kind, 'paired');
-    const third = new PairingQueue({ fallbackMs: FALLBACK_MS });
+    assert.equal(queue.join(session('new'), 10).kind, 'paired');
+    const third = newQueue();
     third.keepApart('x', 'y', 1000);
     third.join(session('x'), 0);
     third.join(session('y'), 1);
@@ -26,7 +45,7 @@ describe('PairingQueue examples', () => {
   });
 
   test('a redelivered join (same gen) is ignored; a newer one replaces the entry', () => {
-    const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
+    const queue = newQueue();
     queue.join(session('a', { interests: ['x'] }), 0);
     assert.equal(queue.join(session('a', { interests: ['x'] }), 1).kind, 'ignored');
     assert.equal(queue.join(session('a', { gen: 2, interests: ['y'] }), 2).kind, 'queued');
@@ -34,45 +53,86 @@ describe('PairingQueue examples', () => {
   });
 
   test('interests wait for a shared one until the fallback, then take anyone', () => {
-    const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
+    const queue = newQueue();
     queue.join(session('fan', { interests: ['opera'], enqueuedAt: 0 }), 0);
     assert.equal(queue.join(session('plain', { enqueuedAt: 10 }), 10).kind, 'queued');
-    assert.deepEqual(queue.sweep(FALLBACK_MS - 1), []);
-    assert.equal(queue.nextWakeAt(), FALLBACK_MS);
-    const [pair] = queue.sweep(FALLBACK_MS);
+    assert.deepEqual(queue.sweep(999), []);
+    assert.equal(queue.nextWakeAt(), 1000);
+    const [pair] = queue.sweep(1000);
     assert.deepEqual([pair?.a.sid, pair?.b.sid, pair?.shared], ['fan', 'plain', []]);
   });
 
-  test('flagged sessions only meet flagged sessions', () => {
-    const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
-    queue.flag('bad-ip', 5000);
-    assert.ok(queue.isFlagged('bad-ip', 10));
-    queue.join(session('f1', { flagged: true }), 0);
-    assert.equal(queue.join(session('n1'), 1).kind, 'queued');
-    const outcome = queue.join(session('f2', { flagged: true }), 2);
-    assert.equal(outcome.kind === 'paired' && outcome.pair.a.sid, 'f1');
+  test('adults, minors and unknown ages never meet across groups; media kinds never mix', () => {
+    const queue = newQueue();
+    queue.join(session('adult', { age: 'adult' }), 0);
+    assert.equal(queue.join(session('minor', { age: 'minor' }), 1).kind, 'queued');
+    assert.equal(queue.join(session('unknown'), 2).kind, 'queued');
+    assert.equal(queue.join(session('video-adult', { age: 'adult', media: 'video' }), 3).kind, 'queued');
+    const outcome = queue.join(session('minor2', { age: 'minor' }), 4);
+    assert.equal(outcome.kind === 'paired' && outcome.pair.a.sid, 'minor');
+    assert.equal(queue.sweep(100_000).length, 0, 'time never relaxes a hard constraint');
   });
 
-  test('sessions kept apart meet again once the cool-down ends', () => {
-    const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
-    queue.keepApart('a', 'b', 500);
-    queue.join(session('a'), 0);
-    assert.equal(queue.join(session('b'), 1).kind, 'queued');
-    assert.equal(queue.nextWakeAt(), 500);
-    assert.equal(queue.sweep(500).length, 1);
+  test('a shared language first; anyone after the language wait; strict never widens', () => {
+    const queue = newQueue();
+    queue.join(session('en', { lang: ['en'] }), 0);
+    queue.join(session('fr-strict', { lang: ['fr'], langStrict: true }), 1);
+    const outcome = queue.join(session('es-en', { lang: ['es', 'en'] }), 2);
+    assert.deepEqual(outcome.kind === 'paired' && [outcome.pair.a.sid, outcome.pair.lang], ['en', ['en']]);
+    assert.equal(queue.join(session('de', { lang: ['de'], enqueuedAt: 10 }), 10).kind, 'queued');
+    assert.equal(queue.nextWakeAt(), 1510);
+    assert.deepEqual(queue.sweep(1509), []);
+    assert.deepEqual(queue.sweep(1510), [], 'the strict one never takes a German speaker');
+    assert.equal(queue.join(session('nolang', { enqueuedAt: 2000 }), 2000).kind, 'paired', 'the widened one takes anyone');
+    assert.deepEqual(queue.entries().map((entry) => entry.sid), ['fr-strict']);
+  });
+
+  test('a parked session keeps its place and is paired only once it comes back', () => {
+    const queue = newQueue();
+    queue.join(session('first'), 0);
+    assert.ok(queue.park('first', 1));
+    assert.equal(queue.join(session('second'), 1).kind, 'queued');
+    const back = queue.join(session('first', { gw: 'gw2' }), 2);
+    assert.deepEqual(back.kind === 'paired' && [back.pair.a.sid, back.pair.a.gw, back.pair.b.sid], ['first', 'gw2', 'second']);
   });
 });
 
 type Op =
-  | { kind: 'join'; sid: string; interests: string[]; flagged: boolean }
+  | {
+      kind: 'join';
+      sid: string;
+      interests: string[];
+      flagged: boolean;
+      lang: string[];
+      langStrict: boolean;
+      age: AgeGroup;
+      media: MediaKind;
+    }
   | { kind: 'cancel'; sid: string }
+  | { kind: 'park'; sid: string }
+  | { kind: 'resume'; sid: string }
   | { kind: 'apart'; x: string; y: string; ms: number }
   | { kind: 'tick'; ms: number };
 
+const sidArb = fc.constantFrom(...SIDS);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('join' as const), sid: fc.constantFrom(...SIDS), interests: fc.subarray(TAGS), flagged: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), sid: fc.constantFrom(...SIDS) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('apart' as const), x: fc.constantFrom(...SIDS), y: fc.constantFrom(...SIDS), ms: fc.integer({ min: 1, max: 3000 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('join' as const),
+      sid: sidArb,
+      interests: fc.subarray(TAGS),
+      flagged: fc.boolean(),
+      lang: fc.subarray(LANGS, { maxLength: 2 }),
+      langStrict: fc.boolean(),
+      age: fc.constantFrom(...AGES),
+      media: fc.constantFrom(...MEDIA),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), sid: sidArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('park' as const), sid: sidArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), sid: sidArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('apart' as const), x: sidArb, y: sidArb, ms: fc.integer({ min: 1, max: 3000 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 1500 }) }) },
 );
 
@@ -82,38 +142,52 @@ interface ModelEntry extends WaitingSession {
 }
 
 describe('PairingQueue invariants (fast-check)', () => {
-  test('for any sequence of joins, leaves, nexts, reports and time, every rule holds', () => {
+  test('for any sequence of joins, cancels, parks, resumes, cool-downs and time, every rule holds', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
-        const queue = new PairingQueue({ fallbackMs: FALLBACK_MS });
+        const queue = newQueue();
         const waiting = new Map<string, ModelEntry>();
         const apart = new Map<string, number>();
         const gens = new Map<string, number>();
         let now = 0;
         let order = 0;
 
+        // The rules of compatibility.ts, stated again from the issue, without the queue's indexes.
         const isApart = (x: string, y: string) => (apart.get(pairKey(x, y)) ?? 0) > now;
-        const open = (entry: WaitingSession) => entry.interests.length === 0 || now - entry.enqueuedAt >= FALLBACK_MS;
-        const shares = (x: WaitingSession, y: WaitingSession) => x.interests.some((tag) => y.interests.includes(tag));
-        const compatible = (x: WaitingSession, y: WaitingSession) => x.sid !== y.sid && x.flagged === y.flagged && !isApart(x.sid, y.sid);
-        const matchable = (x: WaitingSession, y: WaitingSession) => compatible(x, y) && (shares(x, y) || (open(x) && open(y)));
+        const share = (x: string[], y: string[]) => x.some((item) => y.includes(item));
+        const interestsOpen = (entry: WaitingSession) => entry.interests.length === 0 || now - entry.enqueuedAt >= OPTIONS.interestFallbackMs;
+        const languageOpen = (entry: WaitingSession) => !entry.langStrict && (entry.lang.length === 0 || now - entry.enqueuedAt >= OPTIONS.langFallbackMs);
+        const hard = (x: WaitingSession, y: WaitingSession) =>
+          x.sid !== y.sid &&
+          x.flagged === y.flagged &&
+          x.age === y.age &&
+          x.media === y.media &&
+          (!(x.langStrict || y.langStrict) || share(x.lang, y.lang)) &&
+          !isApart(x.sid, y.sid);
+        const matchable = (x: WaitingSession, y: WaitingSession) =>
+          !x.parked &&
+          !y.parked &&
+          hard(x, y) &&
+          (share(x.lang, y.lang) || (languageOpen(x) && languageOpen(y))) &&
+          (share(x.interests, y.interests) || (interestsOpen(x) && interestsOpen(y)));
 
         const checkPair = (pair: Pair, chooser: WaitingSession) => {
           const { a, b } = pair;
-          assert.notEqual(a.sid, b.sid, 'no self pair');
           const other = a.sid === chooser.sid ? b : a;
-          // Both were waiting with these very joins: nobody gone, nobody already paired.
           for (const side of [a, b]) {
             if (side.sid === chooser.sid && !waiting.has(side.sid)) continue; // the joiner itself
             assert.equal(waiting.get(side.sid)?.gen, side.gen, `${side.sid} was not waiting`);
           }
-          assert.ok(matchable(chooser, other), 'the pair obeys interests, flags and cool-downs');
-          // The longest-waiting eligible partner was chosen, sharing an interest first.
-          const candidates = [...waiting.values()].filter((entry) => entry.sid !== chooser.sid && matchable(chooser, entry));
-          const sharing = candidates.filter((entry) => shares(chooser, entry));
-          const pool = sharing.length > 0 ? sharing : candidates;
+          assert.ok(hard(a, b), 'no pair breaks a hard constraint');
+          assert.ok(matchable(chooser, other), 'the pair obeys the preferences too');
+          // Sharing a language first, then an interest, then the longest-waiting.
+          let pool = [...waiting.values()].filter((entry) => entry.sid !== chooser.sid && matchable(chooser, entry));
+          for (const prefer of [(entry: WaitingSession) => share(chooser.lang, entry.lang), (entry: WaitingSession) => share(chooser.interests, entry.interests)]) {
+            if (pool.some(prefer)) pool = pool.filter(prefer);
+          }
           const oldest = pool.sort((x, y) => x.order - y.order)[0];
-          assert.equal(other.sid, oldest?.sid, 'longest-waiting compatible first');
+          assert.equal(other.sid, oldest?.sid, 'language, then interests, then longest-waiting');
+          assert.deepEqual(pair.lang, a.lang.filter((code) => b.lang.includes(code)));
           waiting.delete(a.sid);
           waiting.delete(b.sid);
         };
@@ -122,7 +196,8 @@ describe('PairingQueue invariants (fast-check)', () => {
           if (op.kind === 'join') {
             const gen = (gens.get(op.sid) ?? 0) + 1;
             gens.set(op.sid, gen);
-            const entry: WaitingSession = { sid: op.sid, gw: 'gw', gen, interests: op.interests, ipHash: '', enqueuedAt: now, flagged: op.flagged };
+            const { kind: _kind, ...fields } = op;
+            const entry = session(op.sid, { ...fields, gen, enqueuedAt: now });
             waiting.delete(op.sid);
             const outcome = queue.join(entry, now);
             if (outcome.kind === 'paired') checkPair(outcome.pair, entry);
@@ -131,9 +206,23 @@ describe('PairingQueue invariants (fast-check)', () => {
               waiting.set(op.sid, { ...entry, order: order++ });
             }
           } else if (op.kind === 'cancel') {
-            const gen = gens.get(op.sid) ?? 0;
-            queue.cancel(op.sid, gen);
+            queue.cancel(op.sid, gens.get(op.sid) ?? 0);
             waiting.delete(op.sid);
+          } else if (op.kind === 'park') {
+            const entry = waiting.get(op.sid);
+            const parked = queue.park(op.sid, gens.get(op.sid) ?? 0);
+            assert.equal(parked !== undefined, entry !== undefined && !entry.parked);
+            if (entry) entry.parked = true;
+          } else if (op.kind === 'resume') {
+            const entry = waiting.get(op.sid);
+            if (entry) {
+              const unchanged = entry.gw === 'gw2' && !entry.parked;
+              const outcome = queue.join({ ...entry, gw: 'gw2' }, now);
+              entry.gw = 'gw2';
+              entry.parked = false;
+              if (outcome.kind === 'paired') checkPair(outcome.pair, entry);
+              else assert.equal(outcome.kind, unchanged ? 'ignored' : 'moved', 'a resumed join keeps its place');
+            }
           } else if (op.kind === 'apart') {
             queue.keepApart(op.x, op.y, now + op.ms);
             const key = pairKey(op.x, op.y);
@@ -144,16 +233,23 @@ describe('PairingQueue invariants (fast-check)', () => {
           // Sweep after every step, as the matcher does; pairs come oldest chooser first.
           for (const pair of queue.sweep(now)) checkPair(pair, waiting.get(pair.a.sid)!);
 
-          assert.deepEqual(queue.entries().map((entry) => entry.sid).sort(), [...waiting.keys()].sort(), 'queue matches the model');
+          assert.deepEqual(
+            queue.entries().map((entry) => `${entry.sid}:${entry.gen}:${entry.parked}:${entry.gw}`),
+            [...waiting.values()].map((entry) => `${entry.sid}:${entry.gen}:${entry.parked}:${entry.gw}`),
+            'queue matches the model, in order',
+          );
           const list = [...waiting.values()];
           for (let i = 0; i < list.length; i++) {
             for (let j = i + 1; j < list.length; j++) {
               assert.ok(!matchable(list[i]!, list[j]!), `${list[i]!.sid} and ${list[j]!.sid} could be paired but both wait`);
             }
           }
+          // The wake-up time is never late: nothing changes before it without an event.
+          const wake = queue.nextWakeAt();
+          if (wake !== undefined) assert.ok(wake > now || queue.sweep(now).length === 0);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });

@@ -65,7 +65,10 @@ export function createClientFrameSchema(limits: ProtocolLimits) {
     chat,
   });
 
-  return z.discriminatedUnion('type', [join, message, typing, next, leave, report]);
+  /** v1.1: back with the stranger of an ended chat (PROTOCOL.md §1); valid when idle or waiting. */
+  const rematch = z.object({ type: z.literal('rematch'), chat: z.string().min(1).max(MAX_CHAT_ID_LENGTH) });
+
+  return z.discriminatedUnion('type', [join, message, typing, next, leave, report, rematch]);
 }
 
 export type ClientFrame = z.output<ReturnType<typeof createClientFrameSchema>>;
@@ -73,3 +76,4 @@ export type ClientFrameType = ClientFrame['type'];
 export type JoinFrame = Extract<ClientFrame, { type: 'join' }>;
 export type MessageFrame = Extract<ClientFrame, { type: 'message' }>;
 export type ReportFrame = Extract<ClientFrame, { type: 'report' }>;
+export type RematchFrame = Extract<ClientFrame, { type: 'rematch' }>;

@@ -136,6 +136,7 @@ export const ClientFrameTypes = {
   next: 'next',
   leave: 'leave',
   report: 'report',
+  rematch: 'rematch',
 } as const;
 export const clientFrameTypeSchema = z.enum(ClientFrameTypes);
 

@@ -12,6 +12,7 @@ export const FRAME_VALID_IN: Readonly<Record<ClientFrameType, readonly SessionSt
   next: ['waiting', 'paired'],
   leave: ['idle', 'waiting', 'paired'],
   report: ['paired'],
+  rematch: ['idle', 'waiting'],
 };
 
 export function isFrameValidIn(type: ClientFrameType, state: SessionState): boolean {

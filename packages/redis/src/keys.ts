@@ -16,7 +16,7 @@
 const MATCHER = '{m}';
 
 export const keys = {
-  /** Stream: gateway → matcher events (join, cancel, reported). Consumer group `matchers`. */
+  /** Stream: gateway → matcher events (join, cancel, park, rematch, reported). Consumer group `matchers`. */
   matcherEvents: `${MATCHER}:events`,
   /** Hash: session id → JSON of its waiting entry; the durable copy of the matcher queue. */
   matcherQueue: `${MATCHER}:queue`,
@@ -26,11 +26,13 @@ export const keys = {
   matcherReports: `${MATCHER}:reports`,
   /** Sorted set: hashed client address → until (ms) it is only matched with other flagged ones. */
   matcherFlagged: `${MATCHER}:flagged`,
+  /** Hash: ended chat id → JSON of its pending rematch (who asked, the window's end). */
+  matcherRematch: `${MATCHER}:rematch`,
   /** String: the active matcher's lease, "<matcher id>|<fencing token>", PX TTL renewed by its holder. */
   matcherLeader: `${MATCHER}:leader`,
   /** Counter: INCR'd on every lease acquisition; the new value is the holder's fencing token. */
   matcherLeaderEpoch: `${MATCHER}:leader:epoch`,
-  /** Stream: matcher → one gateway, pair assignments for its sessions. */
+  /** Stream: matcher → one gateway, pair assignments and rematch offers for its sessions (and gateway ↔ gateway handoffs). */
   gatewayControl: (gatewayId: string) => `${MATCHER}:ctl:${gatewayId}`,
 
   /** Hash: a chat's members, their gateways, the `seq` counter and the `ended` marker. */

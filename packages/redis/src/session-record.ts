@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LeftReason, SessionState } from '@strangers/protocol';
+import { LeftReason, MediaKind, SessionState } from '@strangers/protocol';
+import { AGE_GROUPS, type AgeGroup } from './events.js';
 import type { OwnerToken } from './owner-token.js';
 
 /**
@@ -31,6 +32,10 @@ export const SessionField = {
   cint: 'cint',
   /** Why the chat ended while the client was away ('' = nothing to tell). */
   left: 'left',
+  /** JSON of what the session is matched by beyond interests: `{lang, age, media}` (issue 20). */
+  match: 'match',
+  /** JSON of the session's last ended chat `{chat, partner, partnerGateway, reason, endedAt}`, for `rematch`; '' = none. */
+  ended: 'ended',
   /** '1' while no socket is attached. */
   detached: 'detached',
   /** Owner token `<gateway>|<boot>` (owner-token.ts); '' = an orphan. */
@@ -48,6 +53,51 @@ export interface SessionChatRecord {
   interests: string[];
 }
 
+/** What a session is matched by beyond its interests (its last join's `lang`, `adult`, `media`). */
+export interface SessionMatchRecord {
+  lang: string[];
+  age: AgeGroup;
+  media: MediaKind;
+}
+
+/** A session's last ended chat, kept for `rematch`. */
+export interface EndedChatRecord {
+  chat: string;
+  partner: string;
+  /** The partner's gateway as the chat last knew it. */
+  partnerGateway: string;
+  reason: LeftReason;
+  /** When it ended (ms). */
+  endedAt: number;
+}
+
+export const NO_MATCH_PREFERENCES: SessionMatchRecord = Object.freeze({ lang: [], age: 'unknown', media: 'text' }) as SessionMatchRecord;
+
+const matchRecordSchema = z.object({ lang: z.array(z.string()), age: z.enum(AGE_GROUPS), media: z.enum(MediaKind) });
+const endedChatSchema = z.object({
+  chat: z.string().min(1),
+  partner: z.string().min(1),
+  partnerGateway: z.string(),
+  reason: z.enum(LeftReason),
+  endedAt: z.number(),
+});
+
+/** Lenient like the rest of the record: a missing or bad value reads as the default. */
+function jsonField<T>(schema: z.ZodType<T>, fallback: T) {
+  return z
+    .string()
+    .default('')
+    .transform((raw): T => {
+      if (raw === '') return fallback;
+      try {
+        const parsed = schema.safeParse(JSON.parse(raw));
+        return parsed.success ? parsed.data : fallback;
+      } catch {
+        return fallback;
+      }
+    });
+}
+
 /** The record decoded. */
 export interface SessionRecord {
   token: string;
@@ -59,6 +109,8 @@ export interface SessionRecord {
   requeue: boolean;
   chat: SessionChatRecord | undefined;
   left: LeftReason | undefined;
+  match: SessionMatchRecord;
+  ended: EndedChatRecord | undefined;
   detached: boolean;
   /** '' = nobody (an orphan, or a record without the field). */
   owner: OwnerToken;
@@ -98,6 +150,8 @@ export const sessionRecordSchema = z
     pgw: z.string().default(''),
     cint: jsonList,
     left: z.union([z.literal(''), z.enum(LeftReason)]).default(''),
+    match: jsonField<SessionMatchRecord>(matchRecordSchema, NO_MATCH_PREFERENCES),
+    ended: jsonField<EndedChatRecord | undefined>(endedChatSchema, undefined),
     detached: z
       .string()
       .optional()
@@ -116,6 +170,8 @@ export const sessionRecordSchema = z
       requeue: hash.requeue,
       chat: hash.chat ? { id: hash.chat, partner: hash.partner, partnerGateway: hash.pgw, interests: hash.cint } : undefined,
       left: hash.left || undefined,
+      match: hash.match,
+      ended: hash.ended,
       detached: hash.detached,
       owner: hash.owner,
       orphan: hash.orphan,
@@ -148,6 +204,8 @@ export const encodeSessionField = {
   pgw: (chat: SessionChatRecord | undefined): string => chat?.partnerGateway ?? '',
   cint: (chat: SessionChatRecord | undefined): string => (chat ? JSON.stringify(chat.interests) : '[]'),
   left: (left: LeftReason | undefined): string => left ?? '',
+  match: (match: SessionMatchRecord): string => (match === NO_MATCH_PREFERENCES ? '' : JSON.stringify(match)),
+  ended: (ended: EndedChatRecord | undefined): string => (ended ? JSON.stringify(ended) : ''),
   detached: flag,
   owner: (owner: OwnerToken): string => owner,
   orphan: (deadline: number): string => String(deadline),
@@ -171,6 +229,8 @@ export function encodeSessionRecord(record: SessionRecordWrite, extra: { detache
     f.pgw, e.pgw(record.chat),
     f.cint, e.cint(record.chat),
     f.left, e.left(record.left),
+    f.match, e.match(record.match),
+    f.ended, e.ended(record.ended),
   ];
   if (extra.detached !== undefined) fields.push(f.detached, e.detached(extra.detached));
   if (extra.owner !== undefined) fields.push(f.owner, e.owner(extra.owner));

@@ -23,10 +23,12 @@ function bySchema(flat: string[]): MatcherEvent | undefined {
 
 test('a join as a gateway writes it decodes to the event it came from', () => {
   const events: MatcherEvent[] = [
-    { t: 'join', sid: 's1', gw: 'gw-a', gen: 3, interests: [], ipHash: '', block: false },
-    { t: 'join', sid: 's2', gw: 'gw-b', gen: 1, interests: ['music', 'go'], ipHash: 'h', avoid: 's9', block: true },
-    { t: 'join', sid: 's3', gw: 'gw-b', gen: 7, interests: ['x'], ipHash: 'h', avoid: 's8', block: false },
+    { t: 'join', sid: 's1', gw: 'gw-a', gen: 3, interests: [], ipHash: '', block: false, lang: [], strict: false, age: 'unknown', media: 'text' },
+    { t: 'join', sid: 's2', gw: 'gw-b', gen: 1, interests: ['music', 'go'], ipHash: 'h', avoid: 's9', block: true, lang: ['en', 'es'], strict: true, age: 'adult', media: 'video' },
+    { t: 'join', sid: 's3', gw: 'gw-b', gen: 7, interests: ['x'], ipHash: 'h', avoid: 's8', block: false, lang: ['fr'], strict: false, age: 'minor', media: 'audio' },
     { t: 'cancel', sid: 's1', gen: 3 },
+    { t: 'park', sid: 's1', gen: 3 },
+    { t: 'rematch', sid: 's1', gw: 'gw-a', gen: 3, chat: '0.c', partner: 's2', pgw: 'gw-b', until: 1700000060000, age: 'adult', media: 'text' },
     { t: 'reported', sid: 's1', ipHash: 'h' },
   ];
   for (const event of events) assert.deepEqual(decodeMatcherEvent(encodeMatcherEvent(event)), event);
@@ -42,6 +44,10 @@ test('malformed joins are rejected as the schema rejects them', () => {
     [...base.slice(0, 8), 'interests', '[1]'],
     [...base.slice(0, 8), 'interests', 'music'],
     [...base, 'block', 'yes'],
+    [...base, 'lang', 'en'],
+    [...base, 'strict', 'yes'],
+    [...base, 'age', 'old'],
+    [...base, 'media', 'fax'],
   ];
   for (const flat of malformed) {
     assert.equal(bySchema(flat), undefined, `the schema accepts ${flat.join(' ')}`);
@@ -64,6 +70,10 @@ test('for any field list, the hand-written join decoder agrees with the schema',
     ipHash: maybe(anyString),
     avoid: maybe(anyString),
     block: maybe(mostly(fc.constantFrom('0', '1'), fc.oneof(fc.constantFrom('yes', ''), anyString))),
+    lang: maybe(mostly(stringList, fc.constantFrom('["a",1]', 'en', ''))),
+    strict: maybe(mostly(fc.constantFrom('0', '1'), fc.constantFrom('yes', ''))),
+    age: maybe(mostly(fc.constantFrom('adult', 'minor', 'unknown'), fc.constantFrom('', 'old', 'Adult'))),
+    media: maybe(mostly(fc.constantFrom('text', 'audio', 'video'), fc.constantFrom('', 'fax'))),
   });
   const extra = fc.array(fc.tuple(fc.constantFrom('t', 'sid', 'gen', 'interests', 'block', 'extra'), fc.oneof(fc.constantFrom('join', 'cancel', '1', '[]'), anyString)), { maxLength: 1 });
   const fields = fc.tuple(join, extra, fc.integer()).map(([record, more, seed]) => {
@@ -88,8 +98,9 @@ test('for any field list, the hand-written join decoder agrees with the schema',
 
 test('control entries as they are written decode to the entry they came from', () => {
   const entries: ControlEntry[] = [
-    { t: 'paired', to: 's1', gen: 2, chat: 'c1', partner: 's2', pgw: 'gw-b', interests: [] },
-    { t: 'paired', to: 's2', gen: 5, chat: 'c1', partner: 's1', pgw: 'gw-a', interests: ['music', 'go'] },
+    { t: 'paired', to: 's1', gen: 2, chat: 'c1', partner: 's2', pgw: 'gw-b', interests: [], lang: [], media: 'text', rematch: false },
+    { t: 'paired', to: 's2', gen: 5, chat: 'c1', partner: 's1', pgw: 'gw-a', interests: ['music', 'go'], lang: ['en'], media: 'video', role: 'offer', rematch: true },
+    { t: 'rematch_offer', to: 's1', chat: '0.c' },
     { t: 'handoff', to: 's1', owner: 'gw-b|boot', gw: 'gw-b' },
     { t: 'handed', to: 's1', ok: true },
     { t: 'handed', to: 's1', ok: false },
@@ -111,6 +122,10 @@ test('for any field list, the hand-written paired decoder agrees with the schema
     partner: maybe(anyString),
     pgw: maybe(anyString),
     interests: maybe(mostly(stringList, fc.constantFrom('["a",1]', '{}', 'null', '"a"', 'x', ''))),
+    lang: maybe(mostly(stringList, fc.constantFrom('["a",1]', 'en', ''))),
+    media: maybe(mostly(fc.constantFrom('text', 'audio', 'video'), fc.constantFrom('', 'fax'))),
+    role: maybe(mostly(fc.constantFrom('', 'offer', 'answer'), fc.constantFrom('x', 'Offer'))),
+    rematch: maybe(mostly(fc.constantFrom('0', '1'), fc.constantFrom('yes', ''))),
     extra: maybe(anyString),
   });
   let decoded = 0;

@@ -22,6 +22,8 @@ test('a session record round-trips through its one encoder and its schema', () =
     requeue: false,
     chat: { id: '3.x', partner: 'p', partnerGateway: 'gwB', interests: ['go'] },
     left: 'next' as const,
+    match: { lang: ['en', 'es'], age: 'adult' as const, media: 'video' as const },
+    ended: { chat: '3.w', partner: 'q', partnerGateway: 'gwC', reason: 'left' as const, endedAt: 1700000000000 },
   };
   const hash = fieldsToRecord(encodeSessionRecord(written, { owner: 'gw|b', detached: true }));
   assert.deepEqual(decodeSessionRecord(hash), { ...written, owner: 'gw|b', detached: true, orphan: undefined });
@@ -41,6 +43,8 @@ test('decoding: no token is no record; missing fields take their defaults; bad v
     requeue: true,
     chat: undefined,
     left: undefined,
+    match: { lang: [], age: 'unknown', media: 'text' },
+    ended: undefined,
     detached: false,
     owner: '',
     orphan: undefined,

@@ -45,6 +45,8 @@ const record = (overrides: Partial<SessionRecordWrite> = {}): SessionRecordWrite
   requeue: true,
   chat: undefined,
   left: undefined,
+  match: { lang: ['en'], age: 'adult', media: 'text' },
+  ended: undefined,
   ...overrides,
 });
 async function create(sid: string, fields = record(), owner = OWNER): Promise<void> {

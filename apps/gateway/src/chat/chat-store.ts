@@ -10,7 +10,7 @@ import {
   fieldsToRecord,
   keys,
   type ControlEntry,
-  type MatcherEvent,
+  type MatcherEventInput,
   type PairedEntry,
   type Redis,
 } from '@strangers/redis';
@@ -154,7 +154,7 @@ export class ChatStore {
     );
   }
 
-  async publish(event: MatcherEvent): Promise<void> {
+  async publish(event: MatcherEventInput): Promise<void> {
     await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent(event));
   }
 

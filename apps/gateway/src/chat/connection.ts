@@ -3,6 +3,7 @@ import { CloseCode, ErrorCode, encodeServerFrame, type ClientFrameDecoder, type 
 import { refuseBinary, sendOrCut } from '../edge/socket-send.js';
 import { TokenBucket } from '../edge/token-bucket.js';
 import { metrics } from '../metrics.js';
+import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
 import { SessionMachine, type ResumePlan, type SessionMachineDeps } from './session-machine.js';
 
@@ -26,6 +27,7 @@ export interface ChatConnectionSettings {
   rateLimitCloseAfter: number;
   /** Unsent bytes past which a client counts as not reading and is cut. */
   maxBufferedBytes: number;
+  matching: GatewayMatchingSettings;
 }
 
 export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachineDeps {

@@ -61,7 +61,8 @@ export class ChatReaper {
       const record = await this.store.read(sessionId);
       if (record?.state === 'waiting') {
         const session = Session.fromRecord(sessionId, record);
-        await this.chats.publish({ t: 'join', sid: sessionId, gw: this.registry.gatewayId, gen: session.gen, interests: session.interests, ipHash: session.ipHash, block: false });
+        const { lang, age, media } = session.match;
+        await this.chats.publish({ t: 'join', sid: sessionId, gw: this.registry.gatewayId, gen: session.gen, interests: session.interests, ipHash: session.ipHash, block: false, lang, age, media });
       }
     }
     await this.store.forgetOwner(owner);

@@ -116,6 +116,12 @@ export class ChatRegistry {
         else void this.onPairedElsewhere(entry);
         return;
       }
+      case 'rematch_offer': {
+        const connection = this.connections.get(entry.to);
+        if (connection) connection.onRematchOffer(entry);
+        else void this.forwardToOwner(entry);
+        return;
+      }
       case 'handoff':
         void this.handoffs?.handOver(entry);
         return;
@@ -149,6 +155,16 @@ export class ChatRegistry {
       }
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'pair assignment for a moved session not handled');
+    }
+  }
+
+  /** An entry for a session that moved to another live gateway: sent on there (else dropped: an offer is only a hint). */
+  private async forwardToOwner(entry: ControlEntry & { to: string }): Promise<void> {
+    try {
+      const gateway = ownerGateway((await this.store.read(entry.to))?.owner ?? '');
+      if (gateway !== '' && gateway !== this.gatewayId) await this.chats.sendControl(gateway, entry);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'control entry for a moved session not forwarded');
     }
   }
 

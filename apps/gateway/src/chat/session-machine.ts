@@ -1,6 +1,10 @@
 import type { Logger } from '@strangers/config';
 import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ServerFrame } from '@strangers/protocol';
-import type { InboxEntry, PairedEntry } from '@strangers/redis';
+import type { ControlEntry, InboxEntry, PairedEntry } from '@strangers/redis';
+import { declaredPreferences, joinPreferences, type PreferencesOutcome } from '../preferences/join-preferences.js';
+import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
+import { pairedFrame } from '../preferences/paired-frame.js';
+import { decideRematch } from '../preferences/rematch-rules.js';
 import type { ChatStore, MoveResult } from './chat-store.js';
 import { isStaleChatFrame } from './chat-scope.js';
 import { InFlight } from './in-flight.js';
@@ -23,6 +27,8 @@ export interface SessionMachineDeps {
   store: SessionStore;
   online(): number;
   logger: Logger;
+  /** Issue 20: the age policy, the rematch window, the ICE hook. */
+  matching: GatewayMatchingSettings;
   /** The session is over (left for good, or handed to another gateway): forget it. */
   onFinished(machine: SessionMachine): void;
 }
@@ -47,6 +53,8 @@ export abstract class SessionMachine {
   private replayBuffer: InboxEntry[] | undefined;
   /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
   private childLogger: Logger | undefined;
+  /** Counts joins sent to the age-check provider: only the answer to the latest one counts. */
+  private ageChecks = 0;
 
   constructor(
     readonly session: Session,
@@ -75,9 +83,17 @@ export abstract class SessionMachine {
     this.graceTimer = undefined;
   }
 
-  /** The socket dropped: the client may resume here or on any gateway within the grace. */
+  /**
+   * The socket dropped: the client may resume here or on any gateway within the grace. A
+   * waiting session is parked meanwhile: the matcher keeps its place but pairs it with nobody
+   * (nobody is paired with a stranger who has gone) until its resume joins again (same gen).
+   */
   protected startGrace(graceMs = this.deps.resumeGraceMs): void {
     this.persist();
+    if (this.session.state === 'waiting') {
+      const { id, gen } = this.session;
+      this.deps.chats.publish({ t: 'park', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'park'));
+    }
     this.graceTimer = setTimeout(() => this.finish('disconnected'), graceMs);
     this.graceTimer.unref();
   }
@@ -133,13 +149,43 @@ export abstract class SessionMachine {
       case 'leave':
         this.onLeave();
         return;
+      case 'rematch':
+        this.onRematch(frame.chat);
+        return;
     }
   }
 
+  /** Queued at once, unless the deployment's age-check provider must be asked first (preferences/). */
   private onJoin(frame: JoinFrame): void {
-    this.session.interests = frame.interests ?? [];
-    this.session.requeue = frame.requeue ?? true;
-    this.enterQueue();
+    const { agePolicy } = this.deps.matching;
+    const apply = (outcome: PreferencesOutcome) => {
+      if (!outcome.ok) return this.sendError(outcome.code, outcome.message);
+      this.session.interests = frame.interests ?? [];
+      this.session.requeue = frame.requeue ?? true;
+      this.session.match = outcome.preferences;
+      this.enterQueue();
+    };
+    if (!agePolicy.ageCheck) return apply(declaredPreferences(agePolicy, frame));
+    const check = ++this.ageChecks;
+    void joinPreferences(agePolicy, this.session.id, frame).then((outcome) => {
+      // Only the latest join counts, and only while the session is still idle (not left, not joined meanwhile).
+      if (check === this.ageChecks && this.session.state === 'idle') apply(outcome);
+    });
+  }
+
+  /** Asks the matcher to put this session back with the stranger of its last ended chat. */
+  private onRematch(chat: string): void {
+    const session = this.session;
+    const decision = decideRematch(session.ended, chat, Date.now(), this.deps.matching.rematchWindowMs);
+    if (!decision.ok) return this.sendError(decision.code, decision.message);
+    const { ended, until } = decision;
+    const { age, media } = session.match;
+    this.deps.chats
+      .publish({ t: 'rematch', sid: session.id, gw: this.deps.gatewayId, gen: session.gen, chat, partner: ended.partner, pgw: ended.partnerGateway, until, age, media })
+      .catch((error: Error) => {
+        this.redisFailed(error, 'rematch');
+        this.sendError(ErrorCode.unavailable, 'rematch not sent: service temporarily unavailable');
+      });
   }
 
   private onMessage(text: string, id: string | undefined): void {
@@ -231,6 +277,9 @@ export abstract class SessionMachine {
       ipHash: session.ipHash,
       avoid,
       block,
+      lang: session.match.lang,
+      age: session.match.age,
+      media: session.match.media,
     });
   }
 
@@ -248,6 +297,7 @@ export abstract class SessionMachine {
   /** Leaves the current chat locally at once; the Redis side follows in order. */
   private endChat(reason: LeftReason): ChatLink {
     const chat = this.session.chat!;
+    this.recordEnded(chat, reason);
     this.session.chat = undefined;
     this.session.state = 'idle';
     this.deps.chats.end(this.session.id, chat, reason).catch((error: Error) => this.redisFailed(error, 'end chat'));
@@ -256,10 +306,21 @@ export abstract class SessionMachine {
 
   // ---- what Redis tells us (routed here by the registry) ----
 
-  /** A pair assignment from the matcher for this session. */
+  /** Kept for `rematch` (a new ended chat replaces the last one). */
+  private recordEnded(chat: ChatLink, reason: LeftReason): void {
+    this.session.ended = { chat: chat.id, partner: chat.partner, partnerGateway: chat.partnerGateway, reason, endedAt: Date.now() };
+  }
+
+  /** The stranger of this session's last ended chat asked to reconnect: offered if still relevant. */
+  onRematchOffer(entry: Extract<ControlEntry, { t: 'rematch_offer' }>): void {
+    if (this.session.state !== 'paired' && this.session.ended?.chat === entry.chat) this.send({ type: 'rematch_offer', chat: entry.chat });
+  }
+
+  /** A pair assignment from the matcher for this session (a rematch may also find it idle). */
   onPaired(entry: PairedEntry): void {
     const session = this.session;
-    if (session.state !== 'waiting' || session.gen !== entry.gen) {
+    const expecting = session.state === 'waiting' || (entry.rematch && session.state === 'idle');
+    if (!expecting || session.gen !== entry.gen) {
       if (session.chat?.id === entry.chat) return; // the same assignment again (re-sent after a move)
       // Stale: the client left or re-joined after the matcher paired it. End that chat so
       // the partner is told at once and goes back into the queue.
@@ -272,7 +333,7 @@ export abstract class SessionMachine {
     session.missedLeft = undefined;
     session.chat = { id: entry.chat, partner: entry.partner, partnerGateway: entry.pgw, interests: entry.interests, lastDeliveredSeq: 0 };
     this.persist();
-    this.send({ type: 'paired', chat: entry.chat, interests: entry.interests });
+    this.send(pairedFrame(entry, this.deps.matching.iceFor));
   }
 
   /** A partner message, typing flag or departure, routed here by session id. */
@@ -301,6 +362,7 @@ export abstract class SessionMachine {
   }
 
   private onPartnerLeft(reason: LeftReason, partner: string): void {
+    if (this.session.chat) this.recordEnded(this.session.chat, reason);
     this.session.chat = undefined;
     this.session.state = 'idle';
     if (reason === 'reported') {

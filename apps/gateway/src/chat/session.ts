@@ -1,6 +1,17 @@
 import { randomFillSync } from 'node:crypto';
 import type { LeftReason, SessionState } from '@strangers/protocol';
-import { encodeSessionField as encode, encodeSessionRecord, fieldsToRecord, SessionField as F, type OwnerToken, type SessionRecord, type SessionRecordWrite } from '@strangers/redis';
+import {
+  encodeSessionField as encode,
+  encodeSessionRecord,
+  fieldsToRecord,
+  NO_MATCH_PREFERENCES,
+  SessionField as F,
+  type EndedChatRecord,
+  type OwnerToken,
+  type SessionMatchRecord,
+  type SessionRecord,
+  type SessionRecordWrite,
+} from '@strangers/redis';
 
 /** What a paired session knows about its chat; all of it came from the matcher. */
 export interface ChatLink {
@@ -41,6 +52,8 @@ interface WrittenFields {
   chat: ChatLink | undefined;
   pgw: string;
   left: string;
+  match: SessionMatchRecord;
+  ended: EndedChatRecord | undefined;
   detached: boolean;
 }
 
@@ -61,6 +74,10 @@ export class Session {
   missedLeft: LeftReason | undefined;
   /** The token before `resumeToken`, valid until that one has been used (see `tokensAfterResume`). */
   previousToken: string | undefined;
+  /** Its last join's matching fields (language, age group, media); replaced, never edited. */
+  match: SessionMatchRecord = NO_MATCH_PREFERENCES;
+  /** Its last ended chat, for `rematch`; replaced, never edited. */
+  ended: EndedChatRecord | undefined;
   /** The record's fields as this process last wrote them; undefined: unknown (see `fieldsToWrite`). */
   private written: WrittenFields | undefined;
 
@@ -114,6 +131,8 @@ export class Session {
       requeue: this.requeue,
       chat: this.chat,
       left: this.missedLeft,
+      match: this.match,
+      ended: this.ended,
     };
   }
 
@@ -144,6 +163,8 @@ export class Session {
     if (chatChanged) fields.push(F.chat, encode.chat(chat), F.partner, encode.partner(chat), F.cint, encode.cint(chat));
     if (chatChanged || pgw !== written.pgw) fields.push(F.pgw, pgw);
     if (left !== written?.left) fields.push(F.left, left);
+    if (this.match !== written?.match) fields.push(F.match, encode.match(this.match));
+    if (!written || this.ended !== written.ended) fields.push(F.ended, encode.ended(this.ended));
     if (detached !== written?.detached) fields.push(F.detached, encode.detached(detached));
     if (owner !== undefined) fields.push(F.owner, encode.owner(owner));
     if (written) {
@@ -154,9 +175,11 @@ export class Session {
       written.chat = chat;
       written.pgw = pgw;
       written.left = left;
+      written.match = this.match;
+      written.ended = this.ended;
       written.detached = detached;
     } else {
-      this.written = { state: this.state, gen: this.gen, interests: this.interests, requeue: this.requeue, chat, pgw, left, detached };
+      this.written = { state: this.state, gen: this.gen, interests: this.interests, requeue: this.requeue, chat, pgw, left, match: this.match, ended: this.ended, detached };
     }
     return fields;
   }
@@ -174,6 +197,8 @@ export class Session {
     session.requeue = record.requeue;
     session.missedLeft = record.left;
     session.previousToken = record.prevToken;
+    session.match = record.match;
+    session.ended = record.ended;
     if (record.chat) session.chat = { ...record.chat, lastDeliveredSeq: 0 };
     return session;
   }

@@ -1,13 +1,18 @@
+import { mediaRoleFor } from '@strangers/media';
 import { keys, MATCHER_GROUP } from '@strangers/redis';
 import type { Pair, WaitingSession } from './pairing.js';
+import type { PendingRematch } from './rematch-requests.js';
 
 /** Bound on a gateway's control stream, for gateways that died and no longer trim it. */
 const CONTROL_MAX_LENGTH = 100_000;
-/** KEYS[2..6] of the commit script (KEYS[1] is the lease); the control streams follow from KEYS[7]. */
-const FIXED_KEYS = [keys.matcherEvents, keys.matcherQueue, keys.matcherApart, keys.matcherReports, keys.matcherFlagged];
+/** KEYS[2..7] of the commit script (KEYS[1] is the lease); the control streams follow from KEYS[8]. */
+const FIXED_KEYS = [keys.matcherEvents, keys.matcherQueue, keys.matcherApart, keys.matcherReports, keys.matcherFlagged, keys.matcherRematch];
 const FIRST_CONTROL_KEY = 2 + FIXED_KEYS.length;
 
 /** Keys and arguments of lua/fenced_commit.lua, without the lease (Lease.commit adds it as KEYS[1] and ARGV[1]). Pure data: no I/O here. */
+/** Slots per `paired` in the assignments section: KEYS index, to, gen, chat, partner, pgw, interests, lang, media, role, rematch. */
+export const ASSIGNMENT_SLOTS = 11;
+
 export interface CommitScript {
   keys: string[];
   args: (string | number)[];
@@ -34,8 +39,12 @@ export class CommitBatch {
   private readonly apart: (string | number)[] = [];
   private readonly reports: (string | number)[] = [];
   private readonly flagged: (string | number)[] = [];
-  /** 7 slots per `paired` control entry, the first being its control stream's KEYS index. */
+  /** ASSIGNMENT_SLOTS per `paired` control entry, the first being its control stream's KEYS index. */
   private readonly assignments: (string | number)[] = [];
+  /** 3 slots per `rematch_offer` control entry: KEYS index, to, chat. */
+  private readonly offers: (string | number)[] = [];
+  /** chat → its pending rematch (JSON at commit), or null = forgotten. */
+  private readonly rematchWrites = new Map<string, PendingRematch | null>();
   private readonly controlKeys = new Map<string, number>();
   readonly acks: string[] = [];
   /** New pairs (resent assignments not counted). */
@@ -48,6 +57,8 @@ export class CommitBatch {
       this.reports.length === 0 &&
       this.flagged.length === 0 &&
       this.assignments.length === 0 &&
+      this.offers.length === 0 &&
+      this.rematchWrites.size === 0 &&
       this.acks.length === 0
     );
   }
@@ -76,22 +87,43 @@ export class CommitBatch {
     this.dequeued(pair.a.sid);
     this.dequeued(pair.b.sid);
     const interests = JSON.stringify(pair.shared);
-    this.assign(pair.a, pair.b, chat, interests);
-    this.assign(pair.b, pair.a, chat, interests);
+    const lang = pair.lang.length === 0 ? '[]' : JSON.stringify(pair.lang);
+    this.assign(pair.a, pair.b, pair, chat, interests, lang);
+    this.assign(pair.b, pair.a, pair, chat, interests, lang);
     this.pairCount += 1;
   }
 
   /** Sends an earlier assignment again, to `to` only, now on gateway `gw` (it moved there). */
   resend(pair: Pair, chat: string, to: string, gw: string): void {
     const [self, partner] = pair.a.sid === to ? [pair.a, pair.b] : [pair.b, pair.a];
-    this.assign({ sid: self.sid, gen: self.gen, gw }, partner, chat, JSON.stringify(pair.shared));
+    this.assign({ sid: self.sid, gen: self.gen, gw }, partner, pair, chat, JSON.stringify(pair.shared), JSON.stringify(pair.lang));
+  }
+
+  /** A `rematch_offer` for `to` on gateway `gw`: the stranger of `chat` asked to reconnect. */
+  offered(to: string, gw: string, chat: string): void {
+    this.offers.push(FIRST_CONTROL_KEY + this.controlKey(gw), to, chat);
+  }
+
+  rematchSaved(pending: PendingRematch): void {
+    this.rematchWrites.set(pending.chat, pending);
+  }
+
+  rematchForgotten(chat: string): void {
+    this.rematchWrites.set(chat, null);
   }
 
   /** A `paired` control entry for `self` on its gateway's control stream. */
-  private assign(self: { sid: string; gen: number; gw: string }, partner: WaitingSession, chat: string, interests: string): void {
-    let index = this.controlKeys.get(self.gw);
-    if (index === undefined) this.controlKeys.set(self.gw, (index = this.controlKeys.size));
-    this.assignments.push(FIRST_CONTROL_KEY + index, self.sid, self.gen, chat, partner.sid, partner.gw, interests);
+  private assign(self: { sid: string; gen: number; gw: string }, partner: WaitingSession, pair: Pair, chat: string, interests: string, lang: string): void {
+    const media = pair.a.media;
+    // Who sends the WebRTC offer: the function the gateways and clients agree on (packages/media).
+    const role = media === 'text' ? '' : mediaRoleFor(chat, self.sid, partner.sid);
+    this.assignments.push(FIRST_CONTROL_KEY + this.controlKey(self.gw), self.sid, self.gen, chat, partner.sid, partner.gw, interests, lang, media, role, pair.rematch ? '1' : '0');
+  }
+
+  private controlKey(gw: string): number {
+    let index = this.controlKeys.get(gw);
+    if (index === undefined) this.controlKeys.set(gw, (index = this.controlKeys.size));
+    return index;
   }
 
   /** The batch as the commit script's keys and arguments; `trimTo` is the event stream's new MINID, if any. */
@@ -105,8 +137,15 @@ export class CommitBatch {
       if (session === null) removed.push(sid);
       else queued.push(sid, JSON.stringify(session));
     }
+    const rematchRemoved: string[] = [];
+    const rematchStored: string[] = [];
+    for (const [chat, pending] of this.rematchWrites) {
+      if (pending === null) rematchRemoved.push(chat);
+      else rematchStored.push(chat, JSON.stringify(pending));
+    }
     const args: (string | number)[] = [MATCHER_GROUP, CONTROL_MAX_LENGTH];
-    for (const section of [this.acks, removed, queued, this.apart, this.reports, this.flagged, this.assignments]) {
+    const sections = [this.acks, removed, queued, this.apart, this.reports, this.flagged, this.assignments, this.offers, rematchRemoved, rematchStored];
+    for (const section of sections) {
       args.push(section.length);
       for (const item of section) args.push(item);
     }

@@ -1,11 +1,16 @@
-import type { JoinEvent, MatcherEvent } from '@strangers/redis';
+import type { JoinEvent, MatcherEvent, RematchEvent } from '@strangers/redis';
 import { CommitBatch } from './commit-batch.js';
 import { PairingQueue, pairKey, type JoinOutcome, type Pair, type WaitingSession } from './pairing.js';
+import { RematchBook, type PendingRematch, type RematchRequest } from './rematch-requests.js';
 
 /** Pairing policy and report handling (MatcherConfig.matching). */
 export interface MatchingSettings {
   /** A joiner with interests waits this long for a shared one before taking anyone. */
   interestFallbackMs: number;
+  /** A joiner naming languages waits this long for a shared one before taking anyone (unless strict). */
+  langFallbackMs: number;
+  /** `strict`: every session naming languages only meets one sharing a language (LANG_MATCH). */
+  langMatch: 'prefer' | 'strict';
   /** Two sessions that parted with `next` are not paired again for this long. */
   nextCooldownMs: number;
   /** How long a report keeps the two sessions apart. */
@@ -23,6 +28,7 @@ export interface DurableState {
   apart: { pair: string; until: number }[];
   reports: { ipHash: string; at: number }[];
   flagged: { ipHash: string; until: number }[];
+  rematches: PendingRematch[];
 }
 
 /** A stream entry as read: its id and its event (undefined: deleted while pending, or malformed). */
@@ -59,6 +65,7 @@ export class MatchingState {
    * Kept across restores: the durable state does not hold them.
    */
   private readonly recentPairs = new Map<string, RecentPair>();
+  private rematches = new RematchBook();
   /** Joins applied, and joins or queued sessions dropped as ghosts (read by the metrics). */
   readonly counters = { joins: 0, ghosts: 0 };
 
@@ -67,7 +74,11 @@ export class MatchingState {
     private readonly newChatId: () => string,
     private readonly observer: MatchingObserver = {},
   ) {
-    this.queue = new PairingQueue({ fallbackMs: settings.interestFallbackMs });
+    this.queue = this.newQueue();
+  }
+
+  private newQueue(): PairingQueue {
+    return new PairingQueue({ interestFallbackMs: this.settings.interestFallbackMs, langFallbackMs: this.settings.langFallbackMs });
   }
 
   get size(): number {
@@ -90,7 +101,9 @@ export class MatchingState {
    * writes that brings (ghosts dropped, pairs that became possible meanwhile).
    */
   restore(durable: DurableState, live: boolean[] | undefined, now: number): CommitBatch {
-    this.queue = new PairingQueue({ fallbackMs: this.settings.interestFallbackMs });
+    this.queue = this.newQueue();
+    this.rematches = new RematchBook();
+    const expiredRematches = this.rematches.restore(durable.rematches, now);
     this.reportsByAddress.clear();
     for (const { pair, until } of durable.apart) {
       const [x = '', y = ''] = pair.split('|');
@@ -99,6 +112,7 @@ export class MatchingState {
     for (const { ipHash, until } of durable.flagged) this.queue.flag(ipHash, until);
     for (const { ipHash, at } of durable.reports) this.recordReport(ipHash, at, now);
     const batch = new CommitBatch();
+    for (const chat of expiredRematches) batch.rematchForgotten(chat);
     durable.queue.forEach((session, i) => {
       if (live === undefined || live[i]) this.applyJoinOutcome(this.queue.join(session, now), batch, now);
       else batch.dequeued(session.sid);
@@ -121,6 +135,7 @@ export class MatchingState {
     }
     for (const pair of this.queue.sweep(now)) this.recordPair(pair, batch, now);
     this.pruneRecentPairs(now);
+    for (const chat of this.rematches.expire(now)) batch.rematchForgotten(chat);
     return batch;
   }
 
@@ -142,6 +157,14 @@ export class MatchingState {
         return;
       case 'cancel':
         if (this.queue.cancel(event.sid, event.gen)) batch.dequeued(event.sid);
+        return;
+      case 'park': {
+        const parked = this.queue.park(event.sid, event.gen);
+        if (parked) batch.enqueued(parked);
+        return;
+      }
+      case 'rematch':
+        this.rematch(event, now, batch);
         return;
       case 'reported':
         this.reported(event.ipHash, id, now, batch);
@@ -165,6 +188,7 @@ export class MatchingState {
       this.counters.ghosts += 1;
       return;
     }
+    for (const pending of this.rematches.joined(event.sid, event.gen)) batch.rematchSaved(pending);
     const session: WaitingSession = {
       sid: event.sid,
       gw: event.gw,
@@ -173,8 +197,61 @@ export class MatchingState {
       ipHash: event.ipHash,
       enqueuedAt: now,
       flagged: this.queue.isFlagged(event.ipHash, now),
+      lang: event.lang,
+      langStrict: event.lang.length > 0 && (event.strict || this.settings.langMatch === 'strict'),
+      age: event.age,
+      media: event.media,
+      parked: false,
     };
     this.applyJoinOutcome(this.queue.join(session, now), batch, now);
+  }
+
+  /**
+   * One side asks to be put back with the stranger of an ended chat (the gateway checked the
+   * chat, its end reason and the window). The first ask sends the other an offer; the second
+   * pairs them, wherever they wait, unless a report keeps them apart.
+   */
+  private rematch(event: RematchEvent, now: number, batch: CommitBatch): void {
+    const queued = this.queue.get(event.sid);
+    const request: RematchRequest = { sid: event.sid, gw: event.gw, gen: Math.max(event.gen, queued?.gen ?? 0), age: event.age, media: event.media };
+    const outcome = this.rematches.ask(event.chat, event.partner, event.until, request, now);
+    if (outcome.kind === 'refused') return;
+    const { pending } = outcome;
+    // A report block outlasts any `next` cool-down: the two never meet again.
+    const blocked = this.queue.apartUntil(event.sid, event.partner) > now + this.settings.nextCooldownMs;
+    if (outcome.kind === 'offered' && !blocked) {
+      batch.offered(event.partner, event.pgw, event.chat);
+    } else if (outcome.kind === 'matched' && !blocked && outcome.first.age === request.age && outcome.first.media === request.media) {
+      const first = this.rematchSide(outcome.first, now);
+      const second = this.rematchSide(request, now);
+      this.recordPair({ a: first, b: second, shared: [], lang: [], rematch: true }, batch, now);
+    } else {
+      this.rematches.refuse(pending);
+    }
+    batch.rematchSaved(pending);
+  }
+
+  /** A side of a rematch as a waiting session: taken out of the queue if it waits there, with its current gen. */
+  private rematchSide(request: RematchRequest, now: number): WaitingSession {
+    const queued = this.queue.get(request.sid);
+    if (queued && queued.gen >= request.gen) {
+      this.queue.cancel(queued.sid, queued.gen);
+      return { ...queued, age: request.age, media: request.media, parked: false };
+    }
+    return {
+      sid: request.sid,
+      gw: request.gw,
+      gen: request.gen,
+      interests: [],
+      ipHash: '',
+      enqueuedAt: now,
+      flagged: false,
+      lang: [],
+      langStrict: false,
+      age: request.age,
+      media: request.media,
+      parked: false,
+    };
   }
 
   private reported(ipHash: string, id: string, now: number, batch: CommitBatch): void {
@@ -196,6 +273,9 @@ export class MatchingState {
   private recordPair(pair: Pair, batch: CommitBatch, now: number): void {
     const chat = this.newChatId();
     batch.paired(pair, chat);
+    // Paired now: rematch requests they still had open are void.
+    for (const pending of this.rematches.paired(pair.a.sid)) batch.rematchSaved(pending);
+    for (const pending of this.rematches.paired(pair.b.sid)) batch.rematchSaved(pending);
     this.observer.paired?.(pair, now);
     const recent: RecentPair = { at: now, pair, chat };
     // Deleted first, so the map's order stays time order (pruneRecentPairs relies on it).

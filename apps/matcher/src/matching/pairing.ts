@@ -1,21 +1,14 @@
-import { compatible } from './compatibility.js';
+import { groupKey, interestsOpen, languageOpen, shared, type AgeGroup, type MediaKind, type Widening } from './compatibility.js';
 import { KeptApart, pairKey } from './kept-apart.js';
+import { GroupIndex, Lane, unlist, type Listing } from './queue-index.js';
 
 export { pairKey };
 
 /**
  * The pure pairing logic: no I/O, no clock of its own (every call gets `now`), so it can
- * be tested exhaustively with generated operation sequences.
- *
- * Rules (PROTOCOL.md §1 and the matcher issue):
- * - two sessions are compatible (compatibility.ts) when they are different sessions, not in
- *   a `next` cool-down with each other, not separated by a report, and equally flagged
- *   (clients reported often only meet each other);
- * - a session with interests first looks for the longest-waiting compatible session that
- *   shares one; a session is "open" to anyone when it has no interests or has waited
- *   `fallbackMs`; two open compatible sessions may pair without a shared interest;
- * - among candidates the longest-waiting wins.
- * Invariant after every call: no two waiting sessions could be paired under these rules.
+ * be tested exhaustively with generated operation sequences. The rules are compatibility.ts's;
+ * this keeps the queue and finds, for a session, the partner those rules give it.
+ * Invariant after every call: no two waiting (unparked) sessions could be paired.
  */
 
 export interface WaitingSession {
@@ -26,6 +19,12 @@ export interface WaitingSession {
   ipHash: string;
   enqueuedAt: number;
   flagged: boolean;
+  lang: string[];
+  langStrict: boolean;
+  age: AgeGroup;
+  media: MediaKind;
+  /** Its socket dropped while waiting: it keeps its place but is not paired until it resumes. */
+  parked: boolean;
 }
 
 export interface Pair {
@@ -34,31 +33,37 @@ export interface Pair {
   b: WaitingSession;
   /** Interests both named (may be empty). */
   shared: string[];
+  /** Languages both named (may be empty). */
+  lang: string[];
+  /** Put back together by a rematch of their ended chat (both asked). */
+  rematch?: boolean;
 }
 
-export interface PairingOptions {
-  /** How long a session with interests waits for a shared one before taking anyone. */
-  fallbackMs: number;
-}
+export type PairingOptions = Widening;
 
 export type JoinOutcome =
   | { kind: 'paired'; pair: Pair }
   | { kind: 'queued'; entry: WaitingSession }
-  /** The same join again from another gateway (the session resumed there): place kept. */
+  /** The same join again (the session resumed, maybe on another gateway): place kept, unparked. */
   | { kind: 'moved'; entry: WaitingSession }
   | { kind: 'ignored' };
 
 interface QueuedSession extends WaitingSession {
   /** Monotonic position in the queue; ties in `enqueuedAt` never reorder sessions. */
   order: number;
-  /** True once open to anyone (no interests, or the fallback wait has passed). */
-  open: boolean;
+  interestsOpen: boolean;
+  languageOpen: boolean;
+  group: GroupIndex<QueuedSession>;
+  listings: Listing<QueuedSession>[];
 }
 
 export class PairingQueue {
   /** Oldest first: Map iteration follows insertion order. */
   private readonly waiting = new Map<string, QueuedSession>();
-  private readonly byInterest = new Map<string, Set<QueuedSession>>();
+  private readonly groups = new Map<string, GroupIndex<QueuedSession>>();
+  /** Sessions still waiting for a shared interest / language, oldest first (they open in this order). */
+  private readonly interestsClosed = new Set<QueuedSession>();
+  private readonly languageClosed = new Set<QueuedSession>();
   private readonly apart = new KeptApart();
   /** hashed address → until (ms): reported often, only matched with each other. */
   private readonly flaggedUntil = new Map<string, number>();
@@ -72,6 +77,11 @@ export class PairingQueue {
 
   has(sid: string): boolean {
     return this.waiting.has(sid);
+  }
+
+  get(sid: string): WaitingSession | undefined {
+    const session = this.waiting.get(sid);
+    return session && toPublic(session);
   }
 
   /** Waiting sessions, longest-waiting first. */
@@ -92,39 +102,25 @@ export class PairingQueue {
     this.apart.keep(x, y, until);
   }
 
-  areApart(x: string, y: string, now: number): boolean {
-    return this.apart.has(x, y, now);
+  /** Until when two sessions are kept apart (0: they are not). */
+  apartUntil(x: string, y: string): number {
+    return this.apart.until(x, y);
   }
 
   /**
    * A session enters the queue. A join older than the one already queued for the session is
-   * ignored; the same join from another gateway only moves it (it keeps its place); a newer
-   * one replaces it at the back.
+   * ignored; the same join again (its session resumed) unparks it and, from another gateway,
+   * moves it, keeping its place; a newer one replaces it at the back.
    */
   join(session: WaitingSession, now: number): JoinOutcome {
     const existing = this.waiting.get(session.sid);
     if (existing) {
       if (existing.gen > session.gen) return { kind: 'ignored' };
-      if (existing.gen === session.gen) {
-        if (existing.gw === session.gw) return { kind: 'ignored' };
-        existing.gw = session.gw;
-        return { kind: 'moved', entry: toPublic(existing) };
-      }
+      if (existing.gen === session.gen) return this.rejoin(existing, session.gw, now);
       this.remove(existing);
     }
-    // Spelled out, not spread: this runs for every join.
-    const queued: QueuedSession = {
-      sid: session.sid,
-      gw: session.gw,
-      gen: session.gen,
-      interests: session.interests,
-      ipHash: session.ipHash,
-      enqueuedAt: session.enqueuedAt,
-      flagged: session.flagged,
-      order: this.nextOrder++,
-      open: session.interests.length === 0 || now - session.enqueuedAt >= this.options.fallbackMs,
-    };
-    const partner = this.findPartner(queued, now);
+    const queued = this.enter(session, now);
+    const partner = queued.parked ? undefined : this.findPartner(queued, now);
     if (partner) {
       this.remove(partner);
       return { kind: 'paired', pair: makePair(queued, partner) };
@@ -141,27 +137,43 @@ export class PairingQueue {
     return true;
   }
 
+  /** Its socket dropped: keeps the session's place but pairs it with nobody until its join comes again. */
+  park(sid: string, gen: number): WaitingSession | undefined {
+    const existing = this.waiting.get(sid);
+    if (!existing || existing.gen !== gen || existing.parked) return undefined;
+    existing.parked = true;
+    return toPublic(existing);
+  }
+
   /**
-   * Applies the passage of time: sessions whose interest wait ran out become open, expired
+   * Applies the passage of time: sessions whose preference waits ran out become open, expired
    * cool-downs and flags are dropped, and every session whose chances changed is matched.
    */
   sweep(now: number): Pair[] {
-    const changed = new Set<string>();
+    const changed = new Set<QueuedSession>();
     for (const [x, y] of this.apart.expire(now)) {
-      if (this.waiting.has(x) && this.waiting.has(y)) changed.add(x).add(y);
+      const first = this.waiting.get(x);
+      const second = this.waiting.get(y);
+      if (first && second) changed.add(first).add(second);
     }
     for (const [ipHash, until] of this.flaggedUntil) if (until <= now) this.flaggedUntil.delete(ipHash);
-    for (const session of this.waiting.values()) {
-      if (session.open) continue;
-      if (now - session.enqueuedAt < this.options.fallbackMs) continue;
-      session.open = true;
-      changed.add(session.sid);
+    for (const session of this.interestsClosed) {
+      if (now - session.enqueuedAt < this.options.interestFallbackMs) break; // the rest opens later
+      this.interestsClosed.delete(session);
+      this.open(session, Lane.interestsOpened);
+      changed.add(session);
+    }
+    for (const session of this.languageClosed) {
+      if (now - session.enqueuedAt < this.options.langFallbackMs) break;
+      this.languageClosed.delete(session);
+      this.open(session, Lane.languageOpened);
+      changed.add(session);
     }
     const pairs: Pair[] = [];
     if (changed.size === 0) return pairs;
     // Oldest first, so the longest-waiting session gets the first pick.
-    for (const session of [...this.waiting.values()]) {
-      if (!changed.has(session.sid) || !this.waiting.has(session.sid)) continue;
+    for (const session of [...changed].sort((x, y) => x.order - y.order)) {
+      if (session.parked || this.waiting.get(session.sid) !== session) continue;
       const partner = this.findPartner(session, now);
       if (!partner) continue;
       this.remove(session);
@@ -174,77 +186,136 @@ export class PairingQueue {
   /** When `sweep` next has something to do, or undefined if nothing is pending. */
   nextWakeAt(): number | undefined {
     let wake: number | undefined;
-    for (const session of this.waiting.values()) {
-      if (!session.open) {
-        wake = session.enqueuedAt + this.options.fallbackMs;
-        break; // oldest first: the first closed session has the earliest deadline
-      }
+    const consider = (at: number | undefined) => {
+      if (at !== undefined && (wake === undefined || at < wake)) wake = at;
+    };
+    for (const session of this.interestsClosed) {
+      consider(session.enqueuedAt + this.options.interestFallbackMs);
+      break; // oldest first: the earliest deadline
     }
-    if (this.waiting.size >= 2) {
-      const released = this.apart.earliest();
-      if (released !== undefined && (wake === undefined || released < wake)) wake = released;
+    for (const session of this.languageClosed) {
+      consider(session.enqueuedAt + this.options.langFallbackMs);
+      break;
     }
+    if (this.waiting.size >= 2) consider(this.apart.earliest());
     return wake;
   }
 
-  /** The longest-waiting queued session `candidate` may pair with (the caller removes it). */
+  /** The same join again: unparked, moved to `gw`; matched if it was parked (its chances changed). */
+  private rejoin(existing: QueuedSession, gw: string, now: number): JoinOutcome {
+    if (existing.gw === gw && !existing.parked) return { kind: 'ignored' };
+    existing.gw = gw;
+    if (existing.parked) {
+      existing.parked = false;
+      const partner = this.findPartner(existing, now);
+      if (partner) {
+        this.remove(existing);
+        this.remove(partner);
+        return { kind: 'paired', pair: makePair(existing, partner) };
+      }
+    }
+    return { kind: 'moved', entry: toPublic(existing) };
+  }
+
+  /**
+   * The oldest session `candidate` may take, by the order of compatibility.ts: sharing a
+   * language (and an interest, first), else, when it is open on language, sharing an
+   * interest, else anyone open on both. The group holds only sessions of its media, age and
+   * flag; the lists only sessions whose preferences allow the pairing; the test left is the
+   * rest of the hard constraints.
+   */
   private findPartner(candidate: QueuedSession, now: number): QueuedSession | undefined {
+    // Its own group (looked up once, when it entered): only sessions of its media, age and flag.
+    const group = candidate.group;
+    if (group.size === 0) return undefined;
+    const accept = (other: QueuedSession) => other !== candidate && !other.parked && !this.apart.has(candidate.sid, other.sid, now);
     let best: QueuedSession | undefined;
-    for (const tag of candidate.interests) {
-      const sharing = this.byInterest.get(tag);
-      if (!sharing) continue;
-      for (const other of sharing) {
-        if (best && other.order > best.order) break;
-        if (compatible(candidate, other, this.apart, now)) {
-          best = other;
-          break;
-        }
-      }
-    }
-    if (!best && candidate.open) {
-      for (const other of this.waiting.values()) {
-        if (other.open && compatible(candidate, other, this.apart, now)) {
-          best = other;
-          break;
-        }
-      }
-    }
-    return best;
+    const { lang, interests } = candidate;
+    for (const code of lang) for (const tag of interests) best = group.byLanguageInterest.oldest(`${code}|${tag}`, accept, best) ?? best;
+    if (best) return best;
+    if (candidate.interestsOpen) for (const code of lang) best = group.byLanguageInterestsOpen.oldest(code, accept, best) ?? best;
+    if (best || !candidate.languageOpen) return best;
+    for (const tag of interests) best = group.byInterestLanguageOpen.oldest(tag, accept, best) ?? best;
+    if (best || !candidate.interestsOpen) return best;
+    return group.open.oldest('', accept, undefined);
+  }
+
+  private enter(session: WaitingSession, now: number): QueuedSession {
+    const key = groupKey(session);
+    let group = this.groups.get(key);
+    if (!group) this.groups.set(key, (group = new GroupIndex()));
+    // Spelled out, not spread: this runs for every join.
+    return {
+      sid: session.sid,
+      gw: session.gw,
+      gen: session.gen,
+      interests: session.interests,
+      ipHash: session.ipHash,
+      enqueuedAt: session.enqueuedAt,
+      flagged: session.flagged,
+      lang: session.lang,
+      langStrict: session.langStrict,
+      age: session.age,
+      media: session.media,
+      parked: session.parked,
+      order: this.nextOrder++,
+      interestsOpen: interestsOpen(session, now, this.options),
+      languageOpen: languageOpen(session, now, this.options),
+      group,
+      listings: [],
+    };
   }
 
   private insert(session: QueuedSession): void {
     this.waiting.set(session.sid, session);
-    for (const tag of session.interests) {
-      let sharing = this.byInterest.get(tag);
-      if (!sharing) this.byInterest.set(tag, (sharing = new Set()));
-      sharing.add(session);
+    const { group, listings, lang, interests } = session;
+    group.size += 1;
+    for (const code of lang) for (const tag of interests) group.byLanguageInterest.add(`${code}|${tag}`, session, Lane.joined, listings);
+    if (session.interestsOpen) this.listInterestsOpen(session, Lane.joined);
+    else this.interestsClosed.add(session);
+    if (session.languageOpen) this.listLanguageOpen(session, Lane.joined);
+    else if (!session.langStrict) this.languageClosed.add(session);
+    if (session.interestsOpen && session.languageOpen) group.open.add('', session, Lane.joined, listings);
+  }
+
+  /** A preference wait of a queued session ended. */
+  private open(session: QueuedSession, lane: Lane): void {
+    if (lane === Lane.interestsOpened) {
+      session.interestsOpen = true;
+      this.listInterestsOpen(session, lane);
+    } else {
+      session.languageOpen = true;
+      this.listLanguageOpen(session, lane);
     }
+    if (session.interestsOpen && session.languageOpen) session.group.open.add('', session, lane, session.listings);
+  }
+
+  private listInterestsOpen(session: QueuedSession, lane: Lane): void {
+    for (const code of session.lang) session.group.byLanguageInterestsOpen.add(code, session, lane, session.listings);
+  }
+
+  private listLanguageOpen(session: QueuedSession, lane: Lane): void {
+    for (const tag of session.interests) session.group.byInterestLanguageOpen.add(tag, session, lane, session.listings);
   }
 
   private remove(session: QueuedSession): void {
+    if (this.waiting.get(session.sid) !== session) return; // a joiner paired at once was never inserted
     this.waiting.delete(session.sid);
-    for (const tag of session.interests) {
-      const sharing = this.byInterest.get(tag);
-      sharing?.delete(session);
-      if (sharing?.size === 0) this.byInterest.delete(tag);
-    }
+    this.interestsClosed.delete(session);
+    this.languageClosed.delete(session);
+    unlist(session, session.listings);
+    session.group.size -= 1;
+    if (session.group.size === 0) this.groups.delete(groupKey(session));
   }
 }
 
 function toPublic(session: QueuedSession): WaitingSession {
-  const { sid, gw, gen, interests, ipHash, enqueuedAt, flagged } = session;
-  return { sid, gw, gen, interests, ipHash, enqueuedAt, flagged };
+  const { sid, gw, gen, interests, ipHash, enqueuedAt, flagged, lang, langStrict, age, media, parked } = session;
+  return { sid, gw, gen, interests, ipHash, enqueuedAt, flagged, lang, langStrict, age, media, parked };
 }
 
 function makePair(x: QueuedSession, y: QueuedSession): Pair {
   const a = x.order < y.order ? x : y;
   const b = a === x ? y : x;
-  return { a: toPublic(a), b: toPublic(b), shared: sharedInterests(a.interests, b.interests) };
-}
-
-/** The interests both named, in the order of the first list. */
-function sharedInterests(first: string[], second: string[]): string[] {
-  if (first.length === 0 || second.length === 0) return [];
-  const theirs = new Set(second);
-  return first.filter((tag) => theirs.has(tag));
+  return { a: toPublic(a), b: toPublic(b), shared: shared(a.interests, b.interests), lang: shared(a.lang, b.lang) };
 }
