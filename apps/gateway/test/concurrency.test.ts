@@ -111,6 +111,10 @@ function observe(actor: Actor, frame: Frame): void {
         const chat = String(frame.chat);
         members.set(chat, (members.get(chat) ?? new Set()).add(actor.session));
         actor.chat = chat;
+      } else {
+        // Idle with `chat`: that chat ended while away; without: whatever ended meanwhile is
+        // not named (a `partner_left` that follows is then not attributed to any chat).
+        actor.chat = frame.chat === undefined ? undefined : String(frame.chat);
       }
       return;
     case 'waiting':
@@ -193,12 +197,9 @@ test(`${CLIENTS} clients joining, skipping, leaving and dropping at random keep 
   );
 
   const violations = everyone.flatMap((actor) => actor.violations.map((text) => `${actor.session}: ${text}`));
-  assert.deepEqual(violations.slice(0, 10), []);
-  assert.ok(members.size > 100, `only ${members.size} chats formed`);
   for (const [chat, sessions] of members) {
     assert.ok(sessions.size <= 2, `chat ${chat} has ${sessions.size} members`);
   }
-  assert.ok(receipts.length > 1000, `only ${receipts.length} messages delivered`);
   // Membership as the clients saw it misses a sender whose `paired` frame was still in flight
   // when it dropped (it may already have sent into that chat): ask the chat's record in Redis.
   const admin = stack.redis.client();
@@ -209,10 +210,8 @@ test(`${CLIENTS} clients joining, skipping, leaving and dropping at random keep 
     if (chat && (await admin.hexists(keys.chat(chat), `gw:${from}`)) === 1) continue;
     strays.push(receipt);
   }
-  assert.deepEqual(strays.slice(0, 5), [], 'a message reached someone outside its chat');
   // Every message was written for the chat it was delivered into: the receiver's current one.
   const misdelivered = receipts.filter((receipt) => receipt.sentFor !== receipt.chat);
-  assert.deepEqual(misdelivered.slice(0, 5), [], 'a message landed in a chat its sender had not seen');
 
   // Every chat ended by `next` or `report` was ended by a member who named it: none skipped
   // a chat its client had not seen. (The chat's hash in Redis names both members.)
@@ -222,9 +221,21 @@ test(`${CLIENTS} clients joining, skipping, leaving and dropping at random keep 
     const enders = fields.filter((field) => field.startsWith('gw:')).map((field) => field.slice(3)).filter((sid) => !seen.has(sid));
     if (!enders.some((sid) => chatEnds.has(`${sid}|${chat}`))) skipped.push({ chat, enders });
   }
-  assert.ok(partnerLeft.size > 50, `only ${partnerLeft.size} chats ended by next or report`);
+
+  console.log(
+    `# ${members.size} chats, ${receipts.length} messages delivered, ${partnerLeft.size} chats ended by next/report, ` +
+      `${resumes} resumes (${failedResumes} too late), ${staleAnswers} stale_chat answers; ` +
+      `violations ${violations.length}, strays ${strays.length}, misdelivered ${misdelivered.length}, skipped ${skipped.length}`,
+  );
+  assert.deepEqual(violations.slice(0, 10), []);
+  assert.deepEqual(strays.slice(0, 5), [], 'a message reached someone outside its chat');
+  assert.deepEqual(misdelivered.slice(0, 5), [], 'a message landed in a chat its sender had not seen');
   assert.deepEqual(skipped.slice(0, 5), [], 'a next or report ended a chat its sender had not seen');
-  console.log(`# ${members.size} chats, ${receipts.length} messages delivered, ${partnerLeft.size} chats ended by next/report, ${resumes} resumes (${failedResumes} too late), ${staleAnswers} stale_chat answers`);
+  // Enough happened for the checks above to mean something (first the checks: their result
+  // is worth reporting even from a machine too loaded to reach these volumes).
+  assert.ok(members.size > 100, `only ${members.size} chats formed`);
+  assert.ok(receipts.length > 1000, `only ${receipts.length} messages delivered`);
+  assert.ok(partnerLeft.size > 50, `only ${partnerLeft.size} chats ended by next or report`);
 
   // Once the matcher has caught up, no two waiting sessions could be paired: everyone waiting
   // has no compatible partner left except the ones they just skipped or reported.
