@@ -60,6 +60,8 @@ const gatewayOwnEnvSchema = z.object({
   ALLOW_INSECURE_SALT: envField.boolean(false),
   /** How long a session whose connection dropped can be resumed, on any gateway. */
   RESUME_GRACE_MS: envField.positiveInt(15_000),
+  /** The grace after a clean close (1000/1001, a closed tab): a reload still resumes, the partner is told soon. */
+  RESUME_GRACE_CLEAN_MS: envField.positiveInt(3000),
   /** How often this gateway publishes its session count and reads everyone's. */
   ONLINE_INTERVAL_MS: envField.positiveInt(2000),
   /** Directory of the built web client served at `/` (from src/ or dist/ alike: apps/web/dist). */
@@ -185,6 +187,7 @@ export interface GatewayConfig {
   onlineIntervalMs: number;
   ipHashSalt: string;
   resumeGraceMs: number;
+  resumeGraceCleanMs: number;
   webDir: string;
   room: {
     eventsMaxLength: number;
@@ -240,6 +243,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
     ipHashSalt: parsed.IP_HASH_SALT ?? INSECURE_DEVELOPMENT_SALT,
     resumeGraceMs: parsed.RESUME_GRACE_MS,
+    resumeGraceCleanMs: parsed.RESUME_GRACE_CLEAN_MS,
     webDir: parsed.WEB_DIR,
     room: {
       eventsMaxLength: parsed.ROOM_EVENTS_MAX_LENGTH,

@@ -83,6 +83,7 @@ export class Gateway {
       {
         gatewayId: config.gatewayId,
         resumeGraceMs: config.resumeGraceMs,
+        resumeGraceCleanMs: config.resumeGraceCleanMs,
         handoffTimeoutMs: config.alive.ttlMs,
         chatRate: config.chatRate,
         typingRate: config.typingRate,

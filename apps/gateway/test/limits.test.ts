@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CloseCode, ErrorCode } from '@strangers/protocol';
+import { keys } from '@strangers/redis';
 import { startGateway, startMatcher, startTestRedis, TestClient, waitFor, type TestRedisHandle, type ServiceHandle } from '@strangers/testkit';
 import { pairUp } from './stack.js';
 
@@ -119,6 +120,40 @@ describe('per-connection message limits', () => {
     assert.equal((await a.seen((f) => f.type === 'ack' && f.id === 'late')).type, 'ack');
   });
 
+  test('before the 1008 cut every stored message is acked; nothing stored goes unacked', async () => {
+    const [a, b] = [await open(main), await open(main)];
+    const chat = await pairUp(a, b, { interests: [interest()] });
+    for (let i = 0; i < 200 && a.socket.readyState === a.socket.OPEN; i++) a.send({ type: 'message', text: `r${i}`, id: `r${i}`, chat });
+    assert.equal((await a.waitClosed()).code, CloseCode.policyViolation);
+    const stored = Number(await redis.client().hget(keys.chat(chat), 'seq'));
+    assert.ok(stored >= 10, `stored ${stored}`);
+    const acked = a.frames.filter((f) => f.type === 'ack').map((f) => f.id);
+    assert.deepEqual(acked, Array.from({ length: stored }, (_, i) => `r${i}`), 'one ack per stored message, in order');
+    await waitFor(() => b.frames.filter((f) => f.type === 'message').length === stored, { timeoutMs: 5000, what: 'stored messages delivered' });
+  });
+
+  test('after the 1008 cut nothing more is read from the socket: a client that ignores the close costs no log lines', async () => {
+    const raw = await rawUpgrade(main.port);
+    const session = String((await raw.firstFrame).session);
+    const flood = maskedTextFrame(JSON.stringify({ type: 'join', interests: 'not a list' }));
+    let sending = true;
+    const pump = () => {
+      // As fast as the socket drains, without ever reading the close frame.
+      while (sending && raw.socket.write(flood));
+      if (sending) raw.socket.once('drain', pump);
+    };
+    pump();
+    const cut = await main.waitForLog((line) => line.session === session && line.msg === 'sustained flooding; connection closed', 10_000);
+    assert.ok(cut);
+    const linesAtCut = main.logs.filter((line) => line.session === session).length;
+    // Keep flooding a while after the close: on a gateway that still reads, thousands of lines.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    sending = false;
+    raw.socket.destroy();
+    const linesAfter = main.logs.filter((line) => line.session === session).length - linesAtCut;
+    assert.ok(linesAfter <= 2, `${linesAfter} log lines after the cut`);
+  });
+
   test('typing frames have their own bucket; the excess is dropped silently', async () => {
     const [a, b] = [await open(main), await open(main)];
     await pairUp(a, b, { interests: [interest()] });
@@ -196,7 +231,9 @@ describe('heartbeat', () => {
     assert.ok(elapsed >= HEARTBEAT_MS && elapsed < HEARTBEAT_MS * 6, `terminated after ${elapsed} ms`);
     const again = await TestClient.connect(`${url(main)}?resume=${String(welcome.resumeToken)}`);
     clients.push(again);
-    assert.deepEqual(await again.next(), { type: 'resumed', state: 'idle' });
+    const { resumeToken, ...resumed } = await again.next();
+    assert.match(String(resumeToken), /^[A-Za-z0-9_-]{22}$/);
+    assert.deepEqual(resumed, { type: 'resumed', state: 'idle', recovered: true });
   });
 
   test('a client that answers pings stays connected across many intervals', async () => {
@@ -277,6 +314,15 @@ describe('abuse costs nobody else', () => {
     for (const secret of ['still here', 'after a pause', '203.0.113.7', '198.51.100.9', '192.0.2.']) assert.ok(!logs.includes(secret), secret);
   });
 });
+
+/** A client → server text frame (masked, as RFC 6455 requires of clients). */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  assert.ok(payload.length < 126);
+  const mask = randomBytes(4);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
 
 /** A raw TCP WebSocket client that upgrades and then never answers anything (a half-open peer). */
 function rawUpgrade(port: number): Promise<{ socket: Socket; firstFrame: Promise<Record<string, unknown>>; closed: Promise<void> }> {

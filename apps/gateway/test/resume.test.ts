@@ -3,18 +3,37 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { StrangerClient } from '@strangers/client';
+import { keys } from '@strangers/redis';
 import { startGateway, TestClient, waitFor, type ServiceHandle } from '@strangers/testkit';
 import { pairUp, startStack, type Stack } from './stack.js';
 
 const GRACE_MS = 3000;
-const gatewayEnv = { RESUME_GRACE_MS: String(GRACE_MS), GATEWAY_ALIVE_TTL_MS: '1000', GATEWAY_ALIVE_INTERVAL_MS: '250' };
+const CLEAN_GRACE_MS = 500;
+const gatewayEnv = {
+  RESUME_GRACE_MS: String(GRACE_MS),
+  RESUME_GRACE_CLEAN_MS: String(CLEAN_GRACE_MS),
+  GATEWAY_ALIVE_TTL_MS: '1000',
+  GATEWAY_ALIVE_INTERVAL_MS: '250',
+};
 
 let stack: Stack;
 before(async () => {
   stack = await startStack({ gateways: 2, gatewayEnv });
 });
 afterEach(async () => stack.reset());
-after(async () => stack.stop());
+/** Gateways a test started beside the stack's; stopped with it. */
+const extraGateways: ServiceHandle[] = [];
+after(async () => {
+  await Promise.all(extraGateways.map((gateway) => gateway.stop('SIGKILL')));
+  await stack.stop();
+});
+
+/** A `resumed` frame without its (random) next token, which must be there. */
+function omitToken(frame: Record<string, unknown>): Record<string, unknown> {
+  const { resumeToken, ...rest } = frame;
+  assert.match(String(resumeToken), /^[A-Za-z0-9_-]{22}$/);
+  return rest;
+}
 
 const wsUrl = (gateway: ServiceHandle, query = '') => `ws://127.0.0.1:${gateway.port}/ws${query}`;
 
@@ -32,7 +51,7 @@ describe('resume', () => {
       await b.next('ack');
     }
     const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${String(welcome.resumeToken)}&last=${String(seen.seq)}`));
-    assert.deepEqual(await resumed.next(), { type: 'resumed', state: 'paired', chat });
+    assert.deepEqual(omitToken(await resumed.next()), { type: 'resumed', state: 'paired', chat, recovered: true });
     const replayed = [await resumed.next('message'), await resumed.next('message'), await resumed.next('message')];
     assert.deepEqual(replayed.map((frame) => frame.text), ['missed 0', 'missed 1', 'missed 2']);
     assert.ok(replayed.every((frame, i) => i === 0 || Number(frame.seq) > Number(replayed[i - 1]!.seq)));
@@ -68,10 +87,33 @@ describe('resume', () => {
     await a.next('waiting');
     a.terminate();
     const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${token}`));
-    assert.deepEqual(await resumed.next(), { type: 'resumed', state: 'waiting' });
+    assert.deepEqual(omitToken(await resumed.next()), { type: 'resumed', state: 'waiting', recovered: true });
     const c = await stack.connect(0);
     c.send({ type: 'join' });
     assert.equal((await resumed.next('paired')).chat, (await c.next('paired')).chat);
+    resumed.close();
+  });
+
+  test('a session that drops while waiting leaves the queue at once, and a resume within the grace gives it back its place', async () => {
+    const a = await stack.connect(0);
+    const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    a.send({ type: 'join' });
+    await a.next('waiting');
+    a.terminate();
+    // Two newcomers: had the dropped session kept its turn, the first would be paired with it.
+    const c = await stack.connect(1);
+    const d = await stack.connect(0);
+    c.send({ type: 'join' });
+    await c.next('waiting');
+    d.send({ type: 'join' });
+    const [pc, pd] = await Promise.all([c.next('paired'), d.next('paired')]);
+    assert.equal(pc.chat, pd.chat, 'the newcomers were paired with each other, not with the dropped session');
+    // Back within the grace: waiting again, and first in line for the next joiner.
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[1]!, `?resume=${token}`));
+    assert.deepEqual(omitToken(await resumed.next()), { type: 'resumed', state: 'waiting', recovered: true });
+    const e = await stack.connect(0);
+    e.send({ type: 'join' });
+    assert.equal((await resumed.next('paired')).chat, (await e.next('paired')).chat);
     resumed.close();
   });
 
@@ -80,6 +122,104 @@ describe('resume', () => {
     assert.equal((await client.next()).code, 'resume_failed');
     assert.equal((await client.next()).type, 'welcome');
     client.close();
+  });
+
+  test('a tab closed cleanly (1001): the partner is told `disconnected` within seconds, and a reload within the short grace still resumes', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    await pairUp(a, b, { requeue: false });
+    const closedAt = Date.now();
+    a.socket.close(1001);
+    assert.deepEqual(await b.next('partner_left', 5000), { type: 'partner_left', reason: 'disconnected' });
+    const tookMs = Date.now() - closedAt;
+    assert.ok(tookMs < GRACE_MS - 500, `told after ${tookMs} ms`);
+    assert.ok(tookMs >= CLEAN_GRACE_MS - 100, 'not before the short grace');
+
+    const c = await stack.connect(0);
+    const d = await stack.connect(1);
+    const token = String(c.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    const chat = await pairUp(c, d);
+    c.socket.close(1000);
+    await c.waitClosed();
+    const reloaded = await TestClient.connect(wsUrl(stack.gateways[0]!, `?resume=${token}`));
+    const resumed = await reloaded.next();
+    assert.equal(resumed.type, 'resumed');
+    assert.equal(resumed.chat, chat);
+    reloaded.close();
+  });
+
+  test('with the default settings (15 s grace) the partner of a closed tab is told in under 5 s', async () => {
+    const defaults = await startGateway(stack.redis.url, { GATEWAY_ID: 'gw-defaults' });
+    extraGateways.push(defaults);
+    const a = await TestClient.connect(wsUrl(defaults));
+    const b = await TestClient.connect(wsUrl(defaults));
+    await Promise.all([a.next('welcome'), b.next('welcome')]);
+    await pairUp(a, b, { requeue: false });
+    const closedAt = Date.now();
+    a.socket.close(1001);
+    await b.next('partner_left', 6000);
+    const tookMs = Date.now() - closedAt;
+    assert.ok(tookMs < 5000, `told after ${tookMs} ms`);
+    b.socket.close(1000);
+  });
+
+  test('`resumed` hands out the next token; once it is used the earlier ones die, but not before (a lost `resumed` does not lock out)', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const first = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    const chat = await pairUp(a, b);
+    a.terminate();
+    const resumeWith = async (token: string, gateway: number) => {
+      const client = await TestClient.connect(wsUrl(stack.gateways[gateway]!, `?resume=${token}`));
+      return { client, frame: await client.next() };
+    };
+    // The first resume's answer is "lost": the client drops without using its token.
+    const lost = await resumeWith(first, 1);
+    assert.equal(lost.frame.type, 'resumed');
+    assert.equal(lost.frame.recovered, true);
+    const second = String(lost.frame.resumeToken);
+    assert.match(second, /^[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(second, first);
+    lost.client.terminate();
+    // The first token still works, and hands out a third.
+    const retry = await resumeWith(first, 0);
+    assert.equal(retry.frame.type, 'resumed');
+    assert.equal(retry.frame.chat, chat);
+    const third = String(retry.frame.resumeToken);
+    retry.client.terminate();
+    // The third is used: every earlier token dies.
+    const used = await resumeWith(third, 1);
+    assert.equal(used.frame.type, 'resumed');
+    const fourth = String(used.frame.resumeToken);
+    used.client.terminate();
+    for (const dead of [first, second]) {
+      const refused = await resumeWith(dead, 0);
+      assert.equal(refused.frame.code, 'resume_failed', `token ${dead === first ? 'first' : 'second'} still resumed`);
+      refused.client.close();
+    }
+    const last = await resumeWith(fourth, 0);
+    assert.equal(last.frame.type, 'resumed');
+    assert.equal(last.frame.state, 'paired');
+    last.client.close();
+  });
+
+  test('`resumed.recovered` is false when history after `last` was trimmed', async () => {
+    const a = await stack.connect(0);
+    const b = await stack.connect(1);
+    const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    const chat = await pairUp(a, b);
+    a.terminate();
+    for (let i = 0; i < 3; i++) {
+      b.send({ type: 'message', text: `m${i}`, id: `m${i}`, chat });
+      await b.next('ack');
+    }
+    await stack.redis.client().xtrim(keys.chatLog(chat), 'MAXLEN', 1);
+    const resumed = await TestClient.connect(wsUrl(stack.gateways[0]!, `?resume=${token}&last=0`));
+    const frame = await resumed.next();
+    assert.equal(frame.type, 'resumed');
+    assert.equal(frame.recovered, false);
+    assert.equal((await resumed.next('message')).text, 'm2');
+    resumed.close();
   });
 
   test('a client that never comes back: the partner gets "disconnected" within the grace plus 2 s', async () => {

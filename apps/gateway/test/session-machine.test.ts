@@ -47,10 +47,18 @@ class RecordingSession extends SessionMachine {
     this.startGrace();
   }
 
-  /** A new socket is attached (before `resume`). */
-  reattach(): void {
+  /** A resume as ChatConnection.resumeOn runs it: the Redis half, then a new socket, then the frames. */
+  async resumeHere(lastSeq: number): Promise<void> {
+    let plan;
+    try {
+      plan = await this.prepareResume(lastSeq, this.session.resumeToken);
+    } catch (error) {
+      this.abandonResume();
+      throw error;
+    }
     this.stopGrace();
     this.connected = true;
+    this.completeResume(plan);
   }
 
   framesOf<T extends ServerFrame['type']>(type: T): Extract<ServerFrame, { type: T }>[] {
@@ -149,8 +157,7 @@ test('a resume replays the missed messages after `last`, then what arrived live 
   await partnerChats.send('partner', link, 'three', 3);
   // Delivered live while detached: left in the history for the resume.
   machine.onInbox({ t: 'msg', to: machine.session.id, chat, seq: 3, text: 'three', ts: 3 });
-  machine.reattach();
-  const resumed = machine.resume(1);
+  const resumed = machine.resumeHere(1);
   // While the history is read: the live copy of `three` again, then a new message.
   machine.onInbox({ t: 'msg', to: machine.session.id, chat, seq: 3, text: 'three', ts: 3 });
   const four = await partnerChats.send('partner', link, 'four', 4);
@@ -159,32 +166,37 @@ test('a resume replays the missed messages after `last`, then what arrived live 
   await resumed;
   const afterResume = machine.frames.slice(machine.frames.findIndex((frame) => frame.type === 'resumed'));
   assert.deepEqual(afterResume, [
-    { type: 'resumed', state: 'paired', chat },
+    { type: 'resumed', state: 'paired', chat, resumeToken: machine.session.resumeToken, recovered: true },
     { type: 'message', text: 'two', seq: 2, ts: 2 },
     { type: 'message', text: 'three', seq: 3, ts: 3 },
     { type: 'message', text: 'four', seq: 4, ts: 4 },
   ]);
 });
 
-test('a resume whose chat move fails half-way still delivers what arrived live, in order, and stops buffering', async () => {
+test('a resume whose chat move fails sends nothing and leaves the session detached, following its chat, resumable again', async () => {
   const chat = '0.broken';
   const machine = pairedMachine(chat);
+  const token = machine.session.resumeToken;
   machine.drop();
+  const before = machine.frames.length;
   // A chat key of the wrong type: Redis fails the move script (WRONGTYPE).
   await redis.set(keys.chat(chat), 'not a hash');
-  machine.reattach();
-  const resumed = machine.resume(0);
+  const resumed = machine.resumeHere(0);
   machine.onInbox({ t: 'msg', to: machine.session.id, chat, seq: 1, text: 'live', ts: 1 });
+  machine.onInbox({ t: 'left', to: machine.session.id, chat, reason: 'next', by: 'partner' });
   await assert.rejects(resumed, /WRONGTYPE/);
-  machine.onInbox({ t: 'msg', to: machine.session.id, chat, seq: 2, text: 'after', ts: 2 });
-  machine.onInbox({ t: 'msg', to: machine.session.id, chat, seq: 1, text: 'live', ts: 1 });
-  const afterResume = machine.frames.slice(machine.frames.findIndex((frame) => frame.type === 'resumed'));
-  assert.deepEqual(afterResume, [
-    { type: 'resumed', state: 'paired', chat },
-    { type: 'message', text: 'live', seq: 1, ts: 1 },
-    { type: 'message', text: 'after', seq: 2, ts: 2 },
-  ]);
-  assert.equal(machine.session.state, 'paired');
+  assert.equal(machine.frames.length, before, 'no resumed, nothing else');
+  assert.equal(machine.attached, false);
+  // What arrived meanwhile was handled as for any detached session: the departure is kept for the next resume.
+  assert.equal(machine.session.state, 'idle');
+  assert.equal(machine.session.missedLeft, 'next');
+  assert.equal(machine.session.resumeToken, token, 'the token was not rotated');
+  await redis.del(keys.chat(chat));
+  await machine.resumeHere(0);
+  assert.deepEqual(
+    machine.frames.slice(before).map((frame) => frame.type),
+    ['resumed', 'partner_left', 'waiting'],
+  );
 });
 
 test('a resume into a chat that ended meanwhile answers idle, then partner_left, then re-queues', async () => {
@@ -192,14 +204,69 @@ test('a resume into a chat that ended meanwhile answers idle, then partner_left,
   const machine = pairedMachine(chat);
   machine.drop();
   await partnerChats.end('partner', partnerLink(machine, chat), 'next');
-  machine.reattach();
-  await machine.resume(0);
+  await machine.resumeHere(0);
   const afterResume = machine.frames.slice(machine.frames.findIndex((frame) => frame.type === 'resumed'));
   assert.deepEqual(
     afterResume.map((frame) => frame.type),
     ['resumed', 'partner_left', 'waiting'],
   );
-  assert.deepEqual(afterResume[0], { type: 'resumed', state: 'idle', chat });
+  assert.deepEqual(afterResume[0], { type: 'resumed', state: 'idle', chat, resumeToken: machine.session.resumeToken, recovered: true });
   assert.deepEqual(afterResume[1], { type: 'partner_left', reason: 'next' });
   assert.equal(machine.session.state, 'waiting');
+});
+
+test('a chat-scoped frame naming another chat is refused with stale_chat (its id echoed) and has no effect', async () => {
+  const chat = '0.current-chat';
+  const machine = pairedMachine(chat);
+  machine.onFrame({ type: 'message', text: 'for the old stranger', id: 'm1', chat: '0.old-chat' });
+  machine.onFrame({ type: 'typing', typing: true, chat: '0.old-chat' });
+  machine.onFrame({ type: 'report', chat: '0.old-chat' });
+  machine.onFrame({ type: 'next', chat: '0.old-chat' });
+  assert.deepEqual(
+    machine.frames.filter((frame) => frame.type === 'error').map((frame) => frame.type === 'error' && [frame.code, frame.id]),
+    [
+      ['stale_chat', 'm1'],
+      ['stale_chat', undefined],
+      ['stale_chat', undefined],
+      ['stale_chat', undefined],
+    ],
+  );
+  assert.equal(machine.session.state, 'paired');
+  assert.equal(machine.session.chat?.id, chat);
+  // Nothing was stored or sent into the current chat.
+  assert.equal(await redis.exists(keys.chat(chat)), 0);
+  assert.deepEqual(await partnerInbox(chat), []);
+  // The current chat id goes through.
+  machine.onFrame({ type: 'message', text: 'hi', id: 'm2', chat });
+  const ack = await waitFor(() => machine.framesOf('ack')[0], { what: 'ack' });
+  assert.deepEqual(ack, { type: 'ack', id: 'm2', seq: 1 });
+});
+
+test('a stale `next` while waiting is refused before the valid-when check: the queue place is kept, nothing skipped', () => {
+  const machine = new RecordingSession();
+  machine.onFrame({ type: 'join' });
+  const gen = machine.session.gen;
+  machine.frames.length = 0;
+  machine.onFrame({ type: 'next', chat: '0.ended-chat' });
+  machine.onFrame({ type: 'message', text: 'late', id: 'late', chat: '0.ended-chat' });
+  assert.deepEqual(machine.frames.map((frame) => frame.type === 'error' && [frame.code, frame.id]), [
+    ['stale_chat', undefined],
+    ['stale_chat', 'late'],
+  ]);
+  assert.equal(machine.session.state, 'waiting');
+  assert.equal(machine.session.gen, gen);
+});
+
+test('every error answering a frame with an id echoes it (invalid_state, a chat that ended meanwhile)', async () => {
+  const idle = new RecordingSession();
+  idle.onFrame({ type: 'message', text: 'hi', id: 'x1' });
+  assert.deepEqual(idle.frames.map((frame) => frame.type === 'error' && [frame.code, frame.id]), [['invalid_state', 'x1']]);
+
+  const chat = '0.ended-under-send';
+  const machine = pairedMachine(chat);
+  await partnerChats.end('partner', partnerLink(machine, chat), 'left');
+  machine.onFrame({ type: 'message', text: 'too late', id: 'x2' });
+  const error = await waitFor(() => machine.framesOf('error')[0], { what: 'error' });
+  assert.equal(error.code, 'invalid_state');
+  assert.equal(error.id, 'x2');
 });

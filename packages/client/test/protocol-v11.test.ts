@@ -87,7 +87,7 @@ test('stale_chat rejects the send it answers and is announced as stale_chat, not
   assert.deepEqual(errors, []);
 });
 
-test('a resume token rotated by `resumed` is the one used next time (and announced); without one the old token stays', async () => {
+test('a resume token rotated by `resumed` is the one used next time (and announced)', async () => {
   const client = newClient();
   const { conn, token } = await pairedClient(server, client);
   const tokens = record(client, 'resume_token');
@@ -105,13 +105,13 @@ test('a resume token rotated by `resumed` is the one used next time (and announc
   second.socket.terminate();
   const third = await server.connection(index);
   assert.equal(third.url.searchParams.get('resume'), 'rotated-1');
-  third.send({ type: 'resumed', state: 'paired', chat: 'chat-1' });
+  third.send({ type: 'resumed', state: 'paired', chat: 'chat-1', resumeToken: 'rotated-2', recovered: true });
   await nextEvent(client, 'resumed');
-  assert.equal(client.resumeToken, 'rotated-1');
+  assert.equal(client.resumeToken, 'rotated-2');
 
   index = server.connections.length;
   third.socket.terminate();
-  assert.equal((await server.connection(index)).url.searchParams.get('resume'), 'rotated-1');
+  assert.equal((await server.connection(index)).url.searchParams.get('resume'), 'rotated-2');
 });
 
 test('connect({ resume }) picks up a saved session: same chat, no new "paired", replay after `last`', async () => {
@@ -123,7 +123,7 @@ test('connect({ resume }) picks up a saved session: same chat, no new "paired", 
   assert.equal(conn.url.searchParams.get('resume'), 'saved-token');
   assert.equal(conn.url.searchParams.get('last'), '4');
   const replayed = nextEvent(client, 'message');
-  conn.send({ type: 'resumed', state: 'paired', chat: 'chat-saved' });
+  conn.send({ type: 'resumed', state: 'paired', chat: 'chat-saved', resumeToken: 'saved-token-2', recovered: true });
   conn.send({ type: 'message', text: 'old', seq: 4, ts: 4 });
   conn.send({ type: 'message', text: 'new', seq: 5, ts: 5 });
   assert.deepEqual(await connected, { resumed: true, state: 'paired', chat: 'chat-saved' });

@@ -50,12 +50,12 @@ test('resumes with the token and the highest partner seq, and never emits a seq 
 
   const resumed = nextEvent(client, 'resumed');
   const fourth = nextEvent(client, 'message', (m) => m.seq === 4);
-  resumedConn.send({ type: 'resumed', state: 'paired', chat: 'chat-1' });
+  resumedConn.send({ type: 'resumed', state: 'paired', chat: 'chat-1', resumeToken: 'next-token', recovered: true });
   // An overlapping replay: 2 and 3 are at or below what was seen and must be dropped.
   resumedConn.send({ type: 'message', text: 'two', seq: 2, ts: 2 });
   resumedConn.send({ type: 'message', text: 'three', seq: 3, ts: 3 });
   resumedConn.send({ type: 'message', text: 'four', seq: 4, ts: 4 });
-  assert.deepEqual(await resumed, { state: 'paired', chat: 'chat-1', recovered: undefined });
+  assert.deepEqual(await resumed, { state: 'paired', chat: 'chat-1', recovered: true });
   await fourth;
   assert.deepEqual(
     messages.map((m) => [m.seq, m.text]),
@@ -87,7 +87,7 @@ test('rejects sends that were not acknowledged when the socket dropped, then sen
 
   const resumedConn = await server.connection(index);
   const resumed = nextEvent(client, 'resumed');
-  resumedConn.send({ type: 'resumed', state: 'paired', chat: 'chat-1' });
+  resumedConn.send({ type: 'resumed', state: 'paired', chat: 'chat-1', resumeToken: 'next-token', recovered: true });
   await resumed;
   const retried = client.send('in flight');
   const frame = await resumedConn.nextFrame('message');
@@ -158,7 +158,7 @@ test('a chat that ended while away is reported, with the state the server resume
   const retry = await server.connection(index);
   const ended = nextEvent(client, 'chat_ended');
   const waiting = nextEvent(client, 'waiting');
-  retry.send({ type: 'resumed', state: 'waiting' });
+  retry.send({ type: 'resumed', state: 'waiting', resumeToken: 'next-token', recovered: true });
   assert.deepEqual(await ended, { reason: 'ended_while_away' });
   await waiting;
   assert.equal(client.state, 'waiting');
@@ -174,7 +174,7 @@ test('backs off with growing, jittered delays while the server refuses', async (
   server.refuseNext = 3;
   conn.socket.terminate();
   const retry = await server.connection(index);
-  retry.send({ type: 'resumed', state: 'paired', chat: 'chat-1' });
+  retry.send({ type: 'resumed', state: 'paired', chat: 'chat-1', resumeToken: 'next-token', recovered: true });
   await nextEvent(client, 'resumed');
   assert.deepEqual(
     attempts.map((a) => a.attempt),

@@ -6,7 +6,8 @@ import { isLongerThan } from './text-length.js';
 
 export type DecodeResult =
   | { ok: true; frame: ClientFrame }
-  | { ok: false; code: ErrorCode; message: string };
+  /** `id`: the refused frame's own (when it had a valid one), for the error to echo. */
+  | { ok: false; code: ErrorCode; message: string; id?: string };
 
 export interface ClientFrameDecoder {
   decode(raw: string): DecodeResult;
@@ -17,6 +18,11 @@ function describeIssues(issues: readonly { path: PropertyKey[]; message: string 
   if (!first) return 'invalid frame';
   const where = first.path.length > 0 ? first.path.map(String).join('.') : 'frame';
   return `${where}: ${first.message}`;
+}
+
+/** A refusal, with the frame's `id` when it had a valid one (an error echoes it, PROTOCOL.md §1). */
+function refused(code: ErrorCode, message: string, id: unknown): DecodeResult {
+  return typeof id === 'string' && id.length <= MAX_MESSAGE_ID_LENGTH ? { ok: false, code, message, id } : { ok: false, code, message };
 }
 
 /** A valid optional `chat` field (v1.1), or false when it is present but not valid. */
@@ -109,30 +115,26 @@ export function createClientFrameDecoder(limits: ProtocolLimits): ClientFrameDec
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return { ok: false, code: ErrorCode.invalidMessage, message: 'frame must be a JSON object' };
       }
-      const { type, text } = value as { type?: unknown; text?: unknown };
+      const { type, text, id } = value as { type?: unknown; text?: unknown; id?: unknown };
       if (typeof type !== 'string') {
         return { ok: false, code: ErrorCode.invalidMessage, message: 'frame needs a string field "type"' };
       }
       if (!isClientFrameType(type)) {
-        return { ok: false, code: ErrorCode.invalidMessage, message: `unknown frame type "${type.slice(0, 32)}"` };
+        return refused(ErrorCode.invalidMessage, `unknown frame type "${type.slice(0, 32)}"`, id);
       }
       if (
         type === 'message' &&
         typeof text === 'string' &&
         isLongerThan(text, limits.maxTextLength)
       ) {
-        return {
-          ok: false,
-          code: ErrorCode.textTooLong,
-          message: `text is longer than ${limits.maxTextLength} characters`,
-        };
+        return refused(ErrorCode.textTooLong, `text is longer than ${limits.maxTextLength} characters`, id);
       }
       // Fast paths for the frames of every chat: well-formed ones need no schema walk.
       const frame = decodeWellFormed(type, value, limits);
       if (frame) return { ok: true, frame };
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
-        return { ok: false, code: ErrorCode.invalidMessage, message: describeIssues(parsed.error.issues) };
+        return refused(ErrorCode.invalidMessage, describeIssues(parsed.error.issues), id);
       }
       return { ok: true, frame: parsed.data };
     },

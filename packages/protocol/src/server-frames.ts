@@ -57,8 +57,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     chat: z.optional(z.string()),
     // v1.1: the next token (earlier ones die once it is used) and whether the history after
     // `last` was still complete.
-    resumeToken: z.optional(z.string()),
-    recovered: z.optional(z.boolean()),
+    resumeToken: z.string(),
+    recovered: z.boolean(),
   }),
   z.object({ type: z.literal('rematch_offer'), chat: z.string() }),
   z.object({ type: z.literal('challenge'), challenge: z.record(z.string(), z.unknown()) }),

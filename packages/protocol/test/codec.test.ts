@@ -43,6 +43,20 @@ describe('client frame decoder', () => {
     assert.equal(!tooLong.ok && tooLong.code, 'text_too_long');
   });
 
+  test('a refused frame with a valid id has it in the result, to echo in the error (v1.1)', () => {
+    const small = createClientFrameDecoder({ ...defaultLimits, maxTextLength: 3 });
+    assert.deepEqual(small.decode(JSON.stringify({ type: 'message', text: 'four', id: 'c9' })), {
+      ok: false,
+      code: 'text_too_long',
+      message: 'text is longer than 3 characters',
+      id: 'c9',
+    });
+    const bad = decoder.decode(JSON.stringify({ type: 'message', text: 7, id: 'c8' }));
+    assert.equal(!bad.ok && bad.id, 'c8');
+    const badId = decoder.decode(JSON.stringify({ type: 'message', text: 'hi', id: 'x'.repeat(65) }));
+    assert.equal(!badId.ok && badId.id, undefined);
+  });
+
   test('schema violations name the offending field', () => {
     const result = decoder.decode(JSON.stringify({ type: 'message', text: 'hi', id: 'x'.repeat(65) }));
     assert.equal(result.ok, false);

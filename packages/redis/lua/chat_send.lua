@@ -38,6 +38,12 @@ while count > 1 and (count > maxCount or bytes > maxBytes) do
   count = count - 1
 end
 redis.call('HSET', chat, 'hbytes', bytes)
+-- A live chat never expires under its members: once half its TTL is gone (or, on the first
+-- message, the history has none yet), the chat and its history get the whole TTL again.
+if redis.call('TTL', KEYS[2]) < ARGV[10] / 2 then
+  redis.call('EXPIRE', chat, ARGV[10])
+  redis.call('EXPIRE', KEYS[2], ARGV[10])
+end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[9], '*',
   't', 'msg', 'to', ARGV[4], 'chat', ARGV[1], 'seq', seq, 'text', ARGV[6], 'ts', ARGV[7])
 return {1, seq}

@@ -38,7 +38,7 @@ export const ChatEndReply = {
 
 /** lua/chat_move.lua: `{status, …}`. */
 export const ChatMoveReply = {
-  /** Followed by seq, ts, text triples: the partner's messages after the given seq. */
+  /** Followed by recovered (1/0: nothing after the given seq was trimmed), then seq, ts, text triples: the partner's messages after it. */
   moved: 1,
   /** Followed by why the chat ended. */
   ended: 0,

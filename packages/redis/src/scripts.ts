@@ -26,6 +26,7 @@ const scripts = {
   chatEnd: { numberOfKeys: 3, lua: lua('chat_end') },
   chatMove: { numberOfKeys: 2, lua: lua('chat_move') },
   chatSignal: { numberOfKeys: 2, lua: lua('chat_signal') },
+  chatTouch: { numberOfKeys: 2, lua: lua('chat_touch') },
   sessionCreate: { numberOfKeys: 1, lua: lua('session_create') },
   sessionClaim: { numberOfKeys: 1, lua: lua('session_claim') },
   sessionOrphan: { numberOfKeys: 1, lua: lua('session_orphan') },
@@ -60,6 +61,8 @@ declare module 'ioredis' {
       partnerGateway: string,
       chatTtlSeconds: number,
     ): Result<[ReplyStatus<typeof ChatMoveReply>, ...(number | string)[]], Context>;
+    /** See lua/chat_touch.lua: 1 renewed, 0 ended. */
+    chatTouch(chatKey: string, chatLogKey: string, chatTtlSeconds: number): Result<0 | 1, Context>;
     /** See lua/session_create.lua: `fields` are field, value, field, value, … */
     sessionCreate(sessionKey: string, ttlSeconds: number, ...fields: string[]): Result<1, Context>;
     /** See lua/session_claim.lua. */

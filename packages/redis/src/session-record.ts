@@ -11,6 +11,11 @@ import type { OwnerToken } from './owner-token.js';
 export const SessionField = {
   /** The resume token (its own key, keys.resumeToken, maps it back to the session id). */
   token: 'token',
+  /**
+   * The token before it, still valid until `token` has been used once (PROTOCOL.md §1: a
+   * `resumed` frame lost on the way must not lock the client out); '' = none.
+   */
+  prevToken: 'ptoken',
   /** Hashed client address (report counting). */
   ipHash: 'ipHash',
   state: 'state',
@@ -96,6 +101,7 @@ function jsonField<T>(schema: z.ZodType<T>, fallback: T) {
 /** The record decoded. */
 export interface SessionRecord {
   token: string;
+  prevToken: string | undefined;
   ipHash: string;
   state: SessionState;
   gen: number;
@@ -130,6 +136,7 @@ const jsonList = z
 export const sessionRecordSchema = z
   .object({
     token: z.string().min(1),
+    ptoken: z.string().default(''),
     ipHash: z.string().default(''),
     state: z.enum(SessionState).default('idle'),
     gen: z.coerce.number().int().default(0),
@@ -155,6 +162,7 @@ export const sessionRecordSchema = z
   .transform(
     (hash): SessionRecord => ({
       token: hash.token,
+      prevToken: hash.ptoken || undefined,
       ipHash: hash.ipHash,
       state: hash.state,
       gen: hash.gen,
@@ -185,6 +193,7 @@ const list = (value: readonly string[]): string => (value.length === 0 ? '[]' : 
  */
 export const encodeSessionField = {
   token: (token: string): string => token,
+  ptoken: (token: string | undefined): string => token ?? '',
   ipHash: (ipHash: string): string => ipHash,
   state: (state: SessionState): string => state,
   gen: (gen: number): string => String(gen),
@@ -209,6 +218,7 @@ export function encodeSessionRecord(record: SessionRecordWrite, extra: { detache
   // prettier-ignore
   const fields = [
     f.token, e.token(record.token),
+    f.prevToken, e.ptoken(record.prevToken),
     f.ipHash, e.ipHash(record.ipHash),
     f.state, e.state(record.state),
     f.gen, e.gen(record.gen),

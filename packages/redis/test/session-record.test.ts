@@ -14,6 +14,7 @@ test('the owner token is built and taken apart in one place', () => {
 test('a session record round-trips through its one encoder and its schema', () => {
   const written = {
     token: 't',
+    prevToken: 'p',
     ipHash: 'ip',
     state: 'paired' as const,
     gen: 7,
@@ -34,6 +35,7 @@ test('decoding: no token is no record; missing fields take their defaults; bad v
   assert.equal(decodeSessionRecord({ state: 'idle' }), undefined);
   assert.deepEqual(decodeSessionRecord({ token: 't' }), {
     token: 't',
+    prevToken: undefined,
     ipHash: '',
     state: 'idle',
     gen: 0,

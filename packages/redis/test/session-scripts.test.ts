@@ -37,6 +37,7 @@ after(async () => {
 const OWNER = 'gwA|boot1';
 const record = (overrides: Partial<SessionRecordWrite> = {}): SessionRecordWrite => ({
   token: 'tok',
+  prevToken: undefined,
   ipHash: 'ip',
   state: 'waiting',
   gen: 3,
@@ -72,6 +73,18 @@ test('session_claim: a wrong token is unknown, a wrong owner changed, the right 
   const claimed = await read('s-claim');
   assert.equal(claimed?.owner, 'gwB|boot2');
   assert.equal(claimed?.detached, false);
+});
+
+test('session_claim takes the previous token too (a lost `resumed`), and no other', async () => {
+  await create('s-rotated');
+  await redis.hset(keys.session('s-rotated'), 'token', 'tok2', 'ptoken', 'tok');
+  assert.equal(await redis.sessionClaim(keys.session('s-claim-none'), 's-claim-none', '', OWNER, 'gwB|boot2'), SessionClaimReply.unknown);
+  const claim = (token: string) => redis.sessionClaim(keys.session('s-rotated'), 's-rotated', token, OWNER, 'gwB|boot2');
+  assert.equal(await claim('older'), SessionClaimReply.unknown);
+  assert.equal(await claim(''), SessionClaimReply.unknown);
+  assert.equal(await claim('tok'), SessionClaimReply.claimed);
+  await redis.hset(keys.session('s-rotated'), 'owner', OWNER);
+  assert.equal(await claim('tok2'), SessionClaimReply.claimed);
 });
 
 test('session_orphan, then session_claim of the orphan: whoever removes the marker first owns it', async () => {
@@ -133,14 +146,18 @@ test("chat_move points the member's gateway at the new one and returns the partn
   assert.deepEqual(await send('0.m1', 'a', 'gwA', 'b', 'gwB', 'mine', 12), [ChatSendReply.stored, 2]);
   assert.deepEqual(await send('0.m1', 'b', 'gwB', 'a', 'gwA', 'two', 13), [ChatSendReply.stored, 3]);
   const moved = await redis.chatMove(keys.chat('0.m1'), keys.chatLog('0.m1'), 'a', 'gwNew', 1, 'b', 'gwB', 60);
-  assert.deepEqual(moved, [ChatMoveReply.moved, 3, '13', 'two'], "only b's messages after seq 1");
+  assert.deepEqual(moved, [ChatMoveReply.moved, 1, 3, '13', 'two'], "all kept (1), then only b's messages after seq 1");
+  // Trimmed past `last + 1`: not everything after `last` is kept any more.
+  await redis.xtrim(keys.chatLog('0.m1'), 'MAXLEN', 1);
+  assert.deepEqual(await redis.chatMove(keys.chat('0.m1'), keys.chatLog('0.m1'), 'a', 'gwNew', 1, 'b', 'gwB', 60), [ChatMoveReply.moved, 0, 3, '13', 'two']);
+  assert.deepEqual((await redis.chatMove(keys.chat('0.m1'), keys.chatLog('0.m1'), 'a', 'gwNew', 2, 'b', 'gwB', 60)).slice(0, 2), [ChatMoveReply.moved, 1]);
   assert.equal(await redis.hget(keys.chat('0.m1'), 'gw:a'), 'gwNew');
   // b now sending to a on the old gateway is told where a went.
   assert.deepEqual(await send('0.m1', 'b', 'gwB', 'a', 'gwA', 'x', 14), [ChatSendReply.partnerMoved, 'gwNew']);
 });
 
 test('chat_move creates an untouched chat with the new gateway, refuses a non-member, reports an ended chat', async () => {
-  assert.deepEqual(await redis.chatMove(keys.chat('0.m2'), keys.chatLog('0.m2'), 'a', 'gwNew', 0, 'b', 'gwB', 60), [ChatMoveReply.moved]);
+  assert.deepEqual(await redis.chatMove(keys.chat('0.m2'), keys.chatLog('0.m2'), 'a', 'gwNew', 0, 'b', 'gwB', 60), [ChatMoveReply.moved, 1]);
   assert.deepEqual(await redis.hmget(keys.chat('0.m2'), 'gw:a', 'gw:b', 'seq'), ['gwNew', 'gwB', '0']);
   assert.ok((await redis.ttl(keys.chat('0.m2'))) > 0);
   assert.deepEqual(await redis.chatMove(keys.chat('0.m2'), keys.chatLog('0.m2'), 'mallory', 'gwM', 0, 'b', 'gwB', 60), [ChatMoveReply.notMember]);

@@ -38,8 +38,11 @@ export interface StoredMessage {
   text: string;
 }
 
-/** `ended`: the chat had ended (and why); else the partner messages the member missed. */
-export type MoveResult = { ended: LeftReason; missed: [] } | { ended?: undefined; missed: StoredMessage[] };
+/**
+ * `ended`: the chat had ended (and why); else the partner messages the member missed, and
+ * whether that is all of them (`recovered` false: the history after `lastSeq` was trimmed).
+ */
+export type MoveResult = { ended: LeftReason; missed: []; recovered: true } | { ended?: undefined; missed: StoredMessage[]; recovered: boolean };
 
 /** How long an ended chat's marker is kept so late sends get a clear answer. */
 const ENDED_MARKER_TTL_SECONDS = 60;
@@ -132,12 +135,17 @@ export class ChatStore {
     const [status, ...rest] = reply;
     if (status === ChatMoveReply.ended) {
       const reason = String(rest[0]);
-      return { ended: isLeftReason(reason) ? reason : 'disconnected', missed: [] };
+      return { ended: isLeftReason(reason) ? reason : 'disconnected', missed: [], recovered: true };
     }
-    if (status !== ChatMoveReply.moved) return { ended: 'disconnected', missed: [] };
+    if (status !== ChatMoveReply.moved) return { ended: 'disconnected', missed: [], recovered: true };
     const missed: StoredMessage[] = [];
-    for (let i = 0; i + 2 < rest.length; i += 3) missed.push({ seq: Number(rest[i]), ts: Number(rest[i + 1]), text: String(rest[i + 2]) });
-    return { missed };
+    for (let i = 1; i + 2 < rest.length; i += 3) missed.push({ seq: Number(rest[i]), ts: Number(rest[i + 1]), text: String(rest[i + 2]) });
+    return { missed, recovered: Number(rest[0]) === 1 };
+  }
+
+  /** Renews the TTL of a live chat's keys (see `SessionStore.refreshTtl`); an ended chat is left alone. */
+  async touch(chat: ChatLink): Promise<void> {
+    await this.redis.chatTouch(keys.chat(chat.id), keys.chatLog(chat.id), this.settings.chatTtlSeconds);
   }
 
   /** Typing is not stored: a plain append to the partner's inbox. */

@@ -10,12 +10,21 @@ import type { GatewaySafety } from '../safety/gateway-safety.js';
 import type { SessionGuard } from '../safety/session-guard.js';
 import type { GatewayMatchingSettings } from '../preferences/matching-settings.js';
 import type { Session } from './session.js';
-import { SessionMachine, type SessionMachineDeps } from './session-machine.js';
+import { SessionMachine, type ResumePlan, type SessionMachineDeps } from './session-machine.js';
+
+/**
+ * How a resume on a connection ended: attached; the socket had closed meanwhile (the session
+ * stays detached, its grace running); the token had died ('unknown'); or the session left this
+ * gateway meanwhile (`gone`: the socket is to be closed with that code).
+ */
+export type ResumeOutcome = 'resumed' | 'socket closed' | 'unknown' | { gone: { code: number; reason: string } };
 
 /** The gateway settings every `/ws` connection needs (ChatServiceSettings adds the service's own). */
 export interface ChatConnectionSettings {
   gatewayId: string;
   resumeGraceMs: number;
+  /** The grace after a clean close (1000/1001: a tab closed or navigated away). */
+  resumeGraceCleanMs: number;
   /** Per-connection token buckets: every frame but typing, and typing. */
   chatRate: { perSecond: number; burst: number };
   typingRate: { perSecond: number; burst: number };
@@ -38,6 +47,13 @@ export interface ChatConnectionDeps extends ChatConnectionSettings, SessionMachi
   decoder: ClientFrameDecoder;
 }
 
+/** How long a socket cut with 1008 may take to answer the close frame before it is dropped. */
+const CUT_CLOSE_WAIT_MS = 1000;
+
+/** RFC 6455 close codes a client sends when it leaves on purpose. */
+const CLEAN_CLOSE = 1000;
+const GOING_AWAY = 1001;
+
 /** The connection a socket belongs to, so one set of module-level listeners serves every socket. */
 const kConnection = Symbol('chat-connection');
 type OwnedSocket = WebSocket & { [kConnection]?: ChatConnection };
@@ -47,8 +63,8 @@ type OwnedSocket = WebSocket & { [kConnection]?: ChatConnection };
 function socketOnMessage(this: OwnedSocket, data: RawData, isBinary: boolean): void {
   this[kConnection]?.onSocketMessage(this, data, isBinary);
 }
-function socketOnClose(this: OwnedSocket): void {
-  this[kConnection]?.onSocketClose(this);
+function socketOnClose(this: OwnedSocket, code: number): void {
+  this[kConnection]?.onSocketClose(this, code);
 }
 function socketOnError(this: OwnedSocket, error: Error): void {
   this[kConnection]?.logSocketError(error);
@@ -73,6 +89,12 @@ export class ChatConnection extends SessionMachine {
   private limitedInARow = 0;
   /** Abuse prevention between decoded frames and the machine; undefined when every layer is off. */
   private readonly guard: SessionGuard | undefined;
+  /** The resumes of this session, one after another (made on the first). */
+  private resumeChain: Promise<void> | undefined;
+  /** A socket being closed for flooding (`cutForAbuse`): nothing it sends is read any more. */
+  private cutSocket: WebSocket | undefined;
+  /** Set once the session has left this gateway without ending (see `letGo`). */
+  private gone: { code: number; reason: string } | undefined;
 
   constructor(
     session: Session,
@@ -116,12 +138,71 @@ export class ChatConnection extends SessionMachine {
     socket.on('error', socketOnError);
   }
 
-  /** Lets go of the socket without ending the session (drain, handoff, takeover). */
-  detachSocket(code: number, reason: string): void {
+  /**
+   * The session leaves this gateway without ending (handed over, drained, expired while we
+   * were cut off): the socket is closed with `code`, the grace stops, and a resume still
+   * under way here closes its socket the same way instead of attaching it.
+   */
+  letGo(code: number, reason: string): void {
+    this.gone = { code, reason };
     const socket = this.socket;
     this.socket = undefined;
     this.stopGrace();
     socket?.close(code, reason);
+  }
+
+  /** A handoff could not be stored after `letGo`: the session is ours again, detached, its grace running. */
+  takeBack(): void {
+    this.gone = undefined;
+    this.startGrace();
+  }
+
+  /** Held here detached (just handed to us or claimed): the grace runs until a socket is attached. */
+  holdDetached(): void {
+    if (!this.socket) this.startGrace();
+  }
+
+  /**
+   * Resumes the session on `socket` (its client presented `token`): one resume at a time per
+   * session, in arrival order. The chat is moved and the next token stored first; the socket
+   * is attached only after that succeeded and only if it is still open, so a socket that
+   * closed meanwhile leaves an ordinary detached session with its grace running. An older
+   * socket of the same session is closed with 4001. Throws if a Redis write failed (the
+   * session stays detached, resumable again with the same token).
+   */
+  resumeOn(socket: WebSocket, lastSeq: number, token: string): Promise<ResumeOutcome> {
+    const run = (this.resumeChain ?? Promise.resolve()).then(() => this.resumeNow(socket, lastSeq, token));
+    this.resumeChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async resumeNow(socket: WebSocket, lastSeq: number, token: string): Promise<ResumeOutcome> {
+    if (this.finished) return 'unknown';
+    if (this.gone) return { gone: this.gone };
+    if (!this.session.acceptsToken(token)) return 'unknown'; // another resume used the next token meanwhile
+    if (this.socket) {
+      const old = this.socket;
+      this.socket = undefined;
+      old.close(CloseCode.sessionTakenOver, 'session resumed on another connection');
+      this.startGrace();
+    }
+    let plan: ResumePlan;
+    try {
+      plan = await this.prepareResume(lastSeq, token);
+    } catch (error) {
+      this.abandonResume();
+      throw error;
+    }
+    if (this.finished || this.gone || socket.readyState !== socket.OPEN) {
+      this.abandonResume();
+      return this.finished ? 'unknown' : this.gone ? { gone: this.gone } : 'socket closed';
+    }
+    this.attach(socket);
+    this.completeResume(plan);
+    return 'resumed';
   }
 
   send(frame: ServerFrame): void {
@@ -139,21 +220,27 @@ export class ChatConnection extends SessionMachine {
     this.log.debug({ err: error.message }, 'socket error');
   }
 
-  /** @internal the socket's `close` listener. */
-  onSocketClose(socket: WebSocket): void {
+  /**
+   * @internal the socket's `close` listener. A clean close by the client (1000, 1001: what a
+   * browser sends when a tab closes or navigates) gets the short grace: a reload still resumes,
+   * and the partner is told within seconds (PROTOCOL.md §1 "Resume").
+   */
+  onSocketClose(socket: WebSocket, code: number): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
-    this.startGrace();
+    const clean = code === CLEAN_CLOSE || code === GOING_AWAY;
+    this.startGrace(clean ? this.deps.resumeGraceCleanMs : this.deps.resumeGraceMs);
   }
 
   /** @internal the socket's `message` listener. */
   onSocketMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.socket) return; // a socket we already let go of
+    if (socket !== this.socket || socket === this.cutSocket) return; // a socket we let go of, or cut
     if (refuseBinary(socket, isBinary)) return;
     const decoded = this.deps.decoder.decode(data.toString());
-    if (!this.takeToken(socket, decoded.ok ? decoded.frame.type : undefined)) return;
+    const id = decoded.ok ? ('id' in decoded.frame ? decoded.frame.id : undefined) : decoded.id;
+    if (!this.takeToken(socket, decoded.ok ? decoded.frame.type : undefined, id)) return;
     if (!decoded.ok) {
-      this.sendError(decoded.code, decoded.message);
+      this.sendError(decoded.code, decoded.message, id);
       return;
     }
     // Each report blocks a pair for a day and counts towards flagging its target: one client
@@ -168,11 +255,28 @@ export class ChatConnection extends SessionMachine {
   }
 
   /**
+   * Sustained flooding after `rate_limited`: nothing more is read from the socket (paused, and
+   * anything already read is ignored), the answers to messages already sent to Redis go out
+   * (an ack for every stored message), then it is closed with 1008. A peer that ignores the
+   * close frame is dropped shortly after; either way the session enters its grace.
+   */
+  private cutForAbuse(socket: WebSocket): void {
+    this.cutSocket = socket;
+    socket.pause();
+    this.log.info({ limited: this.limitedInARow }, 'sustained flooding; connection closed');
+    metrics.connectionsCut.inc({ reason: 'abuse' });
+    void this.sendsSettled().then(() => {
+      socket.close(CloseCode.policyViolation, 'too many messages');
+      setTimeout(() => socket.terminate(), CUT_CLOSE_WAIT_MS).unref();
+    });
+  }
+
+  /**
    * Every frame, even an invalid one, costs a token: answering garbage costs us too.
    * Typing has its own bucket and is dropped silently when over it (clients send it per
    * keystroke); anything else gets `rate_limited`. Either way the frame has no effect.
    */
-  private takeToken(socket: WebSocket, type: string | undefined): boolean {
+  private takeToken(socket: WebSocket, type: string | undefined, id: string | undefined): boolean {
     const { chatRate, typingRate, signalRate } = this.deps;
     const typing = type === 'typing';
     const bucket = typing
@@ -186,12 +290,10 @@ export class ChatConnection extends SessionMachine {
     }
     metrics.rateLimitHits.inc({ surface: 'chat' });
     if (++this.limitedInARow >= this.deps.rateLimitCloseAfter) {
-      this.log.info({ limited: this.limitedInARow }, 'sustained flooding; connection closed');
-      metrics.connectionsCut.inc({ reason: 'abuse' });
-      socket.close(CloseCode.policyViolation, 'too many messages');
+      this.cutForAbuse(socket);
       return false;
     }
-    if (!typing) this.sendError(ErrorCode.rateLimited, type === 'signal' ? 'too many signals; slow down' : 'too many messages; slow down');
+    if (!typing) this.sendError(ErrorCode.rateLimited, type === 'signal' ? 'too many signals; slow down' : 'too many messages; slow down', id);
     return false;
   }
 }

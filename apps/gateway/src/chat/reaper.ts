@@ -104,7 +104,7 @@ export class ChatReaper {
         if (result === 'claimed') session.forgetWritten();
         if (result === 'unknown') {
           this.registry.forget(connection);
-          connection.detachSocket(CloseCode.serviceRestart, 'session expired while the service was unavailable');
+          connection.letGo(CloseCode.serviceRestart, 'session expired while the service was unavailable');
         } else if (result === 'moved') {
           // Still ours (nobody orphaned it) or handed elsewhere; make sure the index has it.
           await this.store.relist(session.id);

@@ -7,6 +7,12 @@ import { ChatConnection, type ChatConnectionDeps } from './connection.js';
 import type { SessionStore } from './session-store.js';
 import { Session } from './session.js';
 
+/** Bounds of the key refresh interval (a third of the TTL): a test's TTL of seconds, production's of a day. */
+const MIN_KEY_REFRESH_MS = 250;
+const MAX_KEY_REFRESH_MS = 3_600_000;
+/** Sessions whose keys are renewed at once (their commands are pipelined). */
+const KEY_REFRESH_BATCH = 500;
+
 /** The two halves of the handoff (resume.ts), reached from the control stream. */
 export interface HandoffHandlers {
   /** Another gateway asks for one of our sessions. */
@@ -26,6 +32,8 @@ export class ChatRegistry {
   private readonly connectionDeps: ChatConnectionDeps;
   /** Set by the chat service once the resume module exists (it needs this registry). */
   handoffs: HandoffHandlers | undefined;
+  private readonly keyRefresh: NodeJS.Timeout;
+  private refreshing = false;
 
   constructor(
     private readonly chats: ChatStore,
@@ -41,6 +49,34 @@ export class ChatRegistry {
         if (this.connections.get(finished.session.id) === finished) this.connections.delete(finished.session.id);
       },
     };
+    const refreshMs = Math.min(Math.max((store.ttlSeconds * 1000) / 3, MIN_KEY_REFRESH_MS), MAX_KEY_REFRESH_MS);
+    this.keyRefresh = setInterval(() => void this.refreshKeys(), refreshMs);
+    this.keyRefresh.unref();
+  }
+
+  /**
+   * Renews the TTL of the keys of every session held here and of its chat, so that keys of
+   * a live session or chat never expire under it however long it idles (CHAT_TTL_SECONDS is
+   * a safety net for what nobody ends). A few commands per session per third of the TTL.
+   */
+  private async refreshKeys(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const held = [...this.connections.values()];
+      for (let i = 0; i < held.length; i += KEY_REFRESH_BATCH) {
+        await Promise.all(
+          held.slice(i, i + KEY_REFRESH_BATCH).map(({ session }) => {
+            const chat = session.state === 'paired' ? session.chat : undefined;
+            return Promise.all([this.store.refreshTtl(session), chat && this.chats.touch(chat)]);
+          }),
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'key TTLs not renewed; next round retries');
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   get gatewayId(): string {
@@ -137,11 +173,12 @@ export class ChatRegistry {
    * socket is closed with 1012. Waiting sessions leave the queue (their resume re-joins).
    */
   async drain(): Promise<void> {
+    clearInterval(this.keyRefresh);
     const deadline = Date.now() + this.resumeGraceMs;
     await Promise.all(
       [...this.connections.values()].map(async (connection) => {
         const { session } = connection;
-        connection.detachSocket(CloseCode.serviceRestart, 'gateway restarting');
+        connection.letGo(CloseCode.serviceRestart, 'gateway restarting');
         this.connections.delete(session.id);
         try {
           await this.store.save(session, true);

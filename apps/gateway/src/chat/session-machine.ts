@@ -6,11 +6,20 @@ import type { GatewayMatchingSettings } from '../preferences/matching-settings.j
 import { pairedFrame } from '../preferences/paired-frame.js';
 import { decideRematch } from '../preferences/rematch-rules.js';
 import type { ReportSink } from '../moderation/report-recorder.js';
-import type { ChatStore } from './chat-store.js';
 import type { CallSignals } from '../media/call-signals.js';
+import type { ChatStore, MoveResult } from './chat-store.js';
+import { isStaleChatFrame } from './chat-scope.js';
+import { InFlight } from './in-flight.js';
 import { messageDelivered, metrics } from '../metrics.js';
 import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
+
+/** What a prepared resume hands to its completion (see `SessionMachine.prepareResume`). */
+export interface ResumePlan {
+  /** The chat moved to this gateway, when the session was paired. */
+  moved: (MoveResult & { chat: ChatLink }) | undefined;
+  lastSeq: number;
+}
 
 /** What the state machine of every `/ws` session needs from the gateway. */
 export interface SessionMachineDeps {
@@ -82,15 +91,30 @@ export abstract class SessionMachine {
     this.graceTimer = undefined;
   }
 
-  /** The socket dropped: the client may resume here or on any gateway within the grace. */
-  protected startGrace(): void {
+  /**
+   * The socket dropped: the client may resume here or on any gateway within the grace. A
+   * waiting session is parked meanwhile: the matcher keeps its place but pairs it with nobody
+   * (nobody is paired with a stranger who has gone) until its resume joins again (same gen).
+   */
+  protected startGrace(graceMs = this.deps.resumeGraceMs): void {
     this.persist();
-    this.graceTimer = setTimeout(() => this.finish('disconnected'), this.deps.resumeGraceMs);
+    if (this.session.state === 'waiting') {
+      const { id, gen } = this.session;
+      this.deps.chats.publish({ t: 'park', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'park'));
+    }
+    this.graceTimer = setTimeout(() => this.finish('disconnected'), graceMs);
     this.graceTimer.unref();
   }
 
+  /** Messages sent to Redis and not answered yet (made on the first): the 1008 cut waits for them. */
+  private sendsInFlight: InFlight | undefined;
+
+  /** Set once the session has ended for good (a resume still under way then fails). */
+  protected finished = false;
+
   /** Ends the session for good: its chat or queue place is released and its record deleted. */
   finish(reason: LeftReason): void {
+    this.finished = true;
     clearTimeout(this.graceTimer);
     this.leaveEverything(reason);
     this.deps.store.remove(this.session).catch((error: Error) => this.redisFailed(error, 'remove session'));
@@ -104,14 +128,20 @@ export abstract class SessionMachine {
    * (packages/protocol frame-validity.ts) allows it in the current state, else `invalid_state`.
    */
   onFrame(frame: ClientFrame): void {
+    const id = 'id' in frame ? frame.id : undefined;
     // The call code checks a signal's chat before the state (docs/video.md: a candidate
     // trickling in after Next is `stale_chat`), then the valid-when rule, then the rest.
     if (frame.type === 'signal' && this.deps.calls) {
       this.deps.calls.onSignalFrame(this, frame);
       return;
     }
+    // Before the valid-when check: a stale `next` while waiting must not keep or skip anything.
+    if (isStaleChatFrame(frame, this.session.chat?.id)) {
+      this.sendError(ErrorCode.staleChat, 'that chat is over; nothing was sent', id);
+      return;
+    }
     if (!isFrameValidIn(frame.type, this.session.state)) {
-      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state));
+      this.sendError(ErrorCode.invalidState, invalidStateMessage(frame.type, this.session.state), id);
       return;
     }
     switch (frame.type) {
@@ -179,14 +209,18 @@ export abstract class SessionMachine {
 
   private onMessage(text: string, id: string | undefined): void {
     const chat = this.session.chat!;
+    const inFlight = (this.sendsInFlight ??= new InFlight());
+    inFlight.begin();
     this.deps.chats.send(this.session.id, chat, text, Date.now()).then(
       (result) => {
         if (result.stored) this.send(id === undefined ? { type: 'ack', seq: result.seq } : { type: 'ack', id, seq: result.seq });
-        else this.sendError(ErrorCode.invalidState, 'the chat has ended');
+        else this.sendError(ErrorCode.invalidState, 'the chat has ended', id);
+        inFlight.end();
       },
       (error: Error) => {
         this.log.warn({ err: error.message }, 'message not stored');
-        this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable');
+        this.sendError(ErrorCode.unavailable, 'message not sent: service temporarily unavailable', id);
+        inFlight.end();
       },
     );
   }
@@ -216,6 +250,11 @@ export abstract class SessionMachine {
   private onLeave(): void {
     this.leaveEverything('left');
     this.persist();
+  }
+
+  /** Resolves once every message sent so far has its answer (ack or error) on its way to the client. */
+  protected sendsSettled(): Promise<void> {
+    return this.sendsInFlight?.settled() ?? Promise.resolve();
   }
 
   // ---- transitions ----
@@ -369,24 +408,70 @@ export abstract class SessionMachine {
   }
 
   // ---- resume: the session's half (resume.ts decides where a session resumes) ----
+  //
+  // In two steps so that nothing is attached before every write has succeeded: `prepareResume`
+  // runs while the session is still detached (its grace running), `completeResume` once the
+  // new socket is attached. A failure in between leaves the session as it was: detached,
+  // resumable again with the same token (`abandonResume`).
 
   /**
-   * Completes a resume on this gateway, the socket already attached: `resumed`, then the
-   * partner messages the client missed (after `lastSeq`), then live traffic, in that order.
-   * If moving the chat fails half-way, what arrived live is still delivered, in order, and
-   * the error is thrown to the caller.
+   * The Redis half of a resume with token `used`: moves the chat to this gateway (reading the
+   * partner messages after `lastSeq`; live ones are buffered meanwhile) and stores the next
+   * resume token. Throws if a write fails; the caller then calls `abandonResume`.
    */
-  async resume(lastSeq: number): Promise<void> {
+  protected async prepareResume(lastSeq: number, used: string): Promise<ResumePlan> {
+    const session = this.session;
+    const chat = session.state === 'paired' ? session.chat : undefined;
+    let moved: ResumePlan['moved'];
+    if (chat) {
+      this.replayBuffer ??= [];
+      moved = { chat, ...(await this.deps.chats.move(session.id, chat, lastSeq)) };
+    }
+    const tokens = session.tokensAfterResume(used);
+    await this.deps.store.rotateTokens(session, tokens);
+    session.applyTokens(tokens);
+    return { moved, lastSeq };
+  }
+
+  /** The resume did not complete: what arrived meanwhile is handled as for any detached session. */
+  protected abandonResume(): void {
+    const buffered = this.replayBuffer;
+    this.replayBuffer = undefined;
+    for (const entry of buffered ?? []) this.onInbox(entry);
+  }
+
+  /**
+   * The socket is attached: `resumed` (with the next token), then the partner messages the
+   * client missed, then what arrived live meanwhile (de-duplicated by `seq`), in that order.
+   */
+  protected completeResume(plan: ResumePlan): void {
     metrics.resumes.inc();
     const session = this.session;
-    const chat = session.chat;
-    if (session.state === 'paired' && chat) {
-      await this.resumeChat(chat, lastSeq);
-      this.deps.calls?.afterResume(this);
+    const buffered = this.replayBuffer ?? [];
+    this.replayBuffer = undefined;
+    const { moved } = plan;
+    const resumeToken = session.resumeToken;
+    if (moved && session.chat === moved.chat) {
+      const chat = moved.chat;
+      chat.lastDeliveredSeq = plan.lastSeq;
+      this.send({ type: 'resumed', state: moved.ended ? 'idle' : 'paired', chat: chat.id, resumeToken, recovered: moved.recovered });
+      for (const message of moved.missed) this.onInbox({ t: 'msg', to: session.id, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
+      for (const entry of buffered) this.onInbox(entry);
+      if (moved.ended) this.onPartnerLeft(moved.ended, chat.partner);
+      else {
+        this.persist();
+        this.deps.calls?.afterResume(this);
+      }
       return;
     }
-    this.send(session.state === 'paired' ? { type: 'resumed', state: 'idle' } : { type: 'resumed', state: session.state });
-    if (session.state === 'waiting') await this.publishJoin();
+    for (const entry of buffered) this.onInbox(entry);
+    const chat = session.state === 'paired' ? session.chat : undefined;
+    this.send(
+      chat
+        ? { type: 'resumed', state: 'paired', chat: chat.id, resumeToken, recovered: true }
+        : { type: 'resumed', state: session.state === 'paired' ? 'idle' : session.state, resumeToken, recovered: true },
+    );
+    if (session.state === 'waiting') this.rejoin();
     if (session.missedLeft) {
       const reason = session.missedLeft;
       session.missedLeft = undefined;
@@ -396,30 +481,25 @@ export abstract class SessionMachine {
     this.persist();
   }
 
-  private async resumeChat(chat: ChatLink, lastSeq: number): Promise<void> {
-    const sessionId = this.session.id;
-    this.replayBuffer = [];
-    chat.lastDeliveredSeq = lastSeq;
-    let missed: { seq: number; ts: number; text: string }[] = [];
-    let ended: LeftReason | undefined;
-    try {
-      const moved = await this.deps.chats.move(sessionId, chat, lastSeq);
-      if (moved.ended) ended = moved.ended;
-      else missed = moved.missed;
-    } finally {
-      const buffered = this.replayBuffer;
-      this.replayBuffer = undefined;
-      this.send({ type: 'resumed', state: ended ? 'idle' : 'paired', chat: chat.id });
-      for (const message of missed) this.onInbox({ t: 'msg', to: sessionId, chat: chat.id, seq: message.seq, text: message.text, ts: message.ts });
-      for (const entry of buffered ?? []) this.onInbox(entry);
-    }
-    if (ended) this.onPartnerLeft(ended, chat.partner);
+  /** A waiting session is back: its join again, same gen, so the matcher gives it back its place. */
+  private rejoin(): void {
+    const session = this.session;
+    const gen = session.gen;
+    this.publishJoin().catch((error: Error) => {
+      this.log.warn({ err: error.message }, 'could not publish join');
+      if (session.state === 'waiting' && session.gen === gen) {
+        session.state = 'idle';
+        this.sendError(ErrorCode.unavailable, 'could not re-enter the queue; join again');
+        this.persist();
+      }
+    });
   }
 
   // ---- helpers ----
 
-  protected sendError(code: ErrorCode, message: string): void {
-    this.send({ type: 'error', code, message });
+  /** An error frame; `id` is the answered frame's, echoed (PROTOCOL.md §1). */
+  protected sendError(code: ErrorCode, message: string, id?: string): void {
+    this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
   }
 
   protected persist(): void {

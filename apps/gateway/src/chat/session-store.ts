@@ -9,6 +9,7 @@ import {
   SessionClaimReply,
   SessionOrphanReply,
   SessionReapReply,
+  SessionField,
   type OwnerToken,
   type PairedEntry,
   type Redis,
@@ -126,6 +127,38 @@ export class SessionStore {
     }
   }
 
+  /**
+   * Stores the tokens a resume hands out (`Session.tokensAfterResume`): the new one resolves
+   * to the session before the record names it; the one that died stops resolving.
+   */
+  async rotateTokens(session: Session, tokens: { resumeToken: string; previousToken: string; dead: string | undefined }): Promise<void> {
+    const ttl = this.settings.recordTtlSeconds;
+    const writes: Promise<unknown>[] = [
+      this.redis.set(keys.resumeToken(tokens.resumeToken), session.id, 'EX', ttl),
+      this.redis.hset(keys.session(session.id), SessionField.token, tokens.resumeToken, SessionField.prevToken, tokens.previousToken),
+      // The token it keeps: its key's TTL runs from its own resume, not from its creation.
+      this.redis.expire(keys.resumeToken(tokens.previousToken), ttl),
+    ];
+    if (tokens.dead !== undefined) writes.push(this.redis.del(keys.resumeToken(tokens.dead)));
+    await Promise.all(writes);
+  }
+
+  /** The safety-net TTL of session keys (seconds); live ones are renewed well before it (`refreshTtl`). */
+  get ttlSeconds(): number {
+    return this.settings.recordTtlSeconds;
+  }
+
+  /**
+   * Renews the TTL of a live session's keys (its record and resume tokens): the TTL is a
+   * safety net for sessions nobody finalized, never a limit on one that is alive.
+   */
+  async refreshTtl(session: Session): Promise<void> {
+    const ttl = this.settings.recordTtlSeconds;
+    const writes = [this.redis.expire(keys.session(session.id), ttl), this.redis.expire(keys.resumeToken(session.resumeToken), ttl)];
+    if (session.previousToken !== undefined) writes.push(this.redis.expire(keys.resumeToken(session.previousToken), ttl));
+    await Promise.all(writes);
+  }
+
   async lookup(token: string): Promise<string | null> {
     return this.redis.get(keys.resumeToken(token));
   }
@@ -239,12 +272,14 @@ export class SessionStore {
     await this.redis.srem(keys.sessionOwners, this.owner);
   }
 
-  /** The session is over: forget it everywhere (three slots; the record's TTL covers a partial failure). */
+  /** The session is over: forget it everywhere (several slots; the keys' TTL covers a partial failure). */
   async remove(session: Session, owner: OwnerToken = this.owner): Promise<void> {
-    await Promise.all([
+    const writes = [
       this.redis.del(keys.session(session.id)),
       this.redis.del(keys.resumeToken(session.resumeToken)),
       this.redis.srem(keys.sessionsOf(owner), session.id),
-    ]);
+    ];
+    if (session.previousToken !== undefined) writes.push(this.redis.del(keys.resumeToken(session.previousToken)));
+    await Promise.all(writes);
   }
 }

@@ -72,6 +72,8 @@ export class Session {
   chat: ChatLink | undefined;
   /** Why the chat ended while the client was away; told right after it resumes. */
   missedLeft: LeftReason | undefined;
+  /** The token before `resumeToken`, valid until that one has been used (see `tokensAfterResume`). */
+  previousToken: string | undefined;
   /** Its last join's matching fields (language, age group, media); replaced, never edited. */
   match: SessionMatchRecord = NO_MATCH_PREFERENCES;
   /** Its last ended chat, for `rematch`; replaced, never edited. */
@@ -82,9 +84,31 @@ export class Session {
   constructor(
     readonly ipHash: string,
     readonly id = randomId(),
-    /** Independent of `id` so that knowing one reveals nothing about the other. */
-    readonly resumeToken = randomId(),
+    /** Independent of `id` so that knowing one reveals nothing about the other. Rotated on every resume. */
+    public resumeToken = randomId(),
   ) {}
+
+  /** True for the current token and the previous one (PROTOCOL.md §1 "Resume"). */
+  acceptsToken(token: string): boolean {
+    return token === this.resumeToken || (this.previousToken !== undefined && token === this.previousToken);
+  }
+
+  /**
+   * The tokens after a resume with `used` (PROTOCOL.md §1): `resumed` hands out a new one,
+   * and `used` stays valid until the new one is used (a `resumed` lost on the way must not
+   * lock the client out). Using the current token kills the one before it; using the
+   * previous one again kills the current one (it never reached the client). Applied by
+   * `applyTokens` once stored.
+   */
+  tokensAfterResume(used: string): { resumeToken: string; previousToken: string; dead: string | undefined } {
+    const dead = used === this.resumeToken ? this.previousToken : this.resumeToken;
+    return { resumeToken: randomId(), previousToken: used, dead };
+  }
+
+  applyTokens(tokens: { resumeToken: string; previousToken: string }): void {
+    this.resumeToken = tokens.resumeToken;
+    this.previousToken = tokens.previousToken;
+  }
 
   /** The whole record as a hash (without `detached` and `owner`). */
   toRecord(): Record<string, string> {
@@ -99,6 +123,7 @@ export class Session {
   private toRecordWrite(): SessionRecordWrite {
     return {
       token: this.resumeToken,
+      prevToken: this.previousToken,
       ipHash: this.ipHash,
       state: this.state,
       gen: this.gen,
@@ -126,7 +151,9 @@ export class Session {
     const left = encode.left(this.missedLeft);
     const written = this.written;
     const fields: string[] = [];
-    if (!written) fields.push(F.token, encode.token(this.resumeToken), F.ipHash, encode.ipHash(this.ipHash));
+    if (!written) {
+      fields.push(F.token, encode.token(this.resumeToken), F.prevToken, encode.ptoken(this.previousToken), F.ipHash, encode.ipHash(this.ipHash));
+    }
     if (this.state !== written?.state) fields.push(F.state, encode.state(this.state));
     if (this.gen !== written?.gen) fields.push(F.gen, encode.gen(this.gen));
     if (this.interests !== written?.interests) fields.push(F.interests, encode.interests(this.interests));
@@ -169,6 +196,7 @@ export class Session {
     session.interests = record.interests;
     session.requeue = record.requeue;
     session.missedLeft = record.left;
+    session.previousToken = record.prevToken;
     session.match = record.match;
     session.ended = record.ended;
     if (record.chat) session.chat = { ...record.chat, lastDeliveredSeq: 0 };
