@@ -57,12 +57,15 @@ export class ChatReaper {
       if (!(await this.store.orphan(sessionId, owner, deadline))) continue;
       orphaned++;
       // A waiting orphan's future pair assignments must reach a live gateway: re-announce its
-      // join (same gen: it keeps its queue place) as ours; we store them in its record.
+      // join (same gen: it keeps its queue place) as ours; we store them in its record. It is
+      // parked at once, as any dropped waiting session is: nobody is paired with it before its
+      // client is back (its resume re-sends the join, which un-parks it in place).
       const record = await this.store.read(sessionId);
       if (record?.state === 'waiting') {
         const session = Session.fromRecord(sessionId, record);
         const { lang, age, media } = session.match;
         await this.chats.publish({ t: 'join', sid: sessionId, gw: this.registry.gatewayId, gen: session.gen, interests: session.interests, ipHash: session.ipHash, block: false, lang, age, media });
+        await this.chats.publish({ t: 'park', sid: sessionId, gen: session.gen });
       }
     }
     await this.store.forgetOwner(owner);

@@ -182,7 +182,8 @@ export class ChatRegistry {
         this.connections.delete(session.id);
         try {
           await this.store.save(session, true);
-          if (session.state === 'waiting') await this.chats.publish({ t: 'cancel', sid: session.id, gen: session.gen });
+          // Parked, not cancelled: its resume elsewhere re-sends the join and gets its place back.
+          if (session.state === 'waiting') await this.chats.publish({ t: 'park', sid: session.id, gen: session.gen });
           await this.store.orphan(session.id, this.store.owner, deadline);
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'session not handed over on drain');

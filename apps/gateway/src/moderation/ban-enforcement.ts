@@ -9,7 +9,7 @@ import { moderationMetrics } from './moderation-metrics.js';
 export interface BannableConnection {
   readonly session: { readonly ipHash: string };
   send(frame: ReturnType<typeof banStatement>): void;
-  detachSocket(code: number, reason: string): void;
+  letGo(code: number, reason: string): void;
   finish(reason: 'reported'): void;
 }
 
@@ -88,7 +88,7 @@ export class BanEnforcement {
     for (const connection of [...this.connections()]) {
       if (connection.session.ipHash !== ban.ipHash) continue;
       connection.send(statement);
-      connection.detachSocket(CloseCode.banned, 'banned');
+      connection.letGo(CloseCode.banned, 'banned');
       connection.finish('reported');
       cut += 1;
     }
