@@ -77,6 +77,8 @@ test('chat_signal refuses non-members, follows a partner that moved, and says wh
   assert.equal(await redis.exists(keys.gatewayInbox(0, 'gwOld')), 0, 'nothing written to the stale inbox');
   await end('0.s2', 'b', 'a', 'gwA', 'next');
   assert.deepEqual(await signal('0.s2', 'a', 'b', 'gwS', 'signal', '{}'), [0, 'next']);
+});
+
 test('chat_send bounds the history in bytes of text as well as in messages, oldest first', async () => {
   const sendBounded = (text: string, maxMessages: number, maxBytes: number) =>
     redis.chatSend(keys.chat('0.cb'), keys.chatLog('0.cb'), keys.gatewayInbox(0, 'gwB'), '0.cb', 'a', 'gwA', 'b', 'gwB', text, 1, maxMessages, 1000, 60, maxBytes);
