@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeMatcherEvent, encodeMatcherEvent, type MatcherEvent } from '@strangers/redis';
-import { MatchingState } from '../src/matching/matching-state.js';
+import { MatchingState, type MatchingSettings } from '../src/matching/matching-state.js';
 
 /**
  * The `flag {ipHash, until}` event (a gateway's automatic abuse action, packages/safety): the
  * address's joins from then on go to the flagged pool, until `until`.
  */
-const SETTINGS = {
+const SETTINGS: MatchingSettings = {
   interestFallbackMs: 1000,
+  langFallbackMs: 1500,
+  langMatch: 'prefer',
   nextCooldownMs: 1000,
   reportBlockMs: 5000,
   recentPairTtlMs: 30_000,
   reports: { threshold: 3, windowMs: 3000, flagMs: 4000 },
 };
 
-const join = (sid: string, ipHash: string): MatcherEvent => ({ t: 'join', sid, gw: 'g1', gen: 1, interests: [], ipHash, block: false });
+const join = (sid: string, ipHash: string): MatcherEvent => ({ t: 'join', sid, gw: 'g1', gen: 1, interests: [], ipHash, block: false, lang: [], strict: false, age: 'unknown', media: 'text' });
 
 test('a flag event round-trips through the stream codec', () => {
   const event: MatcherEvent = { t: 'flag', ipHash: 'spammer', until: 123_456 };
