@@ -14,7 +14,7 @@ import { answerTo, connectTo, metricValue } from './safety-stack.js';
  * pool (it then meets only flagged clients) and the action, with its signals, is in the
  * moderation queue (`{mod}:auto`).
  */
-const SALT = 'abuse-test-salt';
+const SALT = 'abuse-test-salt-of-at-least-16-characters';
 const SPAMMER = '203.0.113.66';
 
 let redis: TestRedisHandle;

@@ -53,6 +53,9 @@ after(async () => {
 const wsUrl = (gateway: ServiceHandle, query = '') => `ws://127.0.0.1:${gateway.port}/ws${query}`;
 
 async function connect(gateway: ServiceHandle, query = ''): Promise<TestClient> {
+  // A gateway refuses upgrades (503) until its Redis is reachable again after the failover:
+  // a client retries, as PROTOCOL.md's edge table says; here we wait for /readyz instead.
+  await waitFor(() => fetch(`http://127.0.0.1:${gateway.port}/readyz`).then((response) => response.ok, () => false), { timeoutMs: 20_000, what: `gateway ${gateway.port} ready` });
   const client = await TestClient.connect(wsUrl(gateway, query));
   clients.push(client);
   return client;

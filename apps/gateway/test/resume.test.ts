@@ -97,9 +97,15 @@ describe('resume', () => {
   test('a session that drops while waiting leaves the queue at once, and a resume within the grace gives it back its place', async () => {
     const a = await stack.connect(0);
     const token = String(a.frames.find((frame) => frame.type === 'welcome')!.resumeToken);
+    const sid = String(a.frames.find((frame) => frame.type === 'welcome')!.session);
     a.send({ type: 'join' });
     await a.next('waiting');
     a.terminate();
+    // The gateway sees the drop only when the socket's close reaches it: wait for the matcher
+    // to have parked the session (its durable queue entry says so) before the newcomers join.
+    const admin = stack.redis.client();
+    await waitFor(async () => JSON.parse((await admin.hget(keys.matcherQueue, sid)) ?? '{}').parked === true, { timeoutMs: 10_000, what: 'the dropped session parked' });
+    admin.disconnect();
     // Two newcomers: had the dropped session kept its turn, the first would be paired with it.
     const c = await stack.connect(1);
     const d = await stack.connect(0);

@@ -3,7 +3,7 @@ import { StrangerClientError } from './errors.js';
 
 /**
  * An ALTCHA challenge object as the server sent it (PROTOCOL.md §3), typed loosely so that
- * `@strangers/safety`'s solvers (which take altcha-lib's `Challenge`) fit `solveProof`.
+ * any ALTCHA v2 solver fits `solveProof`.
  */
 export interface ProofChallenge {
   parameters: object;
@@ -11,9 +11,8 @@ export interface ProofChallenge {
 }
 
 /**
- * Works out the `proof` for a challenge: e.g. `solveProof` from `@strangers/safety/solver`
- * (browsers, WebCrypto; run it in a Web Worker on a page) or `solveProofNode` from
- * `@strangers/safety/solver/node`. Must give up (reject) when `signal` aborts.
+ * Works out the `proof` for a challenge: e.g. `solveProof` from this package (browsers,
+ * WebCrypto; run it in a Web Worker on a page) or `solveProofNode` from `@strangers/client/node`. Must give up (reject) when `signal` aborts.
  */
 export type ProofSolver = (challenge: ProofChallenge, options: { signal: AbortSignal }) => Promise<string>;
 

@@ -127,8 +127,8 @@ export interface StrangerClientOptions {
    * Solves proof-of-work challenges automatically (PROTOCOL.md §3): each challenge is
    * solved as it arrives, and `join()`/`next()` wait for its proof and send it. A frame
    * refused with `proof_required` is sent again once the fresh challenge that follows is
-   * solved. Pass `solveProofNode` from `@strangers/safety/solver/node` in Node, or
-   * `solveProof` from `@strangers/safety/solver` (WebCrypto) in a browser or worker.
+   * solved. Pass `solveProofNode` from `@strangers/client/node` in Node, or `solveProof`
+   * from `@strangers/client` (WebCrypto) in a browser or worker.
    */
   solveProof?(challenge: ProofChallenge, options: { signal: AbortSignal }): Promise<string>;
 }

@@ -196,7 +196,7 @@ test('the v1.1 server frames arrive as typed events', async () => {
   assert.deepEqual(await offer, { chat: 'chat-0' });
   assert.deepEqual(await challenge, { challenge: { algorithm: 'SHA-256', salt: 's' } });
   assert.deepEqual(await signal, { data: { sdp: 'v=0' } });
-  assert.deepEqual(await ice, { ice: [{ urls: ['turn:turn.example.test'], username: 'u', credential: 'c' }] });
+  assert.deepEqual(await ice, { ice: [{ urls: ['turn:turn.example.test'], username: 'u', credential: 'c' }], iceTransportPolicy: undefined });
   const paired = nextEvent(client, 'paired');
   await client.next();
   conn.send({ type: 'paired', chat: 'chat-v', interests: [], media: 'video', role: 'offer', ice: [{ urls: ['stun:s.example.test'] }] });
