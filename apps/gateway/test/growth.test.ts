@@ -114,7 +114,9 @@ describe('{m}:events has a MAXLEN of its own', () => {
     client.send({ type: 'join' });
     await client.next('waiting');
     const length = await redis.client().xlen(keys.matcherEvents);
-    assert.ok(length <= 40, `{m}:events holds ${length} entries`);
+    // `MAXLEN ~` trims whole stream nodes (10 entries here), so a few nodes over the cap of 20
+    // may remain; unbounded it would be 601.
+    assert.ok(length <= 60, `{m}:events holds ${length} entries`);
     client.close();
   });
 });
