@@ -55,6 +55,8 @@ export interface SessionMachineDeps {
  */
 export abstract class SessionMachine {
   private graceTimer: NodeJS.Timeout | undefined;
+  /** On a cluster, the join of the current queue entry until it is published (a park follows it). */
+  private joinPublished: Promise<void> | undefined;
   /** Set while a resume replays history: live partner messages wait here, in order. */
   private replayBuffer: InboxEntry[] | undefined;
   /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
@@ -100,7 +102,10 @@ export abstract class SessionMachine {
     this.persist();
     if (this.session.state === 'waiting') {
       const { id, gen } = this.session;
-      this.deps.chats.publish({ t: 'park', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'park'));
+      const park = () => this.deps.chats.publish({ t: 'park', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'park'));
+      // On a cluster the join waits for the record's save: the park must not overtake it.
+      if (this.joinPublished) void this.joinPublished.then(park);
+      else void park();
     }
     this.graceTimer = setTimeout(() => this.finish('disconnected'), graceMs);
     this.graceTimer.unref();
@@ -281,7 +286,7 @@ export abstract class SessionMachine {
     // must be saved first. One server runs a connection's commands in order; on a cluster the
     // record and the join stream are on different nodes, so the join waits for the save.
     if (this.deps.store.ordered) publish();
-    else void saved.then(publish, publish);
+    else this.joinPublished = saved.then(publish, publish);
   }
 
   /**
