@@ -66,7 +66,7 @@ describe('bounded growth from client input', () => {
     await stack.reset();
   });
 
-  test("a dead gateway's control stream, inboxes and online entry are deleted once it is reaped", async () => {
+  test("a dead gateway's online entry is deleted once it is reaped; its streams stay, bounded", async () => {
     const admin = stack.redis.client();
     const [a, b] = [await stack.connect(1), await stack.connect(0)];
     const chat = await pairUp(a, b);
@@ -79,11 +79,10 @@ describe('bounded growth from client input', () => {
     a.terminate();
     // Reaped: the partner is told once the orphan's grace ends; the keys are gone by then.
     assert.equal((await b.next('partner_left', 15_000)).reason, 'disconnected');
-    const exist = async () => (await Promise.all(left.map((key) => admin.exists(key)))).reduce((sum, one) => sum + one, 0);
-    await waitFor(async () => (await exist()) === 0 && (await admin.hexists(keys.onlineCounts, 'gw-1')) === 0, {
-      what: "gw-1's keys deleted",
-      timeoutMs: 10_000,
-    });
+    await waitFor(async () => (await admin.hexists(keys.onlineCounts, 'gw-1')) === 0, { what: "gw-1's online entry deleted", timeoutMs: 10_000 });
+    // A gateway that only lost Redis for a while looks the same: its inbox may hold acked
+    // messages it has yet to read, so the streams are never deleted by a reaper.
+    for (const key of left) assert.equal(await admin.exists(key), 1, `${key} kept`);
   });
 });
 

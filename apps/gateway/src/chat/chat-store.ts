@@ -178,9 +178,10 @@ export class ChatStore {
    */
   async deleteDeadGatewayKeys(gatewayId: string): Promise<boolean> {
     if ((await this.redis.exists(keys.gatewayAlive(gatewayId))) === 1) return false;
-    // One key per command: on a cluster each lives in its own slot.
-    const inboxes = Array.from({ length: this.settings.chatBuckets }, (_, bucket) => this.redis.del(keys.gatewayInbox(bucket, gatewayId)));
-    await Promise.all([this.redis.del(keys.gatewayControl(gatewayId)), ...inboxes, this.redis.hdel(keys.onlineCounts, gatewayId)]);
+    // Only its online entry. Its streams stay (bounded by their MAXLEN): a gateway whose key
+    // merely lapsed while Redis was away looks dead too, and deleting its inbox then lost
+    // acked messages it had not read yet (seen in the Redis outage test).
+    await this.redis.hdel(keys.onlineCounts, gatewayId);
     return true;
   }
 

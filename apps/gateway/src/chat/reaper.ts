@@ -70,7 +70,7 @@ export class ChatReaper {
     }
     await this.store.forgetOwner(owner);
     const cleaned = await this.chats.deleteDeadGatewayKeys(ownerGateway(owner));
-    this.logger.info({ owner, orphaned, streamsDeleted: cleaned }, 'sessions of a dead gateway orphaned');
+    this.logger.info({ owner, orphaned, onlineEntryDeleted: cleaned }, 'sessions of a dead gateway orphaned');
   }
 
   /**
