@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot, startRedisServer } from '@strangers/testkit';
 import { relayChart } from './chart.js';
 import { connectionsCase, type ConnectionFigures } from './connections-case.js';
+import { filtersCase } from './filters-case.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { startLoaders, type Loader } from './loader-pool.js';
 import { matcherCase } from './matcher-case.js';
@@ -80,6 +81,10 @@ async function measureRelay(results: Results): Promise<void> {
     } finally {
       await system.stop();
     }
+  }
+  if (systems.includes('product')) {
+    log('relay: product, content filters on');
+    results.filters = await filtersCase((work) => withLoaders(profile.loaders, work), systemOptions, profile, log);
   }
 }
 
@@ -173,7 +178,7 @@ function mergeWithLastRun(fresh: Results): Results {
     return fresh;
   }
   const merged: Results = { ...last };
-  if (only.has('relay')) Object.assign(merged, { relay: fresh.relay, cpuProfile: fresh.cpuProfile });
+  if (only.has('relay')) Object.assign(merged, { relay: fresh.relay, filters: fresh.filters, cpuProfile: fresh.cpuProfile });
   if (only.has('pairing')) merged.pairing = fresh.pairing;
   if (only.has('connections')) merged.connections = fresh.connections;
   if (only.has('matcher')) merged.matcher = fresh.matcher;

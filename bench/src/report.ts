@@ -1,6 +1,7 @@
 import type { Results } from './results.js';
 import { ABUSE_COSTS } from './abuse-costs.js';
 import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
+import { filtersSection, filtersTargets } from './report-filters.js';
 import { resumeSection, resumeTargets } from './report-resume.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
 import { systemLabels, type SystemName } from './systems.js';
@@ -90,6 +91,7 @@ export function checkTargets(results: Results): TargetCheck[] {
   }
   checks.push(...matcherTargets(results));
   checks.push(...resumeTargets(results));
+  checks.push(...filtersTargets(results));
   const gateway = results.connections.find((figures) => figures.label === 'gateway');
   if (gateway) {
     const last = gateway.steps[gateway.steps.length - 1]!;
@@ -163,6 +165,7 @@ export function renderReport(results: Results, chart: string): string {
   }
   push('', 'The yardsticks live in [`bench/yardsticks/`](bench/yardsticks/) and are not part of the product.', '');
   push(...cpuPerMessageSection(results, CPU_TABLE_RATE, machine.nproc));
+  push(...filtersSection(results));
 
   if (results.pairing) {
     const pairing = results.pairing;

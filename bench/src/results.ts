@@ -1,4 +1,5 @@
 import type { ConnectionFigures } from './connections-case.js';
+import type { FiltersFigures } from './filters-case.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { MatcherFigures } from './matcher-case.js';
 import type { PairingFigures } from './pairing-case.js';
@@ -27,6 +28,8 @@ export interface Results {
   machine: Machine;
   profile: Profile;
   relay: Partial<Record<SystemName, RelayFigures>>;
+  /** The product's relay with every built-in content filter on (filters-case.ts). */
+  filters?: FiltersFigures;
   pairing?: PairingFigures;
   connections: ConnectionFigures[];
   matcher?: MatcherFigures;

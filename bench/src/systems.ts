@@ -32,6 +32,8 @@ export interface SystemOptions {
   fromSource: boolean;
   /** Extra node flags for the product gateways, e.g. `--cpu-prof`. */
   gatewayNodeArgs?: string[];
+  /** Extra settings for the product gateways, e.g. the content filters (filters-case.ts). */
+  gatewayEnv?: Record<string, string>;
   matcherEnv?: Record<string, string>;
   /** Extra node flags for the matcher, e.g. `--cpu-prof`. */
   matcherNodeArgs?: string[];
@@ -55,6 +57,7 @@ export async function startGatewayProcess(redisUrl: string, id: string, options:
       // The per-session rate limit is policy, not relay cost: lift it so the fixed rates are what is measured.
       CHAT_RATE_PER_SECOND: '1000000',
       CHAT_RATE_BURST: '1000000',
+      ...options.gatewayEnv,
     },
     readyPath: '/readyz',
     port,
