@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { envField, parseEnv } from '@strangers/config';
+import { addressHashEnvSchema, addressHashKey, checkAddressHashSecret, envField, parseEnv } from '@strangers/config';
 import { loadMediaConfig, type MediaConfig } from '@strangers/media';
 import { defaultLimits } from '@strangers/protocol';
 import { defaultChatBuckets, isClusterUrl, isValidRedisUrl } from '@strangers/redis';
@@ -50,14 +50,6 @@ const gatewayOwnEnvSchema = z.object({
   CHAT_TTL_SECONDS: envField.positiveInt(24 * 3600),
   /** Approximate bound on each gateway inbox stream. */
   INBOX_MAX_LENGTH: envField.positiveInt(100_000),
-  /**
-   * Key of the client-address hash (HMAC-SHA256); the same on every gateway so report counts
-   * add up. Required: a real secret (16+ characters, not a published value) unless
-   * ALLOW_INSECURE_SALT is set (local development only).
-   */
-  IP_HASH_SALT: z.string().optional(),
-  /** Local development: start without a real IP_HASH_SALT (a fixed, public one is used). */
-  ALLOW_INSECURE_SALT: envField.boolean(false),
   /** How long a session whose connection dropped can be resumed, on any gateway. */
   RESUME_GRACE_MS: envField.positiveInt(15_000),
   /** The grace after a clean close (1000/1001, a closed tab): a reload still resumes, the partner is told soon. */
@@ -138,30 +130,9 @@ const gatewayOwnEnvSchema = z.object({
  * work, filters, moderation hook, abuse scoring; docs/abuse-prevention.md). README's
  * configuration table mirrors it.
  */
-export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape);
+export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape).extend(addressHashEnvSchema.shape);
 
-/** Salts published in this repository (old default, placeholders): never a real secret. */
-const PUBLIC_SALTS = new Set(['strangers-default-salt', 'change-me', 'changeme', 'replace-me', 'secret']);
-const MIN_SALT_LENGTH = 16;
-/** Used only with ALLOW_INSECURE_SALT: anyone can reverse hashes keyed with it. */
-const INSECURE_DEVELOPMENT_SALT = 'strangers-insecure-development-salt';
-
-/**
- * Why `salt` is not a real secret, or undefined if it may be one. A hash keyed with a known
- * value is reversible by trying every IPv4 address, so the gateway refuses to start with one.
- */
-export function saltProblem(salt: string | undefined): string | undefined {
-  if (salt === undefined) return 'required: a random secret, the same on every gateway (openssl rand -hex 32); ALLOW_INSECURE_SALT=true for local development';
-  if (PUBLIC_SALTS.has(salt.toLowerCase())) return 'is a published placeholder, not a secret (openssl rand -hex 32)';
-  if (salt.length < MIN_SALT_LENGTH) return `must be at least ${MIN_SALT_LENGTH} characters (openssl rand -hex 32)`;
-  return undefined;
-}
-
-const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine((env, context) => {
-  if (env.ALLOW_INSECURE_SALT) return;
-  const problem = saltProblem(env.IP_HASH_SALT);
-  if (problem) context.addIssue({ code: 'custom', path: ['IP_HASH_SALT'], message: problem });
-});
+const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine(checkAddressHashSecret);
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
@@ -241,7 +212,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     chatTtlSeconds: parsed.CHAT_TTL_SECONDS,
     inboxMaxLength: parsed.INBOX_MAX_LENGTH,
     onlineIntervalMs: parsed.ONLINE_INTERVAL_MS,
-    ipHashSalt: parsed.IP_HASH_SALT ?? INSECURE_DEVELOPMENT_SALT,
+    ipHashSalt: addressHashKey(parsed),
     resumeGraceMs: parsed.RESUME_GRACE_MS,
     resumeGraceCleanMs: parsed.RESUME_GRACE_CLEAN_MS,
     webDir: parsed.WEB_DIR,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { closeServer, listen, statusRoutes, type Logger } from '@strangers/config';
+import { addressKey, closeServer, hashAddress, listen, statusRoutes, type Logger } from '@strangers/config';
 import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
@@ -13,8 +13,7 @@ import { Liveness } from './cluster/liveness.js';
 import { OnlineCounter } from './cluster/online-counter.js';
 import { RedisMemorySampler } from './cluster/redis-memory.js';
 import type { GatewayConfig } from './config.js';
-import { addressKey } from './edge/address-key.js';
-import { clientAddress, compileProxyTrust, hashAddress, isLoopback, type ProxyTrust } from './edge/client-address.js';
+import { clientAddress, compileProxyTrust, isLoopback, type ProxyTrust } from './edge/client-address.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
 import { KeyedRateLimit } from './edge/keyed-rate-limit.js';
 import { createReportLimit } from './edge/report-limit.js';

@@ -5,7 +5,7 @@ import { getReport, listReports } from '@strangers/moderation';
 import { keys } from '@strangers/redis';
 import { readAutoActions } from '@strangers/safety';
 import { startGateway, startMatcher, startTestRedis, waitFor, type ServiceHandle, type TestClient, type TestRedisHandle } from '@strangers/testkit';
-import { hashAddress } from '../src/edge/client-address.js';
+import { hashAddress } from '@strangers/config';
 import { answerTo, connectTo, metricValue } from './safety-stack.js';
 
 /**

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ConfigError } from '@strangers/config';
+import { addressKey, ConfigError, hashAddress } from '@strangers/config';
 import { loadGatewayConfig } from '../src/config.js';
-import { addressKey } from '../src/edge/address-key.js';
-import { hashAddress } from '../src/edge/client-address.js';
 import { ConnectionLimits } from '../src/edge/connection-limits.js';
 import { secretsEqual } from '../src/edge/secret-compare.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envField, parseEnv } from '@strangers/config';
+import { addressHashEnvSchema, addressHashKey, checkAddressHashSecret, envField, parseEnv } from '@strangers/config';
 import { retentionEnvSchema, retentionFromEnv, type RetentionPolicy } from '@strangers/moderation';
 import { isValidRedisUrl } from '@strangers/redis';
 import { fileURLToPath } from 'node:url';
@@ -63,14 +63,14 @@ export const moderationEnvSchema = z
     PURGE_INTERVAL_MS: envField.positiveInt(3600_000),
     /** Appeals accepted from one client address per hour. */
     APPEALS_PER_ADDRESS_PER_HOUR: envField.positiveInt(5),
-    /** Salt of the client-address hash used for the appeal rate limit. */
-    IP_HASH_SALT: z.string().min(8).default('strangers-default-salt'),
     /** Proxies whose `X-Forwarded-For` is believed (addresses, CIDRs, `loopback`…). Unset: the header is ignored. */
     TRUST_PROXY: commaList(),
     /** The built console (scripts/build-console.ts). */
     CONSOLE_DIR: z.string().min(1).default(() => fileURLToPath(new URL('../dist/console', import.meta.url))),
   })
-  .extend(retentionEnvSchema.shape);
+  .extend(retentionEnvSchema.shape)
+  // The appeal rate limit counts by client address, hashed as the gateways hash it.
+  .extend(addressHashEnvSchema.shape);
 
 export interface ModerationConfig {
   redisUrl: string;
@@ -92,7 +92,7 @@ export interface ModerationConfig {
 }
 
 export function loadModerationConfig(env: NodeJS.ProcessEnv = process.env): ModerationConfig {
-  const parsed = parseEnv(moderationEnvSchema, env);
+  const parsed = parseEnv(moderationEnvSchema.superRefine(checkAddressHashSecret), env);
   const config: ModerationConfig = {
     redisUrl: parsed.REDIS_URL,
     port: parsed.MODERATION_PORT,
@@ -104,7 +104,7 @@ export function loadModerationConfig(env: NodeJS.ProcessEnv = process.env): Mode
     banHistoryDays: parsed.BAN_HISTORY_DAYS,
     purgeIntervalMs: parsed.PURGE_INTERVAL_MS,
     appealsPerAddressPerHour: parsed.APPEALS_PER_ADDRESS_PER_HOUR,
-    ipHashSalt: parsed.IP_HASH_SALT,
+    ipHashSalt: addressHashKey(parsed),
     trustProxy: parsed.TRUST_PROXY ?? [],
     consoleDir: parsed.CONSOLE_DIR,
     retention: retentionFromEnv(parsed),

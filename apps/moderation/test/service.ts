@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,7 @@ export async function startModerationProcess(redisUrl: string, env: Record<strin
   const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', entry], {
     cwd: repoRoot,
-    env: { ...process.env, REDIS_URL: redisUrl, MODERATION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, REDIS_URL: redisUrl, MODERATION_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', IP_HASH_SALT: randomBytes(32).toString('hex'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

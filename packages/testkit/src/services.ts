@@ -141,7 +141,7 @@ export function startMatcher(redisUrl: string, env: Record<string, string> = {})
 export function startModeration(redisUrl: string, env: Record<string, string> = {}): Promise<ServiceHandle> {
   return startService({
     app: 'moderation',
-    env: { REDIS_URL: redisUrl, MODERATION_PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { REDIS_URL: redisUrl, MODERATION_PORT: '0', HOST: '127.0.0.1', IP_HASH_SALT: testIpHashSalt, ...env },
     readyMessage: 'moderation listening',
   });
 }

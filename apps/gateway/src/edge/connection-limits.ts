@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { TokenBucket } from './token-bucket.js';
 import { isLoopback } from './client-address.js';
-import { addressKey } from './address-key.js';
+import { addressKey } from '@strangers/config';
 
 export interface ConnectionLimitSettings {
   /** Open WebSocket connections (both paths) on this gateway. */
@@ -27,7 +27,7 @@ type AdmittedSocket = Duplex & { [kAdmittedAddress]?: string };
  * Admission control for upgrades on one gateway: a total bound, a per-address bound on
  * open connections and a per-address token bucket on upgrade attempts. Counts are kept per
  * TCP socket and released when that socket closes, whichever path it took. Addresses count
- * by their limit key (edge/address-key.ts): an IPv6 client by its /64.
+ * by their limit key (addressKey in @strangers/config): an IPv6 client by its /64.
  */
 export class ConnectionLimits {
   private open = 0;

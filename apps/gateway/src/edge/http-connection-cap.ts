@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { addressKey } from './address-key.js';
+import { addressKey } from '@strangers/config';
 
 /** The limit key a capped socket counts against, kept on the socket. */
 const kCappedKey = Symbol('capped-key');
