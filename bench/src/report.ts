@@ -2,6 +2,7 @@ import type { Results } from './results.js';
 import { ABUSE_COSTS } from './abuse-costs.js';
 import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
 import { filtersSection, filtersTargets } from './report-filters.js';
+import { pairingTargets, relayTargets } from './report-targets.js';
 import { resumeSection, resumeTargets } from './report-resume.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
 import { systemLabels, type SystemName } from './systems.js';
@@ -17,9 +18,6 @@ export interface TargetCheck {
 /** The fixed rate whose CPU per message is tabulated: near the maximum, where batching has set in. */
 const CPU_TABLE_RATE = 10_000;
 
-function ratio(x: number, y: number): number {
-  return y > 0 ? x / y : Number.NaN;
-}
 
 /** The product goals of issue 3, checked against the medians. */
 /**
@@ -61,34 +59,7 @@ const WHY_BEHIND = [
 ];
 
 export function checkTargets(results: Results): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-  const product = results.relay.product;
-  const at10k = product?.rates.find((figures) => figures.rate === 10_000);
-  if (product) {
-    const p50 = at10k?.p50.median ?? Number.POSITIVE_INFINITY;
-    const p99 = at10k?.p99.median ?? Number.POSITIVE_INFINITY;
-    checks.push({ target: 'relay at 10 k msg/s: p50 ≤ 1 ms', measured: at10k ? `${fmtMs(p50)} ms` : 'not reached', met: p50 <= 1, gap: `${fmtMs(p50 / 1)}× the target` });
-    checks.push({ target: 'relay at 10 k msg/s: p99 ≤ 5 ms', measured: at10k ? `${fmtMs(p99)} ms` : 'not reached', met: p99 <= 5, gap: `${fmtMs(p99 / 5)}× the target` });
-    const max = product.maxRate.median;
-    const bare = results.relay['ws-redis']?.maxRate.median;
-    const socketio = results.relay.socketio?.maxRate.median;
-    if (bare !== undefined) {
-      const share = ratio(max, bare);
-      checks.push({ target: 'max sustained rate ≥ 80 % of the bare two-process relay', measured: `${fmtRate(max)}/s = ${(share * 100).toFixed(0)} % of ${fmtRate(bare)}/s`, met: share >= 0.8, gap: `${(80 - share * 100).toFixed(0)} points short (needs ${fmtRate(0.8 * bare)}/s)` });
-    }
-    if (socketio !== undefined) {
-      const times = ratio(max, socketio);
-      checks.push({ target: 'max sustained rate ≥ 2× Socket.IO + redis-streams-adapter', measured: `${times.toFixed(2)}× (${fmtRate(max)}/s vs ${fmtRate(socketio)}/s)`, met: times >= 2, gap: `needs ${fmtRate(2 * socketio)}/s` });
-    }
-  }
-  if (results.pairing) {
-    const pps = results.pairing.pairsPerSecond.median;
-    checks.push({ target: 'pairing ≥ 20 000 pairs/s', measured: `${pps.toFixed(0)} pairs/s`, met: pps >= 20_000, gap: `${((1 - pps / 20_000) * 100).toFixed(0)} % short` });
-    const at2k = results.pairing.joinRates.find((figures) => figures.rate === 2000);
-    if (at2k) {
-      checks.push({ target: 'join → paired p99 ≤ 10 ms at 2 000 joins/s', measured: `${fmtMs(at2k.p99.median)} ms`, met: at2k.p99.median <= 10, gap: `${(at2k.p99.median / 10).toFixed(1)}× the target` });
-    }
-  }
+  const checks: TargetCheck[] = [...relayTargets(results), ...pairingTargets(results)];
   checks.push(...matcherTargets(results));
   checks.push(...resumeTargets(results));
   checks.push(...filtersTargets(results));
@@ -126,7 +97,7 @@ export function renderReport(results: Results, chart: string): string {
     '',
   );
 
-  push('## Targets (issue 3)', '', '| target | measured | met? |', '| --- | --- | --- |');
+  push('## Targets (issues 5, 19, 20, 23)', '', '| target | measured | met? |', '| --- | --- | --- |');
   for (const check of checkTargets(results)) {
     push(`| ${check.target} | ${check.measured} | ${check.met ? 'yes' : `**no** — ${check.gap}`} |`);
   }
