@@ -18,8 +18,6 @@ export interface TargetCheck {
 /** The fixed rate whose CPU per message is tabulated: near the maximum, where batching has set in. */
 const CPU_TABLE_RATE = 10_000;
 
-
-/** The product goals of issue 3, checked against the medians. */
 /**
  * What the profile and separate measurements say about the misses; kept here, beside the
  * tables it explains, so a regenerated BENCHMARKS.md keeps it. Revisit when the figures move.
