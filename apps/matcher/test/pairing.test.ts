@@ -176,6 +176,8 @@ describe('PairingQueue invariants (fast-check)', () => {
         const queue = newQueue();
         const waiting = new Map<string, ModelEntry>();
         const apart = new Map<string, number>();
+        /** Address → the latest flag end (a lift forgets it). */
+        const flaggedUntil = new Map<string, number>();
         const gens = new Map<string, number>();
         let now = 0;
         let order = 0;
@@ -253,10 +255,13 @@ describe('PairingQueue invariants (fast-check)', () => {
             }
           } else if (op.kind === 'flag' || op.kind === 'unflag') {
             // The address's waiting sessions change pool at once, keeping their places, and are
-            // matched there, oldest first (a flag already lapsed moves nobody).
+            // matched there, oldest first (a flag moves nobody once the address's latest end has passed).
             const flagged = op.kind === 'flag';
             const outcome = flagged ? queue.flag(op.ipHash, now + op.ms, now) : queue.unflag(op.ipHash, now);
-            const moving = flagged && op.ms === 0 ? [] : [...waiting.values()].filter((entry) => entry.ipHash === op.ipHash && entry.flagged !== flagged);
+            if (flagged) flaggedUntil.set(op.ipHash, Math.max(now + op.ms, flaggedUntil.get(op.ipHash) ?? 0));
+            else flaggedUntil.delete(op.ipHash);
+            const moves = !flagged || (flaggedUntil.get(op.ipHash) ?? 0) > now;
+            const moving = moves ? [...waiting.values()].filter((entry) => entry.ipHash === op.ipHash && entry.flagged !== flagged) : [];
             for (const entry of moving) entry.flagged = flagged;
             assert.deepEqual(
               outcome.moved.map((entry) => `${entry.sid}:${entry.flagged}`),
