@@ -112,7 +112,7 @@ export class Gateway {
       { onControl: (entry) => this.chat.onControl(entry), onInbox: (entry) => this.chat.onInbox(entry) },
       logger,
     );
-    this.room = new Room(this.redis, config, logger, this.liveness);
+    this.room = new Room(this.redis, config, logger, this.liveness, this.moderation);
     this.limits = new ConnectionLimits(config.connectionLimits);
     this.trust = config.trustProxy && config.trustProxy.length > 0 ? compileProxyTrust(config.trustProxy) : undefined;
     watchConnections(this.chat.connections);
@@ -280,7 +280,7 @@ export class Gateway {
       return;
     }
     if (Room.handles(path)) {
-      this.room.onUpgrade(request, socket, head, path);
+      this.room.onUpgrade(request, socket, head, path, hashAddress(address, this.config.ipHashSalt));
       return;
     }
     refuseUpgrade(socket, 404, 'Not Found');

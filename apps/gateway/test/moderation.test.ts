@@ -89,6 +89,38 @@ async function expectRefused(client: TestClient, ban: string, { fresh = true } =
   if (fresh) assert.ok(!client.frames.some((frame) => frame.type === 'welcome' || frame.type === 'resumed'), 'no session for a banned client');
 }
 
+/** A report against a fresh address, then the moderator's `action` on it; returns the ban id, the address and its hash. */
+async function actOnFreshAddress(action: 'ban' | 'shadowban'): Promise<{ ban: string; address: string; ipHash: string }> {
+  const { reported, reportedWelcome, reporter, chat } = await chatAndReport(1);
+  const address = `203.0.113.${addresses}`;
+  const ipHash = await ipHashOf(String(reportedWelcome.session));
+  await done(reported, reporter);
+  const report = await reportOf(chat);
+  const acted = await call('POST', `/api/reports/${String(report.id)}/actions`, { action, duration: 3600, ground: action === 'ban' ? 'harassment' : 'spam', reason: 'insults' });
+  assert.equal(acted.status, 200, JSON.stringify(acted.body));
+  return { ban: String(acted.body.ban), address, ipHash };
+}
+
+function roomUrl(gateway: number, name: string): string {
+  return `ws://127.0.0.1:${stack.gateways[gateway]!.port}/chat/${name}`;
+}
+
+/** A room member from `address` on `gateway`, past its greeting. */
+async function joinRoom(gateway: number, name: string, address: string): Promise<TestClient> {
+  const client = await TestClient.connect(roomUrl(gateway, name), { 'x-forwarded-for': address });
+  assert.equal((await client.next('(text)')).text, `Welcome ${name}!`);
+  return client;
+}
+
+/** The room's statement of a ban: one plain-text line (PROTOCOL §3's `banned` as text), then close 4003. */
+async function expectRoomBanned(client: TestClient, ban: string): Promise<void> {
+  const line = String((await client.seen((frame) => String(frame.text).startsWith('* banned'))).text);
+  assert.match(line, /^\* banned until \d{4}-\d\d-\d\dT[\d:.]+Z: Harassment or bullying: insults \(appeal: https:\/\/moderation\.example\.org\/appeal\/(\w+)\)$/);
+  assert.ok(line.endsWith(`/appeal/${ban})`), line);
+  assert.equal((await client.waitClosed()).code, 4003);
+  assert.equal(client.texts.at(-1), line, 'the statement is the last line');
+}
+
 /** Two clients chat (alternating, each message acked and delivered), then the first reports. */
 async function chatAndReport(count: number): Promise<{ reporter: TestClient; reported: TestClient; reportedWelcome: Frame; chat: string; texts: string[] }> {
   const { client: reporter } = await connect(0, newAddress());
@@ -217,6 +249,83 @@ describe('moderation on a real stack', { timeout: 120_000 }, () => {
     assert.equal(pa.chat, pb.chat);
     assert.ok(!ordinary.frames.some((frame) => frame.type === 'paired'), 'the ordinary client was not paired with a shadow-banned one');
     await done(ordinary, first, second);
+  });
+
+  test('lifting a shadow ban takes the address out of the flagged pool at once: its waiting session pairs with an ordinary client', async () => {
+    const { ban, address, ipHash } = await actOnFreshAddress('shadowban');
+    const admin = stack.redis.client();
+    await waitFor(async () => (await admin.zscore(keys.matcherFlagged, ipHash)) !== null, { timeoutMs: 10_000, what: 'the address in the flagged pool' });
+    const { client: shadowed } = await connect(1, address);
+    shadowed.send({ type: 'join' });
+    await shadowed.next('waiting');
+    const { client: ordinary } = await connect(0, newAddress());
+    ordinary.send({ type: 'join' });
+    await ordinary.next('waiting');
+    // Both joins read by the matcher, and not paired: the shadowed session waits in the flagged pool.
+    const stored = await waitFor(
+      async () => {
+        const queue = await admin.hgetall(keys.matcherQueue);
+        return Object.keys(queue).length === 2 ? Object.values(queue).map((json) => JSON.parse(json) as { ipHash: string; flagged: boolean }) : undefined;
+      },
+      { timeoutMs: 10_000, what: 'both sessions in the queue' },
+    );
+    assert.deepEqual(stored.map((entry) => entry.flagged).sort(), [false, true]);
+    assert.equal(stored.find((entry) => entry.flagged)!.ipHash, ipHash);
+    assert.ok(!shadowed.frames.some((frame) => frame.type === 'paired') && !ordinary.frames.some((frame) => frame.type === 'paired'));
+
+    assert.equal((await call('DELETE', `/api/bans/${ban}`, { reason: 'a mistake' })).status, 200);
+    // No new join: the waiting session itself moves to the ordinary pool and meets the other.
+    const [pa, pb] = await Promise.all([shadowed.next('paired', 10_000), ordinary.next('paired', 10_000)]);
+    assert.equal(pa.chat, pb.chat);
+    assert.equal(await admin.zscore(keys.matcherFlagged, ipHash), null, 'the flag is gone from Redis');
+    const reports = await admin.zrange(keys.matcherReports, 0, -1);
+    assert.ok(!reports.some((member) => member.startsWith(`${ipHash}|`)), "the matcher forgot the address's counted reports");
+    await done(shadowed, ordinary);
+  });
+
+  test('the room: a banned address is refused with one line and 4003, a new ban cuts its members on every gateway, a shadow ban shows nothing, lifting lets it back', async () => {
+    const shadowed = await actOnFreshAddress('shadowban');
+    // Reported, not banned yet.
+    const { reported, reporter, chat } = await chatAndReport(1);
+    const address = `203.0.113.${addresses}`;
+    await done(reported, reporter);
+    const onFirst = await joinRoom(0, 'banned-a', address);
+    const onSecond = await joinRoom(1, 'banned-b', address);
+    const watcher = await joinRoom(0, 'watcher', newAddress());
+    const quiet = await joinRoom(1, 'shadowed', shadowed.address);
+
+    const report = await reportOf(chat);
+    const acted = await call('POST', `/api/reports/${String(report.id)}/actions`, { action: 'ban', duration: 3600, ground: 'harassment', reason: 'insults' });
+    assert.equal(acted.status, 200, JSON.stringify(acted.body));
+    const ban = String(acted.body.ban);
+    await Promise.all([expectRoomBanned(onFirst, ban), expectRoomBanned(onSecond, ban)]);
+    await watcher.seen((frame) => frame.text === 'banned-a left the chat');
+    await watcher.seen((frame) => frame.text === 'banned-b left the chat');
+
+    for (const gateway of [0, 1]) {
+      const refused = await TestClient.connect(roomUrl(gateway, 'banned-again'), { 'x-forwarded-for': address });
+      await expectRoomBanned(refused, ban);
+      assert.equal(refused.texts.length, 1, 'no greeting for a banned client');
+    }
+    assert.equal(await stack.redis.client().sismember('chat-users', 'banned-again'), 0, 'the name was never claimed');
+    // The shadow ban (on the stream before the ban, so both gateways have it) stays invisible.
+    quiet.send('still here');
+    await watcher.seen((frame) => frame.text === 'shadowed: still here');
+    assert.equal(quiet.closed, undefined);
+    const again = await joinRoom(0, 'shadowed-2', shadowed.address);
+
+    assert.equal((await call('DELETE', `/api/bans/${ban}`)).status, 200);
+    const back = await waitFor(
+      async () => {
+        const client = await TestClient.connect(roomUrl(1, 'banned-back'), { 'x-forwarded-for': address });
+        const first = await client.next('(text)', 5000);
+        if (first.text === 'Welcome banned-back!') return client;
+        await client.waitClosed();
+        return undefined;
+      },
+      { timeoutMs: 3000, intervalMs: 100, what: 'the lifted address back in the room' },
+    );
+    for (const client of [back, watcher, quiet, again]) client.close();
   });
 
   test("expired evidence is gone from Redis after the purge (a real gateway's report)", async () => {

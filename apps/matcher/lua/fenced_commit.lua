@@ -19,6 +19,9 @@
 --   queued:      n, (session id, waiting entry JSON)*          → HSET queue
 --   apart:       n, (until ms, "a|b")*                         → ZADD apart GT
 --   reports:     n, (at ms, "ipHash|event id")*                → ZADD reports
+--   forgotten:   n, "ipHash|event id"*                         → ZREM reports (a lift's; after the ZADD)
+--   unflagged:   n, ipHash*                                    → ZREM flagged (a lift; before the ZADD,
+--                so a flag later in the batch stands; the batch drops flags before the lift)
 --   flagged:     n, (until ms, ipHash)*                        → ZADD flagged GT
 --   assignments: n, (KEYS index, to, gen, chat, partner, pgw, interests JSON, lang JSON,
 --                media, role, rematch)*
@@ -53,6 +56,10 @@ first, last = section()
 for from = first, last, CHUNK do redis.call('ZADD', KEYS[4], 'GT', unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
 first, last = section()
 for from = first, last, CHUNK do redis.call('ZADD', KEYS[5], unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
+first, last = section()
+for from = first, last, CHUNK do redis.call('ZREM', KEYS[5], unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
+first, last = section()
+for from = first, last, CHUNK do redis.call('ZREM', KEYS[6], unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
 first, last = section()
 for from = first, last, CHUNK do redis.call('ZADD', KEYS[6], 'GT', unpack(ARGV, from, math.min(from + CHUNK - 1, last))) end
 

@@ -51,6 +51,7 @@ export class Matcher {
     this.state = new MatchingState(config.matching, () => newChatId(config.chatBuckets), {
       paired: pairMade,
       flagged: (ipHash, reports) => logger.info({ ipHash, reports }, 'client address flagged'),
+      unflagged: (ipHash) => logger.info({ ipHash }, 'client address unflagged (shadow ban lifted)'),
     });
     this.committer = new Committer(redis, lease, config.matching.reports.windowMs);
     const consumer = new Consumer(

@@ -8,7 +8,7 @@ import { MatchingState, type MatchingSettings } from '../src/matching/matching-s
 import { pairKey, type WaitingSession } from '../src/matching/pairing.js';
 
 /**
- * The matching state (queue, recent pairs, report counts, flagging) against a model of it:
+ * The matching state (queue, recent pairs, report counts, flags and their lifts) against a model of it:
  * every batch it returns is decoded from the commit script's arguments (what Redis would
  * store) and compared with what the model says the events mean. pairing.test.ts checks the
  * choice of partner; this checks everything around it.
@@ -34,6 +34,9 @@ type Op =
   | { kind: 'join'; sid: string; gen: 'new' | 'same' | 'stale'; gw: string; interests: string[]; avoid: string | undefined; block: boolean; live: boolean }
   | { kind: 'cancel'; sid: string }
   | { kind: 'report'; sid: string }
+  /** A `flag` event (a shadow ban, an automatic abuse action) and an `unflag` (a moderator lifted the shadow ban). */
+  | { kind: 'flag'; ip: string; ms: number }
+  | { kind: 'unflag'; ip: string }
   | { kind: 'tick'; ms: number }
   | { kind: 'ghosts'; dead: string[] };
 
@@ -54,6 +57,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), sid }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('report' as const), sid }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flag' as const), ip: fc.constantFrom(...IPS), ms: fc.integer({ min: 1, max: 5000 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unflag' as const), ip: fc.constantFrom(...IPS) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 1500 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('ghosts' as const), dead: fc.subarray(SIDS) }) },
 );
@@ -72,7 +77,8 @@ class Model {
   readonly gens = new Map<string, number>();
   readonly recent = new Map<string, { gen: number; chat: string; partner: string; pgw: string; at: number }>();
   readonly apart = new Map<string, number>();
-  readonly reports = new Map<string, number[]>();
+  /** Per address, the reports counted: when, and the member stored for each. */
+  readonly reports = new Map<string, { at: number; member: string }[]>();
   readonly flaggedUntil = new Map<string, number>();
   joins = 0;
   ghosts = 0;
@@ -87,6 +93,17 @@ class Model {
     const open = (entry: ModelEntry) => entry.interests.length === 0 || this.now - entry.enqueuedAt >= SETTINGS.interestFallbackMs;
     const shares = ex.interests.some((tag) => ey.interests.includes(tag));
     return x !== y && ex.flagged === ey.flagged && !this.isApart(x, y) && (shares || (open(ex) && open(ey)));
+  }
+
+  /** A flag or its lift: the address's waiting sessions change pool at once (and may pair there). */
+  regroup(ip: string, flagged: boolean): void {
+    for (const [id, entry] of this.waiting) if (ipOf(id) === ip) entry.flagged = flagged;
+  }
+
+  flag(ip: string, until: number, expected: Decoded): void {
+    this.flaggedUntil.set(ip, Math.max(until, this.flaggedUntil.get(ip) ?? 0));
+    expected.flagged.push({ until, ipHash: ip });
+    this.regroup(ip, true);
   }
 
   pruneRecent(): void {
@@ -143,14 +160,21 @@ function modelJoin(model: Model, op: Extract<Op, { kind: 'join' }>, expected: De
 }
 
 function modelReport(model: Model, ipHash: string, id: string, expected: Decoded): void {
-  expected.reports.push({ at: model.now, member: `${ipHash}|${id}` });
-  const times = (model.reports.get(ipHash) ?? []).filter((time) => time > model.now - SETTINGS.reports.windowMs);
-  times.push(model.now);
-  model.reports.set(ipHash, times);
-  if (times.length < SETTINGS.reports.threshold) return;
-  const until = model.now + SETTINGS.reports.flagMs;
-  model.flaggedUntil.set(ipHash, Math.max(until, model.flaggedUntil.get(ipHash) ?? 0));
-  expected.flagged.push({ until, ipHash });
+  const member = `${ipHash}|${id}`;
+  expected.reports.push({ at: model.now, member });
+  const counted = (model.reports.get(ipHash) ?? []).filter((report) => report.at > model.now - SETTINGS.reports.windowMs);
+  counted.push({ at: model.now, member });
+  model.reports.set(ipHash, counted);
+  if (counted.length >= SETTINGS.reports.threshold) model.flag(ipHash, model.now + SETTINGS.reports.flagMs, expected);
+}
+
+/** A lift: the flag goes, whoever set it, and so do the reports counted against the address. */
+function modelUnflag(model: Model, ip: string, expected: Decoded): void {
+  model.flaggedUntil.delete(ip);
+  expected.forgotten.push(...(model.reports.get(ip) ?? []).map((report) => report.member));
+  expected.unflagged.push(ip);
+  model.reports.delete(ip);
+  model.regroup(ip, false);
 }
 
 /** Checks the pairs of a batch against the model and applies them to it; returns how many there were. */
@@ -206,7 +230,7 @@ function checkState(model: Model, state: MatchingState, batch: Decoded): void {
 }
 
 function emptyDecoded(): Decoded {
-  return { acks: [], removed: [], queued: new Map(), apart: [], reports: [], flagged: [], assignments: [], extras: [], offers: [], rematchRemoved: [], rematchStored: new Map() };
+  return { acks: [], removed: [], queued: new Map(), apart: [], reports: [], forgotten: [], unflagged: [], flagged: [], assignments: [], extras: [], offers: [], rematchRemoved: [], rematchStored: new Map() };
 }
 
 /** One step: the op as the consumer would feed it, its batch checked against the model. */
@@ -237,6 +261,12 @@ function step(model: Model, state: MatchingState, op: Op, id: string): void {
       event = { t: 'cancel', sid: op.sid, gen };
       const entry = model.waiting.get(op.sid);
       if (entry && entry.gen <= gen) model.waiting.delete(op.sid);
+    } else if (op.kind === 'flag') {
+      event = { t: 'flag', ipHash: op.ip, until: model.now + op.ms };
+      model.flag(op.ip, event.until, expected);
+    } else if (op.kind === 'unflag') {
+      event = { t: 'unflag', ipHash: op.ip };
+      modelUnflag(model, op.ip, expected);
     } else {
       event = { t: 'reported', sid: op.sid, ipHash: ipOf(op.sid) };
       modelReport(model, ipOf(op.sid), id, expected);
@@ -248,7 +278,9 @@ function step(model: Model, state: MatchingState, op: Op, id: string): void {
   if (op.kind !== 'tick' && op.kind !== 'ghosts') assert.deepEqual(decoded.acks, expected.acks, 'the event is acknowledged');
   assert.deepEqual(decoded.apart, expected.apart, 'kept-apart pairs stored');
   assert.deepEqual(decoded.reports, expected.reports, 'reports stored');
-  assert.deepEqual(decoded.flagged, expected.flagged, 'the address is flagged exactly when its reports reach the threshold');
+  assert.deepEqual(decoded.flagged, expected.flagged, 'the address is flagged exactly by a flag event or when its reports reach the threshold');
+  assert.deepEqual(decoded.unflagged, expected.unflagged, 'a lift removes the stored flag');
+  assert.deepEqual(decoded.forgotten, expected.forgotten, 'a lift removes the stored reports counted against the address');
   if (resend) {
     const resent = decoded.assignments.filter((assignment) => assignment.to === expected.assignments[0]!.to && assignment.chat === expected.assignments[0]!.chat);
     assert.equal(resent.length, 1, 'the earlier assignment is sent again');
@@ -261,7 +293,7 @@ function step(model: Model, state: MatchingState, op: Op, id: string): void {
 }
 
 describe('MatchingState (fast-check model)', () => {
-  test('for any sequence of joins, re-sent joins, ghosts, cancels, reports and time, the batches say what the events mean', () => {
+  test('for any sequence of joins, re-sent joins, ghosts, cancels, reports, flags, lifts and time, the batches say what the events mean', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => {
         let chats = 0;
@@ -295,7 +327,7 @@ describe('MatchingState (fast-check model)', () => {
         {
           queue: [entry('s0', 0), entry('s1', 1), entry('s2', 2, true), entry('s3', 3)],
           apart: [{ pair: pairKey('s0', 's1'), until: 100 }],
-          reports: [{ ipHash: 'ipA', at: 5 }],
+          reports: [{ ipHash: 'ipX', at: 5, member: 'ipX|1-0' }],
           flagged: [{ ipHash: 'ipC', until: 100 }],
           rematches: [],
         },
@@ -307,10 +339,10 @@ describe('MatchingState (fast-check model)', () => {
     assert.deepEqual(batch.removed, ['s3']);
     assert.deepEqual(batch.assignments, []);
     assert.deepEqual(state.waiting().map((session) => session.sid), ['s0', 's1', 's2']);
-    // One more report against ipA (restored: one within the window) reaches the threshold.
-    const reported = decode(state.applyEvents([{ id: '9-0', event: { t: 'reported', sid: 's3', ipHash: 'ipA' } }], undefined, 20));
-    assert.deepEqual(reported.flagged, [{ until: 20 + SETTINGS.reports.flagMs, ipHash: 'ipA' }]);
-    assert.deepEqual(flaggedAddresses, ['ipA']);
+    // One more report against ipX (restored: one within the window) reaches the threshold.
+    const reported = decode(state.applyEvents([{ id: '9-0', event: { t: 'reported', sid: 's9', ipHash: 'ipX' } }], undefined, 20));
+    assert.deepEqual(reported.flagged, [{ until: 20 + SETTINGS.reports.flagMs, ipHash: 'ipX' }]);
+    assert.deepEqual(flaggedAddresses, ['ipX']);
     // Once the cool-down ends, s0 and s1 meet.
     const swept = decode(state.applyEvents([], undefined, 100));
     assert.deepEqual(swept.assignments.map((a) => [a.to, a.partner]).sort(), [['s0', 's1'], ['s1', 's0']]);

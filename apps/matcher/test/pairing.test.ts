@@ -10,6 +10,8 @@ const TAGS = ['a', 'b', 'c'];
 const LANGS = ['en', 'es', 'fr'];
 const AGES: AgeGroup[] = ['adult', 'minor', 'unknown'];
 const MEDIA: MediaKind[] = ['text', 'video'];
+/** Client addresses: '' (unknown) is never flagged by address. */
+const IPS = ['', 'ipA', 'ipB'];
 
 function session(sid: string, overrides: Partial<WaitingSession> = {}): WaitingSession {
   return {
@@ -95,12 +97,32 @@ describe('PairingQueue examples', () => {
     const back = queue.join(session('first', { gw: 'gw2' }), 2);
     assert.deepEqual(back.kind === 'paired' && [back.pair.a.sid, back.pair.a.gw, back.pair.b.sid], ['first', 'gw2', 'second']);
   });
+
+  test('a lifted flag moves the waiting session to the ordinary pool at its place in the queue', () => {
+    const queue = newQueue();
+    queue.keepApart('old', 'new', 10_000);
+    queue.join(session('old', { ipHash: 'ipA', flagged: true }), 0);
+    assert.equal(queue.join(session('new', { enqueuedAt: 10 }), 10).kind, 'queued', 'different pools');
+    const lifted = queue.unflag('ipA', 20);
+    assert.deepEqual(lifted.moved.map((entry) => [entry.sid, entry.flagged]), [['old', false]]);
+    assert.deepEqual(lifted.pairs, [], 'kept apart from the only other one waiting');
+    assert.equal(queue.isFlagged('ipA', 20), false);
+    const outcome = queue.join(session('joiner', { enqueuedAt: 30 }), 30);
+    assert.equal(outcome.kind === 'paired' && outcome.pair.a.sid, 'old', 'the session that waited longest, not the newer one');
+    // And a flag moves a waiting session the other way, where it meets a flagged one at once.
+    queue.join(session('spam1', { ipHash: 'ipB', flagged: true, media: 'video' }), 40);
+    assert.equal(queue.join(session('spam2', { ipHash: 'ipC', media: 'video' }), 50).kind, 'queued');
+    const flagged = queue.flag('ipC', 1000, 60);
+    assert.deepEqual(flagged.pairs.map((pair) => [pair.a.sid, pair.b.sid]), [['spam1', 'spam2']]);
+    assert.deepEqual(queue.entries().map((entry) => entry.sid), ['new']);
+  });
 });
 
 type Op =
   | {
       kind: 'join';
       sid: string;
+      ipHash: string;
       interests: string[];
       flagged: boolean;
       lang: string[];
@@ -112,6 +134,9 @@ type Op =
   | { kind: 'park'; sid: string }
   | { kind: 'resume'; sid: string }
   | { kind: 'apart'; x: string; y: string; ms: number }
+  /** The address is flagged for `ms` (a shadow ban, an abuse action, reports), or its flag lifted (a moderator). */
+  | { kind: 'flag'; ipHash: string; ms: number }
+  | { kind: 'unflag'; ipHash: string }
   | { kind: 'tick'; ms: number };
 
 const sidArb = fc.constantFrom(...SIDS);
@@ -121,6 +146,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('join' as const),
       sid: sidArb,
+      ipHash: fc.constantFrom(...IPS),
       interests: fc.subarray(TAGS),
       flagged: fc.boolean(),
       lang: fc.subarray(LANGS, { maxLength: 2 }),
@@ -133,6 +159,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('park' as const), sid: sidArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), sid: sidArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('apart' as const), x: sidArb, y: sidArb, ms: fc.integer({ min: 1, max: 3000 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flag' as const), ipHash: fc.constantFrom('ipA', 'ipB'), ms: fc.integer({ min: 0, max: 3000 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unflag' as const), ipHash: fc.constantFrom('ipA', 'ipB') }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 1500 }) }) },
 );
 
@@ -142,12 +170,14 @@ interface ModelEntry extends WaitingSession {
 }
 
 describe('PairingQueue invariants (fast-check)', () => {
-  test('for any sequence of joins, cancels, parks, resumes, cool-downs and time, every rule holds', () => {
+  test('for any sequence of joins, cancels, parks, resumes, cool-downs, flags, lifts and time, every rule holds', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
         const queue = newQueue();
         const waiting = new Map<string, ModelEntry>();
         const apart = new Map<string, number>();
+        /** Address → the latest flag end (a lift forgets it). */
+        const flaggedUntil = new Map<string, number>();
         const gens = new Map<string, number>();
         let now = 0;
         let order = 0;
@@ -223,6 +253,23 @@ describe('PairingQueue invariants (fast-check)', () => {
               if (outcome.kind === 'paired') checkPair(outcome.pair, entry);
               else assert.equal(outcome.kind, unchanged ? 'ignored' : 'moved', 'a resumed join keeps its place');
             }
+          } else if (op.kind === 'flag' || op.kind === 'unflag') {
+            // The address's waiting sessions change pool at once, keeping their places, and are
+            // matched there, oldest first (a flag moves nobody once the address's latest end has passed).
+            const flagged = op.kind === 'flag';
+            const outcome = flagged ? queue.flag(op.ipHash, now + op.ms, now) : queue.unflag(op.ipHash, now);
+            if (flagged) flaggedUntil.set(op.ipHash, Math.max(now + op.ms, flaggedUntil.get(op.ipHash) ?? 0));
+            else flaggedUntil.delete(op.ipHash);
+            const moves = !flagged || (flaggedUntil.get(op.ipHash) ?? 0) > now;
+            const moving = moves ? [...waiting.values()].filter((entry) => entry.ipHash === op.ipHash && entry.flagged !== flagged) : [];
+            for (const entry of moving) entry.flagged = flagged;
+            assert.deepEqual(
+              outcome.moved.map((entry) => `${entry.sid}:${entry.flagged}`),
+              moving.map((entry) => `${entry.sid}:${entry.flagged}`),
+              'exactly the sessions of the address change pool, in queue order',
+            );
+            const moved = new Set(moving.map((entry) => entry.sid));
+            for (const pair of outcome.pairs) checkPair(pair, waiting.get(moved.has(pair.a.sid) ? pair.a.sid : pair.b.sid)!);
           } else if (op.kind === 'apart') {
             queue.keepApart(op.x, op.y, now + op.ms);
             const key = pairKey(op.x, op.y);

@@ -14,6 +14,13 @@ export interface AddressStanding {
 const ends = (record: BanRecord) => record.until ?? Number.POSITIVE_INFINITY;
 
 /**
+ * A ban event as a follower reports it, once applied: a lift carries the record it lifted
+ * (`ban`, as the registry held it; absent if it held none, or if a reload found it expired),
+ * since the stream's `lift` names only the id. A gateway needs its address and kind: a lifted shadow ban is unflagged.
+ */
+export type AppliedBanEvent = { type: 'add'; ban: BanRecord } | { type: 'lift'; banId: string; ban?: BanRecord };
+
+/**
  * The bans in force, in memory, keyed by address hash: what a gateway checks on every
  * connect and resume without a Redis round trip. Fed by `loadBansInForce` and the ban stream
  * (`BanFollower`); expired entries are ignored on lookup and dropped by `prune`.
@@ -57,9 +64,14 @@ export class BanRegistry {
     return removed;
   }
 
-  apply(event: BanEvent): void {
-    if (event.type === 'add') this.add(event.ban);
-    else this.remove(event.banId);
+  /** Applies an event; for a lift, returns the record removed. */
+  apply(event: BanEvent): AppliedBanEvent {
+    if (event.type === 'add') {
+      this.add(event.ban);
+      return event;
+    }
+    const ban = this.remove(event.banId);
+    return ban ? { ...event, ban } : event;
   }
 
   lookup(ipHash: string, now = Date.now()): AddressStanding {
@@ -88,8 +100,8 @@ export interface BanFollowerOptions {
   redis: Redis;
   registry: BanRegistry;
   logger: Logger;
-  /** Told of every event after it was applied: a gateway ends the live sessions of a newly banned address. */
-  onEvent?: (event: BanEvent) => void;
+  /** Told of every event after it was applied: a gateway ends the live sessions of a newly banned address, and unflags a lifted shadow ban. */
+  onEvent?: (event: AppliedBanEvent) => void;
   blockMs?: number;
 }
 
@@ -124,12 +136,14 @@ export class BanFollower {
   private async resync(reportChanges = false): Promise<void> {
     const { registry, onEvent } = this.options;
     const snapshot = await loadBansInForce(this.options.redis);
-    const before = new Set([...registry.bans()].map((ban) => ban.id));
+    const before = new Map([...registry.bans()].map((ban) => [ban.id, ban]));
     registry.reset(snapshot.bans);
     this.lastId = snapshot.lastEventId;
     if (!reportChanges || !onEvent) return;
     for (const ban of snapshot.bans) if (!before.delete(ban.id)) onEvent({ type: 'add', ban });
-    for (const banId of before) onEvent({ type: 'lift', banId });
+    // Gone from the bans in force: lifted, or expired meanwhile; only a lifted one carries its record.
+    const now = Date.now();
+    for (const [banId, ban] of before) onEvent(ends(ban) > now ? { type: 'lift', banId, ban } : { type: 'lift', banId });
   }
 
   private async follow(): Promise<void> {
@@ -142,8 +156,8 @@ export class BanFollower {
         const { events, lastId } = await readBanEvents(reader, this.lastId, { blockMs });
         this.lastId = lastId;
         for (const event of events) {
-          registry.apply(event);
-          onEvent?.(event);
+          const applied = registry.apply(event);
+          onEvent?.(applied);
         }
       } catch (error) {
         if (!this.running) return;

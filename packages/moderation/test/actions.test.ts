@@ -21,7 +21,7 @@ import {
   ModerationError,
   moderationKeys,
   readBanEvents,
-  type BanEvent,
+  type AppliedBanEvent,
 } from '../src/index.ts';
 import { serverFrameSchema } from '@strangers/protocol';
 import { seedReport, startStore } from './redis.ts';
@@ -118,7 +118,7 @@ describe('actions, bans, appeals and the audit log', () => {
 
   test('a follower keeps a registry in step: start-up snapshot, then adds and lifts as they happen', async () => {
     const registry = new BanRegistry();
-    const seen: BanEvent[] = [];
+    const seen: AppliedBanEvent[] = [];
     const follower = new BanFollower({
       redis,
       reader: duplicateRedisClient(redis, 'bans'),
@@ -141,6 +141,8 @@ describe('actions, bans, appeals and the audit log', () => {
       await liftBan(redis, early!.id, 'alice');
       await waitFor(() => registry.lookup('followerHash0001').ban === undefined, { what: 'the lift to reach the registry' });
       assert.deepEqual(seen.map((e) => e.type), ['add', 'lift']);
+      // The stream's lift names only the id: the follower adds the record lifted (a gateway needs its address and kind).
+      assert.deepEqual(seen[1], { type: 'lift', banId: early!.id, ban: early });
       // Expired entries never apply.
       assert.equal(registry.lookup('followerHash0002', Date.now() + 601_000).shadowban, undefined);
     } finally {
@@ -201,7 +203,7 @@ describe('ban follower after a failed read', () => {
     await waitForRedisReady(deadReader);
     await deadServer.stop();
     const registry = new BanRegistry();
-    const seen: BanEvent[] = [];
+    const seen: AppliedBanEvent[] = [];
     const { ban: old } = await actOnReport(store.redis, await seedReport(store.redis), { action: 'ban', ground: 'spam' }, 'alice', settings);
     const follower = new BanFollower({ redis: store.redis, reader: deadReader, registry, logger: createLogger({ name: 'test', level: process.env.TEST_LOGS ? 'debug' : 'silent' }), onEvent: (event) => seen.push(event), blockMs: 100 });
     await follower.start();
@@ -211,7 +213,10 @@ describe('ban follower after a failed read', () => {
       const { ban: added } = await actOnReport(store.redis, await seedReport(store.redis, { reported: { sid: 'q', ipHash: 'duringOutage0001', gateway: 'gw' } }), { action: 'ban', ground: 'spam' }, 'alice', settings);
       await liftBan(store.redis, old!.id, 'alice');
       await waitFor(() => seen.length >= 2, { timeoutMs: 15_000, what: 'the reload to report the changes' });
-      assert.deepEqual(seen.slice(0, 2), [{ type: 'add', ban: added }, { type: 'lift', banId: old!.id }]);
+      assert.deepEqual(seen.slice(0, 2), [
+        { type: 'add', ban: added },
+        { type: 'lift', banId: old!.id, ban: old },
+      ]);
       assert.equal(registry.lookup('duringOutage0001').ban?.id, added!.id);
       assert.equal(registry.size, 1);
     } finally {

@@ -67,8 +67,10 @@ export const matcherEventSchema = z.discriminatedUnion('t', [
     media: mediaKind.default('text'),
   }),
   z.object({ t: z.literal('reported'), sid: z.string().min(1), ipHash: z.string() }),
-  /** A gateway's automatic abuse action (packages/safety): the address meets only flagged clients until `until` (ms). */
+  /** A shadow ban or a gateway's automatic abuse action (packages/safety): the address meets only flagged clients until `until` (ms). */
   z.object({ t: z.literal('flag'), ipHash: z.string().min(1), until: int }),
+  /** A moderator lifted the address's shadow ban: its flag goes at once, whoever set it (docs/moderation.md). */
+  z.object({ t: z.literal('unflag'), ipHash: z.string().min(1) }),
 ]);
 export type MatcherEvent = z.output<typeof matcherEventSchema>;
 export type JoinEvent = Extract<MatcherEvent, { t: 'join' }>;
@@ -103,6 +105,8 @@ export function encodeMatcherEvent(event: MatcherEventInput): string[] {
       return recordToFields({ t: event.t, sid: event.sid, ipHash: event.ipHash });
     case 'flag':
       return recordToFields({ t: event.t, ipHash: event.ipHash, until: event.until });
+    case 'unflag':
+      return recordToFields({ t: event.t, ipHash: event.ipHash });
   }
 }
 

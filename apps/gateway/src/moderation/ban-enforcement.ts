@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
-import { BanFollower, BanRegistry, banStatement, type BanEvent, type BanRecord } from '@strangers/moderation';
+import { BanFollower, BanRegistry, banStatement, type AppliedBanEvent, type BanRecord } from '@strangers/moderation';
 import { CloseCode } from '@strangers/protocol';
 import { encodeMatcherEvent, keys, type Redis } from '@strangers/redis';
 import { moderationMetrics } from './moderation-metrics.js';
@@ -22,11 +22,13 @@ const PERMANENT_FLAG_MS = 100 * 365 * 24 * 3600 * 1000;
  * round trip; a banned client gets the `banned` statement and close 4003. A new ban ends the
  * address's live sessions here at once (every gateway follows the stream, so every gateway
  * ends its own): the statement and 4003 to an attached client, and the chat ends with
- * `reported` for the partner.
+ * `reported` for the partner; `onBanned` listeners (the room) cut theirs. Shadow bans go to
+ * the matcher: `flag` when one is added, `unflag` when one is lifted.
  */
 export class BanEnforcement {
   readonly registry = new BanRegistry();
   private readonly follower: BanFollower;
+  private readonly banListeners: ((ban: BanRecord) => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -46,7 +48,12 @@ export class BanEnforcement {
     return this.follower.stop();
   }
 
-  /** The ban in force for an address hash, from memory. */
+  /** Told of every new ban (never a shadow ban), after this gateway's `/ws` sessions of its address were ended. */
+  onBanned(listener: (ban: BanRecord) => void): void {
+    this.banListeners.push(listener);
+  }
+
+  /** The ban in force for an address hash, from memory (never a shadow ban: those stay invisible). */
   banOf(ipHash: string): BanRecord | undefined {
     return this.registry.lookup(ipHash).ban;
   }
@@ -64,22 +71,49 @@ export class BanEnforcement {
     return true;
   }
 
-  private onBanEvent(event: BanEvent): void {
-    if (event.type !== 'add') return;
-    if (event.ban.kind === 'shadowban') this.flag(event.ban);
-    else this.cutLiveSessions(event.ban);
+  private onBanEvent(event: AppliedBanEvent): void {
+    if (event.type === 'lift') {
+      if (event.ban?.kind === 'shadowban') void this.unflag(event.ban);
+      return;
+    }
+    if (event.ban.kind === 'shadowban') {
+      void this.flag(event.ban);
+      return;
+    }
+    this.cutLiveSessions(event.ban);
+    for (const listener of this.banListeners) listener(event.ban);
   }
 
   /**
-   * A shadow ban puts the address in the matcher's flagged pool until it ends (its next joins
-   * meet flagged clients only). Every gateway sends the `flag` event: the matcher keeps the
-   * latest end, so the copies change nothing, and one gateway's failed write is covered.
+   * A shadow ban puts the address in the matcher's flagged pool until it ends (its joins, and
+   * its session already waiting, meet flagged clients only). Every gateway sends the `flag`
+   * event: the matcher keeps the latest end, so the copies change nothing, and one gateway's
+   * failed write is covered.
    */
-  private flag(ban: BanRecord): void {
+  private async flag(ban: BanRecord): Promise<void> {
     const until = ban.until ?? Date.now() + PERMANENT_FLAG_MS;
-    this.redis
-      .xadd(keys.matcherEvents, '*', ...encodeMatcherEvent({ t: 'flag', ipHash: ban.ipHash, until }))
-      .catch((error: Error) => this.logger.warn({ err: error.message, ban: ban.id }, 'shadow ban not sent to the matcher'));
+    try {
+      await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent({ t: 'flag', ipHash: ban.ipHash, until }));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, ban: ban.id }, 'shadow ban not sent to the matcher');
+    }
+  }
+
+  /**
+   * A lifted shadow ban takes the address out of the flagged pool at once (`unflag`: the
+   * matcher drops the flag whoever set it, docs/moderation.md). Another shadow ban of the
+   * address still in force flags it again, after the lift: every gateway sends both in that
+   * order, so whatever their interleaving the last word is a flag.
+   */
+  private async unflag(lifted: BanRecord): Promise<void> {
+    try {
+      await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent({ t: 'unflag', ipHash: lifted.ipHash }));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, ban: lifted.id }, 'shadow ban lift not sent to the matcher');
+      return;
+    }
+    const remaining = this.registry.lookup(lifted.ipHash).shadowban;
+    if (remaining) await this.flag(remaining);
   }
 
   private cutLiveSessions(ban: BanRecord): void {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
+import type { BanRecord } from '@strangers/moderation';
 import type { Redis } from '@strangers/redis';
 import type { SessionStore } from '../chat/session-store.js';
 import { BanEnforcement, type BannableConnection } from './ban-enforcement.js';
@@ -20,7 +21,8 @@ export interface GatewayModerationDeps {
 /**
  * The gateway's side of moderation (docs/moderation.md), wired for gateway.ts: `reports`
  * (the session machine's hook for `report`) and the ban enforcement on connect, resume and
- * live sessions. `connections` is set once the chat service exists.
+ * live sessions, and for the room (`banOf`, `onBanned`). `connections` is set once the chat
+ * service exists.
  */
 export class GatewayModeration {
   readonly reports: ReportRecorder;
@@ -44,5 +46,15 @@ export class GatewayModeration {
   /** A `/ws` socket just accepted (`resume` when its URL asks to resume): refused with the statement if its address is banned. */
   refuseBanned(ws: WebSocket, ipHash: string, resume: boolean): boolean {
     return this.bans.refuse(ws, ipHash, resume ? 'resume' : 'connect');
+  }
+
+  /** The ban in force for an address hash, from memory (never a shadow ban). */
+  banOf(ipHash: string): BanRecord | undefined {
+    return this.bans.banOf(ipHash);
+  }
+
+  /** Told of every new ban (never a shadow ban), on every gateway. */
+  onBanned(listener: (ban: BanRecord) => void): void {
+    this.bans.onBanned(listener);
   }
 }

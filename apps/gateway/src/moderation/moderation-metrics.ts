@@ -11,11 +11,11 @@ export const moderationMetrics = {
   }),
   bansEnforced: new Counter({
     name: 'strangers_gateway_bans_enforced_total',
-    help: 'Banned clients refused or cut on this gateway: on connect, on resume, or a live session ended by a new ban',
+    help: 'Banned clients refused or cut on this gateway: on connect, on resume, or a live session ended by a new ban; in the room, refused on connect (room) or cut by a new ban (room_live)',
     labelNames: ['where'] as const,
     registers: [registry],
   }),
 };
 
 for (const outcome of ['recorded', 'failed']) moderationMetrics.reports.inc({ outcome }, 0);
-for (const where of ['connect', 'resume', 'live']) moderationMetrics.bansEnforced.inc({ where }, 0);
+for (const where of ['connect', 'resume', 'live', 'room', 'room_live']) moderationMetrics.bansEnforced.inc({ where }, 0);

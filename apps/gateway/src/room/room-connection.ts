@@ -36,7 +36,8 @@ const MAX_EARLY_MESSAGES = 16;
  *
  * States: `claiming` (waiting for Redis; room events and the member's own frames are held
  * back so that nothing precedes `Welcome` or the join notice), `joined`, `refused` (closing
- * without the name), `closed`.
+ * without the name), `closed`. `banned` (its address was banned meanwhile): closing, nothing
+ * more goes out or in; a name it claims is released (and announced as left).
  */
 export class RoomConnection {
   state: 'claiming' | 'joined' | 'refused' | 'closed' = 'claiming';
@@ -49,12 +50,15 @@ export class RoomConnection {
   private readonly bucket: TokenBucket;
   /** Rate-limited messages in a row; a member that keeps going after the notice is cut. */
   private limitedInARow = 0;
+  private banned = false;
   private readonly log: Logger;
   private resolveDone!: () => void;
 
   constructor(
     private readonly socket: WebSocket,
     readonly name: string,
+    /** Its client address's keyed hash: a new ban of it cuts this member. */
+    readonly ipHash: string,
     private readonly deps: RoomConnectionDeps,
   ) {
     this.bucket = new TokenBucket(deps.rate.perSecond, deps.rate.burst);
@@ -84,8 +88,9 @@ export class RoomConnection {
       this.refuse(CloseCode.usernameTaken, 'username taken');
       return;
     }
-    if (this.state === 'closed') {
-      // The client left while we were claiming: announce the departure as well.
+    if (this.state === 'closed' || this.banned) {
+      // The client left (or was banned) while we were claiming: announce the departure as well.
+      this.state = 'closed';
       await this.release();
       return;
     }
@@ -105,8 +110,17 @@ export class RoomConnection {
     this.close(code, reason);
   }
 
+  /** Its address was just banned: one line stating the ban, then close 4003. */
+  cut(notice: string): void {
+    if (this.banned || this.state === 'closed' || this.state === 'refused') return;
+    this.banned = true;
+    this.sendText(notice);
+    this.close(CloseCode.banned, 'banned');
+  }
+
   /** A room event from any gateway; never our own events, never what happened before we joined. */
   deliver(event: RoomEvent): void {
+    if (this.banned) return;
     if (this.state === 'claiming') {
       this.heldEvents.push(event);
       return;
@@ -133,7 +147,7 @@ export class RoomConnection {
 
   private onSocketMessage(data: RawData, isBinary: boolean): void {
     if (refuseBinary(this.socket, isBinary)) return;
-    if (this.state === 'closed' || this.state === 'refused') return;
+    if (this.state === 'closed' || this.state === 'refused' || this.banned) return;
     const text = stripControls(data.toString());
     if (text === '') return;
     if (isLongerThan(text, this.deps.maxTextLength)) {

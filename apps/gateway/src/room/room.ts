@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '@strangers/config';
+import type { BanRecord } from '@strangers/moderation';
 import { CloseCode } from '@strangers/protocol';
 import { createRedisClient, type Redis } from '@strangers/redis';
 import type { GatewayConfig } from '../config.js';
@@ -9,11 +10,13 @@ import type { Liveness } from '../cluster/liveness.js';
 import { Heartbeat } from '../edge/heartbeat.js';
 import { CachedValue } from '../edge/cached-value.js';
 import { refuseUpgrade } from '../edge/upgrade-refusal.js';
+import { banNoticeText, refuseBannedRoomSocket, type RoomBans } from './room-bans.js';
 import { RoomFeed } from './room-feed.js';
 import { RoomConnection } from './room-connection.js';
 import type { RoomEvent } from './room-events.js';
 import { RoomNames, roomNameFromPath } from './room-names.js';
 import { RoomSweeper } from './room-sweeper.js';
+import { moderationMetrics } from '../moderation/moderation-metrics.js';
 
 /** How long `stop()` waits for members' names to be released before giving up. */
 const STOP_GRACE_MS = 5000;
@@ -23,7 +26,8 @@ const USER_LIST_TTL_MS = 1000;
 /**
  * The shared room (PROTOCOL.md §2) on this gateway: `/chat/{user}` upgrades, the members
  * connected here, the feed every gateway reads, this gateway's liveness and the sweeper
- * that releases dead gateways' names.
+ * that releases dead gateways' names. Bans apply here as on `/ws`, from memory: a banned
+ * address is refused on connect, and a new ban cuts its members (one line, close 4003).
  */
 export class Room {
   private readonly wss: WebSocketServer;
@@ -45,7 +49,9 @@ export class Room {
     private readonly logger: Logger,
     /** This gateway's heartbeat, shared with the `/ws` sessions (started by the gateway). */
     private readonly liveness: Liveness,
+    private readonly bans: RoomBans,
   ) {
+    bans.onBanned((ban) => this.cutBanned(ban));
     this.reader = createRedisClient({ url: config.redisUrl, logger, connectionName: `gateway:${config.gatewayId}:room`, tlsCa: config.redisTlsCa });
     liveness.onTick((lapsed) => this.onLivenessTick(lapsed));
     this.names = new RoomNames(redis, this.liveness.owner, config.room.eventsMaxLength);
@@ -76,15 +82,22 @@ export class Room {
     await this.feed.stop();
   }
 
-  onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+  /** A `/chat/{user}` upgrade the gateway admitted; `ipHash` is its client address's keyed hash. */
+  onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, path: string, ipHash: string): void {
     const name = roomNameFromPath(path);
     if (name === undefined) {
       refuseUpgrade(socket, 400, 'Bad Request', 'room names are 1-32 characters of A-Z a-z 0-9 _ . -\n');
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
+      // Before any name is claimed: a banned client never appears in the room.
+      const ban = this.bans.banOf(ipHash);
+      if (ban) {
+        refuseBannedRoomSocket(ws, ban);
+        return;
+      }
       this.heartbeat.watch(ws);
-      const member = new RoomConnection(ws, name, {
+      const member = new RoomConnection(ws, name, ipHash, {
         names: this.names,
         feed: this.feed,
         maxTextLength: this.config.limits.maxTextLength,
@@ -109,6 +122,21 @@ export class Room {
         response.writeHead(503, { 'content-type': 'text/plain' }).end('room unavailable\n');
       },
     );
+  }
+
+  /** A new ban (on every gateway): this gateway's members from the address get the statement line and close 4003. */
+  private cutBanned(ban: BanRecord): void {
+    const notice = banNoticeText(ban);
+    let cut = 0;
+    for (const member of this.members) {
+      if (member.ipHash !== ban.ipHash) continue;
+      member.cut(notice);
+      cut += 1;
+    }
+    if (cut > 0) {
+      moderationMetrics.bansEnforced.inc({ where: 'room_live' }, cut);
+      this.logger.info({ ban: ban.id, members: cut }, 'room members of a banned address cut');
+    }
   }
 
   private onRoomEvent(event: RoomEvent): void {

@@ -38,7 +38,12 @@ export class CommitBatch {
   private readonly queueWrites = new Map<string, WaitingSession | null>();
   private readonly apart: (string | number)[] = [];
   private readonly reports: (string | number)[] = [];
-  private readonly flagged: (string | number)[] = [];
+  /** ipHash → the latest flag end set in this batch (after its last lift, if any). */
+  private readonly flagged = new Map<string, number>();
+  /** Addresses whose flag was lifted in this batch; stored before `flagged`, so a flag after the lift stands. */
+  private readonly unflagged = new Set<string>();
+  /** Stored reports forgotten by a lift (members, `ipHash|event id`); removed after `reports` is stored, which may hold some counted earlier in this batch. */
+  private readonly forgottenReports: string[] = [];
   /** ASSIGNMENT_SLOTS per `paired` control entry, the first being its control stream's KEYS index. */
   private readonly assignments: (string | number)[] = [];
   /** 3 slots per `rematch_offer` control entry: KEYS index, to, chat. */
@@ -55,7 +60,9 @@ export class CommitBatch {
       this.queueWrites.size === 0 &&
       this.apart.length === 0 &&
       this.reports.length === 0 &&
-      this.flagged.length === 0 &&
+      this.flagged.size === 0 &&
+      this.unflagged.size === 0 &&
+      this.forgottenReports.length === 0 &&
       this.assignments.length === 0 &&
       this.offers.length === 0 &&
       this.rematchWrites.size === 0 &&
@@ -75,12 +82,20 @@ export class CommitBatch {
     this.apart.push(until, pair);
   }
 
-  reported(ipHash: string, eventId: string, at: number): void {
-    this.reports.push(at, `${ipHash}|${eventId}`);
+  /** A report counted; `member` is `ipHash|event id`. */
+  reported(member: string, at: number): void {
+    this.reports.push(at, member);
   }
 
   flaggedAddress(ipHash: string, until: number): void {
-    this.flagged.push(until, ipHash);
+    this.flagged.set(ipHash, Math.max(until, this.flagged.get(ipHash) ?? 0));
+  }
+
+  /** The address's flag is lifted, flags earlier in this batch included, and its counted reports (`reports`, their members) forgotten. */
+  unflaggedAddress(ipHash: string, reports: readonly string[]): void {
+    this.flagged.delete(ipHash);
+    this.unflagged.add(ipHash);
+    for (const member of reports) this.forgottenReports.push(member);
   }
 
   paired(pair: Pair, chat: string): void {
@@ -143,8 +158,23 @@ export class CommitBatch {
       if (pending === null) rematchRemoved.push(chat);
       else rematchStored.push(chat, JSON.stringify(pending));
     }
+    const flagged: (string | number)[] = [];
+    for (const [ipHash, until] of this.flagged) flagged.push(until, ipHash);
     const args: (string | number)[] = [MATCHER_GROUP, CONTROL_MAX_LENGTH];
-    const sections = [this.acks, removed, queued, this.apart, this.reports, this.flagged, this.assignments, this.offers, rematchRemoved, rematchStored];
+    const sections = [
+      this.acks,
+      removed,
+      queued,
+      this.apart,
+      this.reports,
+      this.forgottenReports,
+      [...this.unflagged],
+      flagged,
+      this.assignments,
+      this.offers,
+      rematchRemoved,
+      rematchStored,
+    ];
     for (const section of sections) {
       args.push(section.length);
       for (const item of section) args.push(item);

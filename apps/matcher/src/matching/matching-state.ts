@@ -1,6 +1,6 @@
 import type { JoinEvent, MatcherEvent, RematchEvent } from '@strangers/redis';
 import { CommitBatch } from './commit-batch.js';
-import { PairingQueue, pairKey, type JoinOutcome, type Pair, type WaitingSession } from './pairing.js';
+import { PairingQueue, pairKey, type JoinOutcome, type Pair, type Regrouped, type WaitingSession } from './pairing.js';
 import { RematchBook, type PendingRematch, type RematchRequest } from './rematch-requests.js';
 
 /** Pairing policy and report handling (MatcherConfig.matching). */
@@ -26,7 +26,8 @@ export interface DurableState {
   /** Longest-waiting first. */
   queue: WaitingSession[];
   apart: { pair: string; until: number }[];
-  reports: { ipHash: string; at: number }[];
+  /** `member` as stored: `ipHash|event id`. */
+  reports: { ipHash: string; at: number; member: string }[];
   flagged: { ipHash: string; until: number }[];
   rematches: PendingRematch[];
 }
@@ -41,6 +42,14 @@ export interface ReadEvent {
 export interface MatchingObserver {
   paired?(pair: Pair, now: number): void;
   flagged?(ipHash: string, reports: number): void;
+  /** A moderator lifted the address's shadow ban: its flag and counted reports are gone. */
+  unflagged?(ipHash: string): void;
+}
+
+/** A report counted against an address: when, and its member in the stored reports. */
+interface CountedReport {
+  at: number;
+  member: string;
 }
 
 /** An assignment kept for a while, under both of its sessions. */
@@ -58,7 +67,7 @@ interface RecentPair {
  */
 export class MatchingState {
   private queue: PairingQueue;
-  private readonly reportsByAddress = new Map<string, number[]>();
+  private readonly reportsByAddress = new Map<string, CountedReport[]>();
   /**
    * Recent assignments by session: a session that resumed on another gateway re-sends its
    * join (same gen); if it was paired meanwhile, the assignment is sent again to where it is.
@@ -109,8 +118,9 @@ export class MatchingState {
       const [x = '', y = ''] = pair.split('|');
       this.queue.keepApart(x, y, until);
     }
-    for (const { ipHash, until } of durable.flagged) this.queue.flag(ipHash, until);
-    for (const { ipHash, at } of durable.reports) this.recordReport(ipHash, at, now);
+    // The queue is empty yet: nothing moves.
+    for (const { ipHash, until } of durable.flagged) this.queue.flag(ipHash, until, now);
+    for (const { ipHash, at, member } of durable.reports) this.recordReport(ipHash, { at, member }, now);
     const batch = new CommitBatch();
     for (const chat of expiredRematches) batch.rematchForgotten(chat);
     durable.queue.forEach((session, i) => {
@@ -170,9 +180,11 @@ export class MatchingState {
         this.reported(event.ipHash, id, now, batch);
         return;
       case 'flag':
-        // A gateway's automatic abuse action: the address's next joins go to the flagged pool.
-        this.queue.flag(event.ipHash, event.until);
-        batch.flaggedAddress(event.ipHash, event.until);
+        // A shadow ban or a gateway's automatic abuse action: the address goes to the flagged pool.
+        this.flag(event.ipHash, event.until, now, batch);
+        return;
+      case 'unflag':
+        this.unflag(event.ipHash, now, batch);
         return;
     }
   }
@@ -261,13 +273,38 @@ export class MatchingState {
 
   private reported(ipHash: string, id: string, now: number, batch: CommitBatch): void {
     if (!ipHash) return;
-    batch.reported(ipHash, id, now);
-    const count = this.recordReport(ipHash, now, now);
+    const member = `${ipHash}|${id}`;
+    batch.reported(member, now);
+    const count = this.recordReport(ipHash, { at: now, member }, now);
     if (count < this.settings.reports.threshold) return;
-    const until = now + this.settings.reports.flagMs;
-    this.queue.flag(ipHash, until);
-    batch.flaggedAddress(ipHash, until);
+    this.flag(ipHash, now + this.settings.reports.flagMs, now, batch);
     this.observer.flagged?.(ipHash, count);
+  }
+
+  /** The address's joins go to the flagged pool until `until`, and so do its sessions already waiting. */
+  private flag(ipHash: string, until: number, now: number, batch: CommitBatch): void {
+    batch.flaggedAddress(ipHash, until);
+    this.applyRegrouped(this.queue.flag(ipHash, until, now), batch, now);
+  }
+
+  /**
+   * A moderator lifted the address's shadow ban. The rule (docs/moderation.md): a person
+   * decided, so the flag goes entirely, whoever set it (the shadow ban, a gateway's automatic
+   * action, this matcher's report count), and so do the reports counted against the address;
+   * its waiting sessions rejoin the ordinary pool at their place.
+   */
+  private unflag(ipHash: string, now: number, batch: CommitBatch): void {
+    const reports = this.reportsByAddress.get(ipHash) ?? [];
+    this.reportsByAddress.delete(ipHash);
+    batch.unflaggedAddress(ipHash, reports.map((report) => report.member));
+    this.applyRegrouped(this.queue.unflag(ipHash, now), batch, now);
+    this.observer.unflagged?.(ipHash);
+  }
+
+  /** Sessions that changed pool are stored again (their `flagged` changed); then the pairs that made. */
+  private applyRegrouped({ moved, pairs }: Regrouped, batch: CommitBatch, now: number): void {
+    for (const session of moved) batch.enqueued(session);
+    for (const pair of pairs) this.recordPair(pair, batch, now);
   }
 
   private applyJoinOutcome(outcome: JoinOutcome, batch: CommitBatch, now: number): void {
@@ -299,11 +336,11 @@ export class MatchingState {
   }
 
   /** Counts a report within the window ending `now`; returns how many the address has. */
-  private recordReport(ipHash: string, at: number, now: number): number {
+  private recordReport(ipHash: string, report: CountedReport, now: number): number {
     const since = now - this.settings.reports.windowMs;
-    const times = (this.reportsByAddress.get(ipHash) ?? []).filter((time) => time > since);
-    times.push(at);
-    this.reportsByAddress.set(ipHash, times);
-    return times.length;
+    const reports = (this.reportsByAddress.get(ipHash) ?? []).filter((counted) => counted.at > since);
+    reports.push(report);
+    this.reportsByAddress.set(ipHash, reports);
+    return reports.length;
   }
 }

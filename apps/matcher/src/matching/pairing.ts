@@ -48,6 +48,12 @@ export type JoinOutcome =
   | { kind: 'moved'; entry: WaitingSession }
   | { kind: 'ignored' };
 
+/** What a flag or its lift did to the queue: the sessions that changed pool (as they are now), and the pairs that made. */
+export interface Regrouped {
+  moved: WaitingSession[];
+  pairs: Pair[];
+}
+
 interface QueuedSession extends WaitingSession {
   /** Monotonic position in the queue; ties in `enqueuedAt` never reorder sessions. */
   order: number;
@@ -65,7 +71,7 @@ export class PairingQueue {
   private readonly interestsClosed = new Set<QueuedSession>();
   private readonly languageClosed = new Set<QueuedSession>();
   private readonly apart = new KeptApart();
-  /** hashed address → until (ms): reported often, only matched with each other. */
+  /** hashed address → until (ms): flagged (reported often, shadow-banned, an automatic abuse action), only matched with each other. */
   private readonly flaggedUntil = new Map<string, number>();
   private nextOrder = 0;
 
@@ -93,8 +99,19 @@ export class PairingQueue {
     return ipHash !== '' && (this.flaggedUntil.get(ipHash) ?? 0) > now;
   }
 
-  flag(ipHash: string, until: number): void {
+  /**
+   * Flags an address until `until` (the latest end is kept): its joins go to the flagged pool,
+   * and so do its sessions already waiting, at their place in the queue.
+   */
+  flag(ipHash: string, until: number, now: number): Regrouped {
     this.flaggedUntil.set(ipHash, Math.max(until, this.flaggedUntil.get(ipHash) ?? 0));
+    return this.isFlagged(ipHash, now) ? this.regroup(ipHash, true, now) : { moved: [], pairs: [] };
+  }
+
+  /** The flag goes at once (a moderator lifted the shadow ban): the address's waiting sessions rejoin the ordinary pool at their place. */
+  unflag(ipHash: string, now: number): Regrouped {
+    this.flaggedUntil.delete(ipHash);
+    return this.regroup(ipHash, false, now);
   }
 
   /** Keeps two sessions from being paired until `until` (cool-down or report block). */
@@ -169,9 +186,12 @@ export class PairingQueue {
       this.open(session, Lane.languageOpened);
       changed.add(session);
     }
+    return this.matchChanged(changed, now);
+  }
+
+  /** Matches the sessions whose chances changed, oldest first, so the longest-waiting gets the first pick. */
+  private matchChanged(changed: Iterable<QueuedSession>, now: number): Pair[] {
     const pairs: Pair[] = [];
-    if (changed.size === 0) return pairs;
-    // Oldest first, so the longest-waiting session gets the first pick.
     for (const session of [...changed].sort((x, y) => x.order - y.order)) {
       if (session.parked || this.waiting.get(session.sid) !== session) continue;
       const partner = this.findPartner(session, now);
@@ -181,6 +201,23 @@ export class PairingQueue {
       pairs.push(makePair(session, partner));
     }
     return pairs;
+  }
+
+  /** Moves the waiting sessions of an address to the pool of `flagged`, keeping their places, and matches them there. */
+  private regroup(ipHash: string, flagged: boolean, now: number): Regrouped {
+    if (ipHash === '') return { moved: [], pairs: [] };
+    // A scan of the queue: flags and lifts are rare beside joins, which an index by address would slow.
+    const moved: QueuedSession[] = [];
+    for (const session of this.waiting.values()) if (session.ipHash === ipHash && session.flagged !== flagged) moved.push(session);
+    for (const session of moved) {
+      unlist(session, session.listings);
+      this.leaveGroup(session);
+      session.flagged = flagged;
+      session.group = this.groupOf(session);
+      session.group.size += 1;
+      this.list(session, undefined);
+    }
+    return { moved: moved.map(toPublic), pairs: this.matchChanged(moved, now) };
   }
 
   /** When `sweep` next has something to do, or undefined if nothing is pending. */
@@ -240,10 +277,15 @@ export class PairingQueue {
     return group.open.oldest('', accept, undefined);
   }
 
-  private enter(session: WaitingSession, now: number): QueuedSession {
+  private groupOf(session: Pick<WaitingSession, 'media' | 'age' | 'flagged'>): GroupIndex<QueuedSession> {
     const key = groupKey(session);
     let group = this.groups.get(key);
     if (!group) this.groups.set(key, (group = new GroupIndex()));
+    return group;
+  }
+
+  private enter(session: WaitingSession, now: number): QueuedSession {
+    const group = this.groupOf(session);
     // Spelled out, not spread: this runs for every join.
     return {
       sid: session.sid,
@@ -268,14 +310,19 @@ export class PairingQueue {
 
   private insert(session: QueuedSession): void {
     this.waiting.set(session.sid, session);
+    session.group.size += 1;
+    this.list(session, Lane.joined);
+    if (!session.interestsOpen) this.interestsClosed.add(session);
+    if (!session.languageOpen && !session.langStrict) this.languageClosed.add(session);
+  }
+
+  /** Lists a session in every list of its group that its preferences allow now; no lane: at its place in queue order (it moved here). */
+  private list(session: QueuedSession, lane: Lane | undefined): void {
     const { group, listings, lang, interests } = session;
-    group.size += 1;
-    for (const code of lang) for (const tag of interests) group.byLanguageInterest.add(`${code}|${tag}`, session, Lane.joined, listings);
-    if (session.interestsOpen) this.listInterestsOpen(session, Lane.joined);
-    else this.interestsClosed.add(session);
-    if (session.languageOpen) this.listLanguageOpen(session, Lane.joined);
-    else if (!session.langStrict) this.languageClosed.add(session);
-    if (session.interestsOpen && session.languageOpen) group.open.add('', session, Lane.joined, listings);
+    for (const code of lang) for (const tag of interests) group.byLanguageInterest.add(`${code}|${tag}`, session, lane, listings);
+    if (session.interestsOpen) this.listInterestsOpen(session, lane);
+    if (session.languageOpen) this.listLanguageOpen(session, lane);
+    if (session.interestsOpen && session.languageOpen) group.open.add('', session, lane, listings);
   }
 
   /** A preference wait of a queued session ended. */
@@ -290,11 +337,11 @@ export class PairingQueue {
     if (session.interestsOpen && session.languageOpen) session.group.open.add('', session, lane, session.listings);
   }
 
-  private listInterestsOpen(session: QueuedSession, lane: Lane): void {
+  private listInterestsOpen(session: QueuedSession, lane: Lane | undefined): void {
     for (const code of session.lang) session.group.byLanguageInterestsOpen.add(code, session, lane, session.listings);
   }
 
-  private listLanguageOpen(session: QueuedSession, lane: Lane): void {
+  private listLanguageOpen(session: QueuedSession, lane: Lane | undefined): void {
     for (const tag of session.interests) session.group.byInterestLanguageOpen.add(tag, session, lane, session.listings);
   }
 
@@ -304,6 +351,10 @@ export class PairingQueue {
     this.interestsClosed.delete(session);
     this.languageClosed.delete(session);
     unlist(session, session.listings);
+    this.leaveGroup(session);
+  }
+
+  private leaveGroup(session: QueuedSession): void {
     session.group.size -= 1;
     if (session.group.size === 0) this.groups.delete(groupKey(session));
   }

@@ -27,6 +27,14 @@ class Lanes<T extends Ranked> {
     return this.lanes[0].size + this.lanes[1].size + this.lanes[2].size;
   }
 
+  /** Into the `joined` lane at its place in queue order (it was not the newest). */
+  place(member: T): void {
+    const lane = this.lanes[Lane.joined];
+    const members = [...lane, member].sort((x, y) => x.order - y.order);
+    lane.clear();
+    for (const each of members) lane.add(each);
+  }
+
   /** The oldest member passing `accept`, if older than `bound`. */
   oldest(accept: (member: T) => boolean, bound: T | undefined): T | undefined {
     let best = bound;
@@ -53,10 +61,17 @@ interface Listing<T extends Ranked> {
 export class KeyedLists<T extends Ranked> {
   readonly map = new Map<string, Lanes<T>>();
 
-  add(key: string, member: T, lane: Lane, listings: Listing<T>[]): void {
+  /**
+   * Adds a member to a lane. With no lane, the member is older than some already listed (a
+   * session moved here from another group: a flag or its lift): it goes into the `joined`
+   * lane at its place in queue order, which rebuilds that lane. That is rare (the sessions of
+   * one address), so its cost does not matter.
+   */
+  add(key: string, member: T, lane: Lane | undefined, listings: Listing<T>[]): void {
     let lanes = this.map.get(key);
     if (!lanes) this.map.set(key, (lanes = new Lanes()));
-    lanes.lanes[lane].add(member);
+    if (lane !== undefined) lanes.lanes[lane].add(member);
+    else lanes.place(member);
     listings.push({ map: this.map, key });
   }
 

@@ -62,7 +62,7 @@ export async function loadDurableState(redis: Redis, now: number, reportWindowMs
   return {
     queue: parseAll(waitingSessionSchema, Object.values(queue)).sort((x, y) => x.enqueuedAt - y.enqueuedAt),
     apart: scored(apart).map(({ member, score }) => ({ pair: member, until: score })),
-    reports: scored(reports).map(({ member, score }) => ({ ipHash: member.split('|')[0] ?? '', at: score })),
+    reports: scored(reports).map(({ member, score }) => ({ ipHash: member.split('|')[0] ?? '', at: score, member })),
     flagged: scored(flagged).map(({ member, score }) => ({ ipHash: member, until: score })),
     rematches: parseAll(pendingRematchSchema, Object.values(rematches)),
   };

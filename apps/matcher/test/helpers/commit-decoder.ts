@@ -11,6 +11,10 @@ export interface Decoded {
   queued: Map<string, WaitingSession>;
   apart: { until: number; key: string }[];
   reports: { at: number; member: string }[];
+  /** Stored reports a lift removes. */
+  forgotten: string[];
+  /** Addresses whose flag a lift removes (before `flagged` is stored). */
+  unflagged: string[];
   flagged: { until: number; ipHash: string }[];
   assignments: { gw: string; to: string; gen: number; chat: string; partner: string; pgw: string; interests: string[] }[];
   /** Per assignment, the fields that only some chats use. */
@@ -40,6 +44,8 @@ export function decodeCommit(batch: CommitBatch, gateways: readonly string[]): D
   const queued = new Map(pairs(section(), (sid, json) => [sid, JSON.parse(json) as WaitingSession] as const));
   const apart = pairs(section(), (until, key) => ({ until: Number(until), key }));
   const reports = pairs(section(), (time, member) => ({ at: Number(time), member }));
+  const forgotten = section();
+  const unflagged = section();
   const flagged = pairs(section(), (until, ipHash) => ({ until: Number(until), ipHash }));
   // KEYS index (1-based, KEYS[1] = the lease, not in script.keys) → its control stream → the gateway.
   const gatewayOf = (index: string) => {
@@ -62,6 +68,6 @@ export function decodeCommit(batch: CommitBatch, gateways: readonly string[]): D
   const rematchRemoved = section();
   const rematchStored = new Map(pairs(section(), (chat, json) => [chat, JSON.parse(json) as PendingRematch] as const));
   assert.equal(args[at], '0', 'no prune asked');
-  return { acks, removed, queued, apart, reports, flagged, assignments, extras, offers, rematchRemoved, rematchStored };
+  return { acks, removed, queued, apart, reports, forgotten, unflagged, flagged, assignments, extras, offers, rematchRemoved, rematchStored };
 }
 
