@@ -70,6 +70,13 @@ const gatewayOwnEnvSchema = z.object({
   GATEWAY_ALIVE_TTL_MS: envField.positiveInt(3000),
   /** How often the liveness key is refreshed (and dead gateways swept). */
   GATEWAY_ALIVE_INTERVAL_MS: envField.positiveInt(1000),
+  /**
+   * How long a dead gateway id's streams (control stream, message inboxes) are kept: deleted
+   * once the id was unseen and each stream unwritten for this long. Far longer than any outage
+   * the product rides out (a gateway back from one still reads its inbox); see
+   * `retentionProblem`.
+   */
+  DEAD_GATEWAY_STREAM_RETENTION_MS: envField.positiveInt(60 * 60_000),
   /** PEM file of the CA that signed the Redis server's certificate (`rediss://` URLs); read at startup. */
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   /** `/ws`: messages (and every other non-typing frame) per second one connection may send… */
@@ -132,7 +139,27 @@ const gatewayOwnEnvSchema = z.object({
  */
 export const gatewayEnvSchema = gatewayOwnEnvSchema.extend(safetyEnvSchema.shape).extend(addressHashEnvSchema.shape);
 
-const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine(checkAddressHashSecret);
+/** DEAD_GATEWAY_STREAM_RETENTION_MS must be at least this many times the longest a dead gateway's sessions stay resumable. */
+export const RETENTION_MIN_FACTOR = 3;
+
+/**
+ * Why the dead-gateway stream retention is too short, or undefined. A gateway cut off from
+ * Redis keeps its sessions only while it is back within its liveness TTL plus the resume grace
+ * (after that, reapers have orphaned and ended them); its inbox must outlive that by a wide
+ * margin. Outages in which no reaper runs (all of Redis down) can be longer still: the default
+ * (1 h) covers those; this is only the floor.
+ */
+export function retentionProblem(env: Pick<GatewayEnv, 'DEAD_GATEWAY_STREAM_RETENTION_MS' | 'GATEWAY_ALIVE_TTL_MS' | 'RESUME_GRACE_MS' | 'RESUME_GRACE_CLEAN_MS'>): string | undefined {
+  const floor = RETENTION_MIN_FACTOR * (env.GATEWAY_ALIVE_TTL_MS + Math.max(env.RESUME_GRACE_MS, env.RESUME_GRACE_CLEAN_MS));
+  if (env.DEAD_GATEWAY_STREAM_RETENTION_MS >= floor) return undefined;
+  return `must be at least ${RETENTION_MIN_FACTOR} × (GATEWAY_ALIVE_TTL_MS + the longer resume grace) = ${floor} ms: a gateway back from an outage must still find its inbox`;
+}
+
+const checkedGatewayEnvSchema = gatewayEnvSchema.superRefine((env, context) => {
+  const retention = retentionProblem(env);
+  if (retention) context.addIssue({ code: 'custom', path: ['DEAD_GATEWAY_STREAM_RETENTION_MS'], message: retention });
+  checkAddressHashSecret(env, context);
+});
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
@@ -167,6 +194,8 @@ export interface GatewayConfig {
     heartbeatMs: number;
   };
   alive: { ttlMs: number; intervalMs: number };
+  /** DEAD_GATEWAY_STREAM_RETENTION_MS (chat/dead-gateway-sweep.ts). */
+  deadGatewayStreamRetentionMs: number;
   /** CA certificate for `rediss://`, read from REDIS_TLS_CA_FILE. */
   redisTlsCa: Buffer | undefined;
   chatRate: { perSecond: number; burst: number };
@@ -223,6 +252,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       heartbeatMs: parsed.ROOM_HEARTBEAT_MS,
     },
     alive: { ttlMs: parsed.GATEWAY_ALIVE_TTL_MS, intervalMs: parsed.GATEWAY_ALIVE_INTERVAL_MS },
+    deadGatewayStreamRetentionMs: parsed.DEAD_GATEWAY_STREAM_RETENTION_MS,
     redisTlsCa: parsed.REDIS_TLS_CA_FILE === undefined ? undefined : readFileSync(parsed.REDIS_TLS_CA_FILE),
     chatRate: { perSecond: parsed.CHAT_RATE_PER_SECOND, burst: parsed.CHAT_RATE_BURST },
     typingRate: { perSecond: parsed.TYPING_RATE_PER_SECOND, burst: parsed.TYPING_RATE_BURST },

@@ -6,6 +6,7 @@ import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
 import { ChatStore } from './chat/chat-store.js';
+import { DeadGatewaySweep } from './chat/dead-gateway-sweep.js';
 import { CallSignals } from './media/call-signals.js';
 import { InboxReader } from './chat/inbox-reader.js';
 import { SessionStore } from './chat/session-store.js';
@@ -59,6 +60,8 @@ export class Gateway {
   /** `/chat/users` and `/online` requests per client address. */
   private readonly apiLimit: KeyedRateLimit;
   private readonly redisMemory: RedisMemorySampler;
+  /** Deletes the streams of gateway ids gone for good (chat/dead-gateway-sweep.ts). */
+  private readonly deadGateways: DeadGatewaySweep;
   private started = false;
   private draining = false;
 
@@ -73,6 +76,12 @@ export class Gateway {
     const banReader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:bans`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.moderation = new GatewayModeration({ redis: this.redis, banReader, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });
     const chats = new ChatStore(this.redis, config);
+    this.deadGateways = new DeadGatewaySweep(
+      this.redis,
+      sessions,
+      { gatewayId: config.gatewayId, chatBuckets: config.chatBuckets, retentionMs: config.deadGatewayStreamRetentionMs, minIntervalMs: config.alive.intervalMs },
+      logger,
+    );
     const safety = new GatewaySafety(config.safety, { redis: this.redis, chats, registry, gatewayId: config.gatewayId, logger });
     this.chat = new ChatService(
       this.redis,
@@ -171,6 +180,7 @@ export class Gateway {
     await this.online.start();
     await this.room.start();
     await this.redisMemory.start();
+    this.deadGateways.start();
     this.heartbeat.start();
     this.started = true;
   }
@@ -195,6 +205,7 @@ export class Gateway {
     this.draining = true;
     this.heartbeat.stop();
     this.redisMemory.stop();
+    this.deadGateways.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const metricsClosed = this.metricsServer ? closeServer(this.metricsServer) : Promise.resolve();
     await this.chat.drain();

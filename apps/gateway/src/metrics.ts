@@ -91,6 +91,11 @@ export const metrics = {
     help: 'Sessions resumed on this gateway after a reconnect',
     registers: [registry],
   }),
+  deadGatewayStreamsDeleted: new Counter({
+    name: 'strangers_gateway_dead_gateway_streams_deleted_total',
+    help: 'Control streams and message inboxes of dead gateway ids this gateway deleted (past DEAD_GATEWAY_STREAM_RETENTION_MS)',
+    registers: [registry],
+  }),
   redisUsedMemory: new Gauge({
     name: 'strangers_gateway_redis_used_memory_bytes',
     help: "Redis's used_memory (INFO memory), per Redis node (a cluster's masters), sampled every REDIS_MEMORY_SAMPLE_MS",

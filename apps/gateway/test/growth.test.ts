@@ -81,7 +81,8 @@ describe('bounded growth from client input', () => {
     assert.equal((await b.next('partner_left', 15_000)).reason, 'disconnected');
     await waitFor(async () => (await admin.hexists(keys.onlineCounts, 'gw-1')) === 0, { what: "gw-1's online entry deleted", timeoutMs: 10_000 });
     // A gateway that only lost Redis for a while looks the same: its inbox may hold acked
-    // messages it has yet to read, so the streams are never deleted by a reaper.
+    // messages it has yet to read, so the streams are never deleted by a reaper (the
+    // dead-gateway sweep deletes them an hour later: dead-gateway-sweep.test.ts).
     for (const key of left) assert.equal(await admin.exists(key), 1, `${key} kept`);
   });
 });

@@ -79,6 +79,7 @@ describe('/metrics', () => {
       'strangers_gateway_rate_limit_hits_total{surface="chat"}',
       'strangers_gateway_rate_limit_hits_total{surface="room"}',
       'strangers_gateway_resumes_total',
+      'strangers_gateway_dead_gateway_streams_deleted_total',
       'strangers_gateway_redis_errors_total',
       'strangers_gateway_redis_reconnects_total',
     ]) {

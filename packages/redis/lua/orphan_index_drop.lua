@@ -1,5 +1,7 @@
 -- Drops an orphan index entry only if it is the one the reaper looked at: a gateway may have
--- re-added the session with a new deadline meanwhile, and that entry must stay.
+-- re-added the session with a new deadline meanwhile, and that entry must stay. The
+-- dead-gateway stream sweep drops a `gateways:seen` entry the same way (a gateway that came
+-- back under that id has re-scored it).
 -- KEYS[1] orphan index shard   sessions:orphans:<k>
 -- ARGV[1] session id   ARGV[2] the score (deadline, ms) the reaper read
 -- Returns 1 dropped; 0 absent or re-scored.

@@ -66,6 +66,19 @@ export const keys = {
 
   /** String: this gateway's boot id, with a short PX TTL refreshed every second; gone = dead. */
   gatewayAlive: (gatewayId: string) => `gateway:alive:${gatewayId}`,
+  /**
+   * Sorted set: gateway id → when (ms, its clock) it last refreshed its liveness key, written
+   * on every liveness tick. The list of gateway ids whose streams (`gatewayControl`,
+   * `gatewayInbox`) may exist, read by the dead-gateway stream sweep
+   * (apps/gateway/src/chat/dead-gateway-sweep.ts) instead of a SCAN, which a cluster would
+   * need on every node; an id leaves it once its streams are gone.
+   */
+  gatewaysSeen: 'gateways:seen',
+  /**
+   * String: "<gateway id>|<ms>", the gateway that runs this period's dead-gateway stream sweep
+   * and when it began (SET NX, PX one period): one sweeper per period, not one per gateway.
+   */
+  deadGatewaySweep: 'gateways:sweep',
 
   // Shared room (`/chat/{user}`). `chat-users` is fixed by PROTOCOL.md; the rest carry its
   // name as hash tag so the claim and release scripts stay single-slot on a cluster.

@@ -85,6 +85,15 @@ export const OrphanIndexDropReply = {
   kept: 0,
 } as const;
 
+/** lua/stream_drop_idle.lua: `{status, newest entry's ms}`. */
+export const StreamDropIdleReply = {
+  /** No such stream. */
+  absent: 0,
+  deleted: 1,
+  /** Its newest entry is within the retention. */
+  kept: 2,
+} as const;
+
 /** lua/room_claim.lua: `{status, detail}`. */
 export const RoomClaimReply = {
   /** detail: the join event's stream id. */

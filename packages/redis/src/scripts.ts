@@ -14,6 +14,7 @@ import type {
   SessionClaimReply,
   SessionOrphanReply,
   SessionReapReply,
+  StreamDropIdleReply,
 } from './replies.js';
 
 /** Lua sources live beside `src/` and `dist/` alike, so one relative path serves both. */
@@ -33,6 +34,7 @@ const scripts = {
   sessionReap: { numberOfKeys: 1, lua: lua('session_reap') },
   sessionAssign: { numberOfKeys: 1, lua: lua('session_assign') },
   orphanIndexDrop: { numberOfKeys: 1, lua: lua('orphan_index_drop') },
+  streamDropIdle: { numberOfKeys: 1, lua: lua('stream_drop_idle') },
   roomClaim: { numberOfKeys: 5, lua: lua('room_claim') },
   roomRelease: { numberOfKeys: 5, lua: lua('room_release') },
 } as const;
@@ -89,6 +91,8 @@ declare module 'ioredis' {
     ): Result<ReplyStatus<typeof SessionAssignReply>, Context>;
     /** See lua/orphan_index_drop.lua. */
     orphanIndexDrop(indexKey: string, sessionId: string, score: number | string): Result<ReplyStatus<typeof OrphanIndexDropReply>, Context>;
+    /** See lua/stream_drop_idle.lua. */
+    streamDropIdle(streamKey: string, retentionMs: number): Result<[ReplyStatus<typeof StreamDropIdleReply>, number], Context>;
     /** See lua/chat_send.lua. */
     chatSend(
       chatKey: string,

@@ -19,6 +19,7 @@ import {
   SessionField,
   SessionOrphanReply,
   SessionReapReply,
+  StreamDropIdleReply,
   type Redis,
   type SessionRecordWrite,
 } from '../src/index.js';
@@ -136,6 +137,27 @@ test('orphan_index_drop drops only the entry with the score the reaper read', as
   assert.equal(await redis.orphanIndexDrop(index, 's-absent', 1000), OrphanIndexDropReply.kept);
   assert.equal(await redis.orphanIndexDrop(index, 's-index', 1000), OrphanIndexDropReply.dropped);
   assert.equal(await redis.zscore(index, 's-index'), null);
+});
+
+test('stream_drop_idle deletes a stream only once its newest entry is older than the retention', async () => {
+  const control = keys.gatewayControl('gw-idle');
+  const inbox = keys.gatewayInbox(0, 'gw-idle');
+  assert.deepEqual(await redis.streamDropIdle(control, 60_000), [StreamDropIdleReply.absent, 0]);
+  // An entry stamped in 1970 (explicit id), then one stamped now by Redis.
+  await redis.xadd(inbox, '1000-0', 'k', 'v');
+  await redis.xadd(control, '1000-0', 'k', 'v');
+  const recent = await redis.xadd(control, '*', 'k', 'v');
+  const [kept, newest] = await redis.streamDropIdle(control, 60_000);
+  assert.equal(kept, StreamDropIdleReply.kept, 'its newest entry is recent');
+  assert.equal(newest, Number(recent!.split('-')[0]));
+  assert.equal(await redis.exists(control), 1);
+  assert.deepEqual(await redis.streamDropIdle(inbox, 60_000), [StreamDropIdleReply.deleted, 1000]);
+  assert.equal(await redis.exists(inbox), 0);
+  // An empty stream (every entry trimmed) holds nothing to lose.
+  await redis.xadd(inbox, '*', 'k', 'v');
+  await redis.xtrim(inbox, 'MAXLEN', 0);
+  assert.deepEqual(await redis.streamDropIdle(inbox, 60_000), [StreamDropIdleReply.deleted, 0]);
+  assert.equal(await redis.exists(inbox), 0);
 });
 
 const send = (chat: string, from: string, fromGw: string, to: string, toGw: string, text: string, ts: number) =>

@@ -170,17 +170,17 @@ export class ChatStore {
   }
 
   /**
-   * Deletes what a dead gateway leaves behind, once its sessions are reaped and its unread
-   * assignments recovered: its control stream, its message inboxes (what they still hold is
-   * in the chat histories, which a resume replays) and its `gateways:online` entry. Skipped
-   * while its liveness key exists: a gateway restarted under the same id (a new boot)
-   * reads these streams now. Returns whether it deleted.
+   * Deletes the `gateways:online` entry of a dead gateway, once its sessions are reaped.
+   * Skipped while its liveness key exists: a gateway restarted under the same id (a new boot)
+   * publishes there now. Returns whether it deleted.
+   *
+   * Its streams stay: a gateway whose key merely lapsed while Redis was away looks dead too,
+   * and deleting its inbox at reap time lost acked messages it had not read yet (seen in the
+   * Redis outage test). They go once the id has been gone for DEAD_GATEWAY_STREAM_RETENTION_MS
+   * (dead-gateway-sweep.ts).
    */
   async deleteDeadGatewayKeys(gatewayId: string): Promise<boolean> {
     if ((await this.redis.exists(keys.gatewayAlive(gatewayId))) === 1) return false;
-    // Only its online entry. Its streams stay (bounded by their MAXLEN): a gateway whose key
-    // merely lapsed while Redis was away looks dead too, and deleting its inbox then lost
-    // acked messages it had not read yet (seen in the Redis outage test).
     await this.redis.hdel(keys.onlineCounts, gatewayId);
     return true;
   }

@@ -58,9 +58,17 @@ export class Liveness {
     for (const listener of this.listeners) listener(lapsed);
   }
 
-  /** Returns true when the key we set had lapsed since the last refresh. */
+  /**
+   * Returns true when the key we set had lapsed since the last refresh. Also records our id
+   * as seen now (`gateways:seen`): the dead-gateway stream sweep keeps an id's streams while
+   * it was seen within the retention.
+   */
   private async refresh(): Promise<boolean> {
+    // Best effort, apart from the SET: a lost one is made good by the next tick, and must not
+    // hide a lapse the SET reports.
+    const seen = this.redis.zadd(keys.gatewaysSeen, Date.now(), this.gatewayId).catch(() => 0);
     const previous = await this.redis.set(keys.gatewayAlive(this.gatewayId), this.bootId, 'PX', this.settings.ttlMs, 'GET');
+    await seen;
     const lapsed = this.established && previous !== this.bootId;
     this.established = true;
     if (lapsed) this.logger.warn('liveness key had lapsed; re-claiming what this boot holds');
