@@ -1,4 +1,3 @@
-import type { Logger } from '@strangers/config';
 import { ErrorCode, invalidStateMessage, isFrameValidIn, type ClientFrame, type JoinFrame, type LeftReason, type ReportFrame, type ServerFrame } from '@strangers/protocol';
 import type { ControlEntry, InboxEntry, PairedEntry } from '@strangers/redis';
 import { declaredPreferences, joinPreferences, type PreferencesOutcome } from '../preferences/join-preferences.js';
@@ -7,12 +6,12 @@ import { pairedFrame } from '../preferences/paired-frame.js';
 import { decideRematch } from '../preferences/rematch-rules.js';
 import type { ReportSink } from '../moderation/report-recorder.js';
 import type { CallSignals } from '../media/call-signals.js';
-import type { ChatStore, MoveResult } from './chat-store.js';
+import type { MoveResult } from './chat-store.js';
 import { isStaleChatFrame } from './chat-scope.js';
 import { InFlight } from './in-flight.js';
 import { messageDelivered, metrics } from '../metrics.js';
-import type { SessionStore } from './session-store.js';
 import type { ChatLink, Session } from './session.js';
+import { SessionTransitions, type SessionTransitionDeps } from './session-transitions.js';
 
 /** What a prepared resume hands to its completion (see `SessionMachine.prepareResume`). */
 export interface ResumePlan {
@@ -22,13 +21,7 @@ export interface ResumePlan {
 }
 
 /** What the state machine of every `/ws` session needs from the gateway. */
-export interface SessionMachineDeps {
-  gatewayId: string;
-  resumeGraceMs: number;
-  chats: ChatStore;
-  store: SessionStore;
-  online(): number;
-  logger: Logger;
+export interface SessionMachineDeps extends SessionTransitionDeps {
   /** Issue 20: the age policy, the rematch window, the ICE hook. */
   matching: GatewayMatchingSettings;
   /** The session is over (left for good, or handed to another gateway): forget it. */
@@ -42,7 +35,8 @@ export interface SessionMachineDeps {
 /**
  * The state machine of one `/ws` session (PROTOCOL.md §1): what each valid client frame,
  * pair assignment and inbox entry does to the session, which frames the client gets, and
- * which Redis writes follow (through the two stores). The socket side (decoding, rate
+ * which Redis writes follow (through the two stores). The moves themselves (queue, chat,
+ * grace) are the base class's, session-transitions.ts. The socket side (decoding, rate
  * limits, backpressure) is the subclass, connection.ts; tests drive this class directly
  * with a frame recorder (test/session-machine.test.ts).
  *
@@ -53,30 +47,22 @@ export interface SessionMachineDeps {
  * State changes happen synchronously before any Redis call is awaited, so the frames a
  * client sends back to back see each other's effect and their Redis writes go out in order.
  */
-export abstract class SessionMachine {
-  private graceTimer: NodeJS.Timeout | undefined;
-  /** On a cluster, the join of the current queue entry until it is published (a park follows it). */
-  private joinPublished: Promise<void> | undefined;
+export abstract class SessionMachine extends SessionTransitions {
   /** Set while a resume replays history: live partner messages wait here, in order. */
   private replayBuffer: InboxEntry[] | undefined;
-  /** Created on first use: most sessions never log, and a pino child per socket costs memory. */
-  private childLogger: Logger | undefined;
   /** Counts joins sent to the age-check provider: only the answer to the latest one counts. */
   private ageChecks = 0;
+  /** Messages sent to Redis and not answered yet (made on the first): the 1008 cut waits for them. */
+  private sendsInFlight: InFlight | undefined;
+
+  /** Set once the session has ended for good (a resume still under way then fails). */
+  protected finished = false;
 
   constructor(
-    readonly session: Session,
-    protected readonly deps: SessionMachineDeps,
-  ) {}
-
-  /** Sends a frame to the client, if one is attached. */
-  abstract send(frame: ServerFrame): void;
-
-  /** False while the client is away within its resume grace. */
-  abstract get attached(): boolean;
-
-  protected get log(): Logger {
-    return (this.childLogger ??= this.deps.logger.child({ session: this.session.id }));
+    session: Session,
+    protected override readonly deps: SessionMachineDeps,
+  ) {
+    super(session, deps);
   }
 
   /** `challenge`: the proof of work a `join` needs first (safety/session-guard.ts). */
@@ -85,42 +71,10 @@ export abstract class SessionMachine {
     this.send(challenge === undefined ? frame : { ...frame, challenge: challenge as Record<string, unknown> });
   }
 
-  // ---- the grace: a session without a socket ----
-
-  /** The client is back (a new socket): the grace ends. */
-  protected stopGrace(): void {
-    clearTimeout(this.graceTimer);
-    this.graceTimer = undefined;
-  }
-
-  /**
-   * The socket dropped: the client may resume here or on any gateway within the grace. A
-   * waiting session is parked meanwhile: the matcher keeps its place but pairs it with nobody
-   * (nobody is paired with a stranger who has gone) until its resume joins again (same gen).
-   */
-  protected startGrace(graceMs = this.deps.resumeGraceMs): void {
-    this.persist();
-    if (this.session.state === 'waiting') {
-      const { id, gen } = this.session;
-      const park = () => this.deps.chats.publish({ t: 'park', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'park'));
-      // On a cluster the join waits for the record's save: the park must not overtake it.
-      if (this.joinPublished) void this.joinPublished.then(park);
-      else void park();
-    }
-    this.graceTimer = setTimeout(() => this.finish('disconnected'), graceMs);
-    this.graceTimer.unref();
-  }
-
-  /** Messages sent to Redis and not answered yet (made on the first): the 1008 cut waits for them. */
-  private sendsInFlight: InFlight | undefined;
-
-  /** Set once the session has ended for good (a resume still under way then fails). */
-  protected finished = false;
-
   /** Ends the session for good: its chat or queue place is released and its record deleted. */
   finish(reason: LeftReason): void {
     this.finished = true;
-    clearTimeout(this.graceTimer);
+    this.stopGrace();
     this.leaveEverything(reason);
     this.deps.store.remove(this.session).catch((error: Error) => this.redisFailed(error, 'remove session'));
     this.deps.onFinished(this);
@@ -262,81 +216,7 @@ export abstract class SessionMachine {
     return this.sendsInFlight?.settled() ?? Promise.resolve();
   }
 
-  // ---- transitions ----
-
-  /** Enters the queue; `avoid` is the partner just left (kept apart by the matcher). */
-  enterQueue(avoid?: string, block = false): void {
-    const session = this.session;
-    session.state = 'waiting';
-    metrics.joins.inc();
-    session.gen += 1;
-    const gen = session.gen;
-    this.send({ type: 'waiting', online: this.deps.online() });
-    const saved = this.deps.store.save(this.session, !this.attached);
-    saved.catch((error: Error) => this.redisFailed(error, 'save session'));
-    const publish = () =>
-      this.publishJoin(avoid, block).catch((error: Error) => {
-        this.log.warn({ err: error.message }, 'could not publish join');
-        if (session.state === 'waiting' && session.gen === gen) {
-          session.state = 'idle';
-          this.sendError(ErrorCode.unavailable, 'could not enter the queue; try again');
-        }
-      });
-    // The matcher checks each join against the session record (no ghosts), so the record
-    // must be saved first. One server runs a connection's commands in order; on a cluster the
-    // record and the join stream are on different nodes, so the join waits for the save.
-    if (this.deps.store.ordered) publish();
-    else this.joinPublished = saved.then(publish, publish);
-  }
-
-  /**
-   * Tells the matcher about the current join. Re-sent with the same `gen` after a resume on
-   * another gateway: the matcher then keeps the queue place and routes the pair here.
-   */
-  publishJoin(avoid?: string, block = false): Promise<void> {
-    const session = this.session;
-    return this.deps.chats.publish({
-      t: 'join',
-      sid: session.id,
-      gw: this.deps.gatewayId,
-      gen: session.gen,
-      interests: session.interests,
-      ipHash: session.ipHash,
-      avoid,
-      block,
-      lang: session.match.lang,
-      age: session.match.age,
-      media: session.match.media,
-    });
-  }
-
-  private leaveEverything(reason: LeftReason): void {
-    if (this.session.state === 'paired') this.endChat(reason);
-    else if (this.session.state === 'waiting') this.leaveQueue();
-    this.session.state = 'idle';
-  }
-
-  private leaveQueue(): void {
-    const { id, gen } = this.session;
-    this.deps.chats.publish({ t: 'cancel', sid: id, gen }).catch((error: Error) => this.redisFailed(error, 'cancel'));
-  }
-
-  /** Leaves the current chat locally at once; the Redis side follows in order. */
-  private endChat(reason: LeftReason): ChatLink {
-    const chat = this.session.chat!;
-    this.recordEnded(chat, reason);
-    this.session.chat = undefined;
-    this.session.state = 'idle';
-    this.deps.chats.end(this.session.id, chat, reason).catch((error: Error) => this.redisFailed(error, 'end chat'));
-    return chat;
-  }
-
   // ---- what Redis tells us (routed here by the registry) ----
-
-  /** Kept for `rematch` (a new ended chat replaces the last one). */
-  private recordEnded(chat: ChatLink, reason: LeftReason): void {
-    this.session.ended = { chat: chat.id, partner: chat.partner, partnerGateway: chat.partnerGateway, reason, endedAt: Date.now() };
-  }
 
   /** The stranger of this session's last ended chat asked to reconnect: offered if still relevant. */
   onRematchOffer(entry: Extract<ControlEntry, { t: 'rematch_offer' }>): void {
@@ -484,34 +364,5 @@ export abstract class SessionMachine {
       if (session.requeue) this.enterQueue();
     }
     this.persist();
-  }
-
-  /** A waiting session is back: its join again, same gen, so the matcher gives it back its place. */
-  private rejoin(): void {
-    const session = this.session;
-    const gen = session.gen;
-    this.publishJoin().catch((error: Error) => {
-      this.log.warn({ err: error.message }, 'could not publish join');
-      if (session.state === 'waiting' && session.gen === gen) {
-        session.state = 'idle';
-        this.sendError(ErrorCode.unavailable, 'could not re-enter the queue; join again');
-        this.persist();
-      }
-    });
-  }
-
-  // ---- helpers ----
-
-  /** An error frame; `id` is the answered frame's, echoed (PROTOCOL.md §1). */
-  protected sendError(code: ErrorCode, message: string, id?: string): void {
-    this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
-  }
-
-  protected persist(): void {
-    this.deps.store.save(this.session, !this.attached).catch((error: Error) => this.redisFailed(error, 'save session'));
-  }
-
-  private redisFailed(error: Error, what: string): void {
-    this.log.warn({ err: error.message }, `${what} failed`);
   }
 }

@@ -61,7 +61,8 @@ interface WrittenFields {
  * Server-side state of one `/ws` client. Routing is decided from this object alone:
  * nothing the client sends can name another session or chat. Its Redis form is the session
  * record of packages/redis (session-record.ts: field names, schema, encoder); the state
- * machine that changes it is session-machine.ts, the store that writes it session-store.ts.
+ * machine that changes it is session-machine.ts (its moves: session-transitions.ts), the store
+ * that writes it session-store.ts.
  */
 export class Session {
   state: SessionState = 'idle';
