@@ -9,17 +9,15 @@ import { LEFT_TEXT, sendFailureText, STOP_TEXT } from './notices.js';
 import { pollOnline } from './online-poll.js';
 import { workerSolver } from './proof.js';
 import { RematchOffer } from './rematch.js';
+import { SessionStatus } from './session-status.js';
 import { readStartForm } from './start-form.js';
 import { clearSession, loadSession, updateSession } from './saved-session.js';
 import { loadTerms } from './terms.js';
+import { TypingIndicators } from './typing-indicators.js';
 import { messages, ui } from './ui.js';
 
 /** The server's resume grace (PROTOCOL.md, default 15 s) plus a margin: past it the chat is gone. */
 const GRACE_MS = 17_000;
-/** Stop showing "typing" if the partner's "stopped typing" never comes (e.g. they lost connection). */
-const PARTNER_TYPING_TIMEOUT_MS = 8000;
-/** Tell the partner we stopped typing after this much silence. */
-const OWN_TYPING_IDLE_MS = 3000;
 
 function socketUrl(): string {
   const url = new URL('/ws', window.location.href);
@@ -28,6 +26,10 @@ function socketUrl(): string {
 }
 
 const client = new StrangerClient({ url: socketUrl(), solveProof: workerSolver(ui.proof) });
+/** The screen, status line, banner, online count and controls (session-status.ts). */
+const view = new SessionStatus(client);
+/** Our "typing" and the partner's (typing-indicators.ts). */
+const typing = new TypingIndicators(client, ui.typing, ui.message);
 const attention = new Attention(loadAttentionSettings());
 /** Voice and video calls beside the text chat (call-view.ts). */
 const callView = new CallView(client, ui, (text) => {
@@ -43,69 +45,9 @@ const rematch = new RematchOffer(client, ui.reconnect, (text) => messages.system
 const nextConfirm = new NextConfirm(ui.nextLabel, ui.nextHelp, moveOn);
 /** The server ended the session for good (ban, another tab): never reconnect. */
 let stoppedForGood = false;
-let partnerTypingTimer: number | undefined;
-let ownTypingTimer: number | undefined;
-let ownTyping = false;
 let graceTimer: number | undefined;
 /** Set when the chat was lost while offline, so the resume that follows does not pretend otherwise. */
 let chatLost = false;
-
-function showOnline(count: number): void {
-  ui.online.textContent = count === 1 ? '1 person online' : `${count} people online`;
-}
-
-function showScreen(screen: 'start' | 'chat'): void {
-  ui.startScreen.hidden = screen !== 'start';
-  ui.chatScreen.hidden = screen !== 'chat';
-}
-
-/** Enables exactly the controls that make sense in the current session state. */
-function syncControls(): void {
-  const open = client.status === 'open';
-  const paired = open && client.state === 'paired';
-  ui.message.disabled = !paired;
-  ui.send.disabled = !paired;
-  ui.next.disabled = !paired;
-  ui.report.disabled = !paired;
-  ui.leave.disabled = !open || client.state === 'idle';
-  ui.startButton.disabled = !open;
-  ui.reconnect.disabled = !open || client.state === 'paired';
-}
-
-/** The connection banner: shown while the connection is down, or when the session ended for good. */
-function showBanner(text: string | undefined): void {
-  ui.banner.hidden = text === undefined;
-  ui.banner.textContent = text ?? '';
-}
-
-function setStatus(text: string, offerNewChat = false): void {
-  ui.status.textContent = text;
-  ui.newChat.hidden = !offerNewChat;
-  syncControls();
-}
-
-function showPartnerTyping(typing: boolean): void {
-  window.clearTimeout(partnerTypingTimer);
-  ui.typing.hidden = !typing;
-  if (typing) partnerTypingTimer = window.setTimeout(() => showPartnerTyping(false), PARTNER_TYPING_TIMEOUT_MS);
-}
-
-function stopOwnTyping(): void {
-  window.clearTimeout(ownTypingTimer);
-  if (ownTyping) void client.typing(false);
-  ownTyping = false;
-}
-
-function statusForState(): void {
-  if (client.state === 'paired') {
-    const shared = client.interests;
-    setStatus(shared.length > 0 ? `Chatting with a stranger. You both like: ${shared.join(', ')}` : 'Chatting with a stranger');
-  } else if (client.state === 'waiting') {
-    setStatus(`Looking for someone… (${client.online} online)`);
-  } else {
-    setStatus('Not in a chat', true);
-  }
-}
 
 function startChat(): void {
   ui.startError.textContent = '';
@@ -114,18 +56,18 @@ function startChat(): void {
     () => updateSession({ interests: joinOptions.interests ?? [], requeue: joinOptions.requeue ?? true, lang: joinOptions.lang, adult: joinOptions.adult }),
     (error: unknown) => {
       ui.startError.textContent = error instanceof Error ? error.message : 'Could not start';
-      showScreen('start');
+      view.showScreen('start');
     },
   );
   messages.clear();
-  showScreen('chat');
-  setStatus('Looking for someone…');
+  view.showScreen('chat');
+  view.setStatus('Looking for someone…');
   ui.status.focus();
 }
 
 function sendMessage(text: string): void {
   const item = messages.own(text);
-  stopOwnTyping();
+  typing.stopOwn();
   client.send(text).then(
     () => messages.acked(item),
     (error: unknown) => {
@@ -164,25 +106,16 @@ function onComposerSubmit(event: SubmitEvent): void {
   ui.message.focus();
 }
 
-function onMessageInput(): void {
-  if (!ownTyping && ui.message.value.length > 0) {
-    void client.typing(true);
-    ownTyping = true;
-  }
-  window.clearTimeout(ownTypingTimer);
-  ownTypingTimer = window.setTimeout(stopOwnTyping, OWN_TYPING_IDLE_MS);
-}
-
 /** Next, confirmed (a second click or Escape): end the chat and look for someone else. */
 function moveOn(): void {
   if (client.state !== 'paired') return;
   callView.end();
-  stopOwnTyping();
-  showPartnerTyping(false);
+  typing.stopOwn();
+  typing.showPartner(false);
   void client.next();
   updateSession({ chat: undefined, last: 0 });
   messages.system('You left the chat.');
-  setStatus('Looking for someone…');
+  view.setStatus('Looking for someone…');
   rematch.offer(client.previousChat);
 }
 
@@ -192,12 +125,12 @@ function onNextClick(): void {
 
 function onLeaveClick(): void {
   callView.release();
-  stopOwnTyping();
-  showPartnerTyping(false);
+  typing.stopOwn();
+  typing.showPartner(false);
   if (client.status === 'open' && client.state !== 'idle') void client.leave();
   updateSession({ chat: undefined, last: 0 });
-  showScreen('start');
-  syncControls();
+  view.showScreen('start');
+  view.syncControls();
   ui.startButton.focus();
 }
 
@@ -215,11 +148,11 @@ function onReportClose(): void {
   }
   const reason = ui.reportReason.value.trim();
   callView.end();
-  showPartnerTyping(false);
+  typing.showPartner(false);
   void client.report(reason.length > 0 ? { reason: reason.slice(0, 200) } : {});
   updateSession({ chat: undefined, last: 0 });
   messages.system('You reported the stranger. You will not be matched with them again.');
-  setStatus('Looking for someone…');
+  view.setStatus('Looking for someone…');
   ui.status.focus();
 }
 
@@ -239,7 +172,7 @@ function onDocumentKeydown(event: KeyboardEvent): void {
 ui.startForm.addEventListener('submit', onStartSubmit);
 ui.composer.addEventListener('submit', onComposerSubmit);
 const composer = wireComposer(ui.message, ui.composer, ui.composerHelp);
-ui.message.addEventListener('input', onMessageInput);
+ui.message.addEventListener('input', () => typing.onInput());
 ui.next.addEventListener('click', onNextClick);
 ui.leave.addEventListener('click', onLeaveClick);
 ui.report.addEventListener('click', onReportClick);
@@ -250,14 +183,14 @@ document.addEventListener('keydown', onDocumentKeydown);
 // --- client events ------------------------------------------------------------
 
 function onWelcome({ online }: { online: number }): void {
-  showOnline(online);
-  syncControls();
+  view.showOnline(online);
+  view.syncControls();
 }
 
 function onWaiting({ online }: { online: number }): void {
-  showOnline(online);
+  view.showOnline(online);
   if (ui.chatScreen.hidden) return;
-  setStatus(`Looking for someone… (${online} online)`);
+  view.setStatus(`Looking for someone… (${online} online)`);
 }
 
 function onPaired(paired: PairedEvent): void {
@@ -269,8 +202,8 @@ function onPaired(paired: PairedEvent): void {
   updateSession({ chat, last: 0 });
   attention.notice('A stranger is here');
   messages.clear();
-  showPartnerTyping(false);
-  showScreen('chat');
+  typing.showPartner(false);
+  view.showScreen('chat');
   messages.system(
     again
       ? "You're back with the same stranger."
@@ -279,12 +212,12 @@ function onPaired(paired: PairedEvent): void {
         : "You're now chatting with a stranger. Say hi!",
   );
   if (mediaNotice) messages.system(mediaNotice);
-  statusForState();
+  view.statusForState();
   ui.message.focus();
 }
 
 function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
-  showPartnerTyping(false);
+  typing.showPartner(false);
   messages.partner(text);
   updateSession({ last: seq });
   attention.notice('New message from the stranger');
@@ -292,24 +225,24 @@ function onPartnerMessage({ text, seq }: { text: string; seq: number }): void {
 
 function onPartnerLeft({ reason }: { reason: keyof typeof LEFT_TEXT }): void {
   callView.end();
-  stopOwnTyping();
-  showPartnerTyping(false);
+  typing.stopOwn();
+  typing.showPartner(false);
   updateSession({ chat: undefined, last: 0 });
   messages.system(LEFT_TEXT[reason]);
   nextConfirm.reset();
   if (reason === 'next' || reason === 'left') rematch.offer(client.previousChat);
   if (joinOptions.requeue !== false) {
-    setStatus('Stranger left. Looking for someone new…');
+    view.setStatus('Stranger left. Looking for someone new…');
   } else {
-    setStatus('Stranger left.', true);
+    view.setStatus('Stranger left.', true);
     ui.newChat.focus();
   }
 }
 
 function onReconnecting({ since }: { since: number }): void {
-  showPartnerTyping(false);
-  setStatus('Reconnecting…');
-  showBanner('Connection lost. Reconnecting…');
+  typing.showPartner(false);
+  view.setStatus('Reconnecting…');
+  view.showBanner('Connection lost. Reconnecting…');
   window.clearTimeout(graceTimer);
   const left = GRACE_MS - (Date.now() - since);
   graceTimer = window.setTimeout(onGraceOver, Math.max(0, left));
@@ -320,20 +253,20 @@ function onGraceOver(): void {
   if (client.status !== 'reconnecting' || client.state === 'idle') return;
   chatLost = true;
   messages.system('The chat ended: the connection was lost for too long.');
-  setStatus('Reconnecting… the chat has ended.');
-  showBanner('Connection lost. Reconnecting… the chat has ended.');
+  view.setStatus('Reconnecting… the chat has ended.');
+  view.showBanner('Connection lost. Reconnecting… the chat has ended.');
 }
 
 function onResumed({ state, recovered }: { state: string; recovered: boolean | undefined }): void {
   window.clearTimeout(graceTimer);
-  showBanner(undefined);
+  view.showBanner(undefined);
   // v1.1: the server no longer had every message sent while we were away.
   if (recovered === false && state === 'paired') messages.system('Some of the stranger\'s messages from while you were away could not be recovered.');
   if (ui.chatScreen.hidden) {
-    syncControls();
+    view.syncControls();
     return;
   }
-  statusForState();
+  view.statusForState();
 }
 
 function onChatEnded({ reason }: { reason: 'resume_failed' | 'ended_while_away' }): void {
@@ -346,7 +279,7 @@ function onChatEnded({ reason }: { reason: 'resume_failed' | 'ended_while_away' 
   }
   chatLost = false;
   updateSession({ chat: undefined, last: 0 });
-  setStatus('The chat has ended.', true);
+  view.setStatus('The chat has ended.', true);
   ui.newChat.focus();
 }
 
@@ -355,15 +288,15 @@ function onClientError({ code, message }: { code: string; message: string }): vo
   if (code === 'stale_chat') return; // the frame was for a chat that already ended: the next events say what happened
   if (ui.chatScreen.hidden) ui.startError.textContent = message;
   else messages.system(`Error: ${message}`);
-  syncControls();
+  view.syncControls();
 }
 
 function onClosed(): void {
   callView.release();
   window.clearTimeout(graceTimer);
   ui.online.textContent = 'Offline';
-  setStatus('Disconnected. Reload the page to try again.');
-  if (ui.banner.hidden) showBanner('Disconnected. Reload the page to try again.');
+  view.setStatus('Disconnected. Reload the page to try again.');
+  if (ui.banner.hidden) view.showBanner('Disconnected. Reload the page to try again.');
 }
 
 /** The server ended the session for good (another tab took it over, or a ban): no reconnect. */
@@ -380,15 +313,15 @@ function onStopped({ cause, ban }: { cause: StopCause; ban: BanStatement | undef
     ui.online.textContent = 'Offline';
     return;
   }
-  showScreen('chat');
-  showBanner(STOP_TEXT[cause]);
+  view.showScreen('chat');
+  view.showBanner(STOP_TEXT[cause]);
 }
 
 client.on('welcome', onWelcome);
 client.on('waiting', onWaiting);
 client.on('paired', onPaired);
 client.on('message', onPartnerMessage);
-client.on('typing', ({ typing }) => showPartnerTyping(typing));
+client.on('typing', ({ typing: on }) => typing.showPartner(on));
 client.on('partner_left', onPartnerLeft);
 client.on('reconnecting', onReconnecting);
 client.on('resumed', onResumed);
@@ -398,15 +331,15 @@ client.on('closed', onClosed);
 client.on('stopped', onStopped);
 client.on('resume_token', ({ token }) => updateSession({ token }));
 client.on('rematch_offer', ({ chat }) => rematch.offered(chat));
-client.on('state', syncControls);
+client.on('state', () => view.syncControls());
 
 /** After a reload, back into the saved chat (or the queue) the tab was in. */
 function onFirstConnect(result: ConnectResult): void {
   if (!result.resumed || result.state === 'idle') return;
   messages.clear();
-  showScreen('chat');
+  view.showScreen('chat');
   messages.system(result.state === 'paired' ? "You're back in your chat." : 'Still looking for someone…');
-  statusForState();
+  view.statusForState();
   if (result.state === 'paired') ui.message.focus();
 }
 
@@ -425,7 +358,7 @@ wireAttentionControls(attention, { sound: ui.sound, notify: ui.notify, help: ui.
 if (saved?.requeue === false) ui.requeue.checked = false;
 fillLanguages(ui.lang, saved?.lang?.[0]);
 void loadTerms(ui.terms);
-pollOnline(showOnline, () => client.status === 'open' && client.state === 'paired');
-syncControls();
+pollOnline((count) => view.showOnline(count), () => client.status === 'open' && client.state === 'paired');
+view.syncControls();
 connectFirst();
 ui.interests.focus();
