@@ -1,19 +1,12 @@
-import {
-  CloseCode,
-  closeAdvice,
-  ErrorCode,
-  type ClientFrame,
-  type ServerFrame,
-  type ServerFrameOf,
-  type SessionState,
-} from '@strangers/protocol';
+import { CloseCode, closeAdvice, ErrorCode, type ClientFrame, type SessionState } from '@strangers/protocol';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
 import { StrangerClientError } from './errors.js';
 import { refused, stopCause } from './refusals.js';
 import { joinFrame } from './join-frame.js';
 import { PendingSends } from './pending-sends.js';
-import { ProofGate, type GatedFrame, type ProofChallenge } from './proof-gate.js';
+import { ProofGate, type GatedFrame } from './proof-gate.js';
+import { SessionView } from './session-view.js';
 import { globalWebSocket, resumeUrl, type WebSocketConstructor } from './socket.js';
 import { Transport } from './transport.js';
 import type {
@@ -23,7 +16,6 @@ import type {
   ConnectResult,
   JoinOptions,
   NextOptions,
-  PairedEvent,
   ReportOptions,
   StrangerClientEvents,
   StrangerClientOptions,
@@ -64,11 +56,10 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private readonly WebSocketClass: WebSocketConstructor | undefined;
   private readonly backoff: Required<BackoffOptions>;
   private readonly transport: Transport;
-  private token: string | undefined;
   private readonly pending = new PendingSends();
+  /** What the server's frames do to the session (session-view.ts). */
+  private readonly view: SessionView;
   private attempt = 0;
-  /** The current socket was opened to resume a session (not for a fresh one). */
-  private resuming = false;
   private droppedAt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private connectWaiter: { resolve(result: ConnectResult): void; reject(error: Error): void } | undefined;
@@ -82,10 +73,17 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       write: (frame) => this.writeFrame(frame),
       onFailure: (error) => this.emit('proof_failed', { message: error.message }),
     });
+    this.view = new SessionView(this, {
+      emit: (event, payload) => this.emit(event, payload),
+      gate: this.gate,
+      pending: this.pending,
+      opened: () => this.opened(),
+      settleConnect: (result) => this.settleConnect(result),
+    });
     // A missing WebSocket is reported by connect()'s promise, like every other refusal.
     this.WebSocketClass = options.WebSocket ?? globalWebSocket();
     this.transport = new Transport(this.WebSocketClass, {
-      frame: (frame) => this.onFrame(frame),
+      frame: (frame) => this.view.onFrame(frame),
       unreadable: () => this.emit('error', { code: ErrorCode.invalidMessage, message: 'the server sent a frame this client does not understand', id: undefined }),
       closed: (code, reason) => this.onSocketClose(code, reason),
     });
@@ -94,7 +92,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
 
   /** The token that resumes this session (it changes: follow `resume_token` to persist it). */
   get resumeToken(): string | undefined {
-    return this.token;
+    return this.view.token;
   }
 
   /**
@@ -110,7 +108,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       return refused('invalid_argument', 'resume.token must be a non-empty string');
     }
     // Never resume a session that `close()` ended unless asked to.
-    this.token = saved?.token;
+    this.view.token = saved?.token;
     this.lastSeq = saved?.last ?? 0;
     this.chat = saved?.chat;
     this.ban = undefined;
@@ -180,7 +178,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     if (!this.isOpen()) return refused('not_connected', 'cannot send "next": not connected');
     const frame: GatedFrame = this.chat === undefined ? { type: 'next' } : { type: 'next', chat: this.chat };
     if (proof !== undefined) frame.proof = proof;
-    this.leaveChatLocally('waiting');
+    this.view.leaveChatLocally('waiting');
     return this.gate.send(frame);
   }
 
@@ -198,7 +196,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   /** Ends the chat or stops searching; the session becomes idle (the server sends nothing back). */
   leave(): Promise<void> {
     const sent = this.sendFrame({ type: 'leave' });
-    if (this.isOpen()) this.leaveChatLocally('idle');
+    if (this.isOpen()) this.view.leaveChatLocally('idle');
     return sent;
   }
 
@@ -213,7 +211,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     if (category !== undefined) frame.category = category;
     if (reason !== undefined) frame.reason = reason;
     const sent = this.sendFrame(frame);
-    if (this.isOpen()) this.leaveChatLocally('waiting');
+    if (this.isOpen()) this.view.leaveChatLocally('waiting');
     return sent;
   }
 
@@ -228,7 +226,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.gate.clear();
     this.pending.rejectAll('connection_lost', 'the client was closed before the server acknowledged the message');
     this.chat = undefined;
-    this.setState('idle');
+    this.view.setState('idle');
     this.finish(1000, 'client closed');
   }
 
@@ -246,15 +244,11 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.transport.send(frame);
   }
 
-  private onChallenge(challenge: Record<string, unknown>): void {
-    this.emit('challenge', { challenge });
-    this.gate.setChallenge(challenge as unknown as ProofChallenge);
-  }
-
   private openSocket(): void {
     const base = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
-    this.resuming = this.token !== undefined;
-    const url = this.token ? resumeUrl(base, this.token, this.lastSeq) : base;
+    const token = this.view.token;
+    this.view.resuming = token !== undefined;
+    const url = token ? resumeUrl(base, token, this.lastSeq) : base;
     try {
       this.transport.open(url);
     } catch (error) {
@@ -263,118 +257,6 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
       this.connectWaiter = undefined;
       this.status = 'disconnected';
     }
-  }
-
-  private onFrame(frame: ServerFrame): void {
-    switch (frame.type) {
-      case 'welcome':
-        return this.onWelcome(frame);
-      case 'resumed':
-        return this.onResumed(frame);
-      case 'waiting':
-        this.gate.accepted();
-        this.online = frame.online;
-        this.setState('waiting');
-        this.emit('waiting', { online: frame.online });
-        return;
-      case 'paired': {
-        const { type: _type, ...paired } = frame;
-        this.enterChat(paired);
-        return;
-      }
-      case 'message':
-        // Replays after a resume may overlap what was already seen: seq is the dedup key.
-        if (frame.seq <= this.lastSeq) return;
-        this.lastSeq = frame.seq;
-        this.emit('message', { text: frame.text, seq: frame.seq, ts: frame.ts });
-        return;
-      case 'ack':
-        return this.pending.ack(frame.id, frame.seq);
-      case 'typing':
-        return this.emit('typing', { typing: frame.typing });
-      case 'partner_left':
-        this.leaveChatLocally('idle');
-        this.emit('partner_left', { reason: frame.reason });
-        return;
-      case 'error':
-        return this.onError(frame);
-      default:
-        return this.onSafetyOrMediaFrame(frame);
-    }
-  }
-
-  /** The v1.1 frames the SDK only passes on as events. */
-  private onSafetyOrMediaFrame(frame: ServerFrameOf<'rematch_offer' | 'challenge' | 'banned' | 'signal' | 'ice'>): void {
-    switch (frame.type) {
-      case 'rematch_offer':
-        return this.emit('rematch_offer', { chat: frame.chat });
-      case 'challenge':
-        return this.onChallenge(frame.challenge);
-      case 'banned': {
-        const { type: _type, ...ban } = frame;
-        this.ban = ban;
-        return this.emit('banned', ban);
-      }
-      case 'signal':
-        return this.emit('signal', { data: frame.data });
-      case 'ice':
-        return this.emit('ice', { ice: frame.ice, iceTransportPolicy: frame.iceTransportPolicy });
-    }
-  }
-
-  private onWelcome(frame: ServerFrameOf<'welcome'>): void {
-    if (this.resuming) {
-      // A welcome answering a resume is a new session, announced by resume_failed or not
-      // (a gateway without resume support just ignores the parameters): the chat is gone.
-      this.resuming = false;
-      this.endLostSession();
-    }
-    this.session = frame.session;
-    this.setToken(frame.resumeToken);
-    this.online = frame.online;
-    this.opened();
-    this.gate.clear();
-    this.emit('welcome', { session: frame.session, online: frame.online });
-    if (frame.challenge) this.onChallenge(frame.challenge);
-    this.settleConnect({ resumed: false, session: frame.session, online: frame.online });
-  }
-
-  private onResumed(frame: ServerFrameOf<'resumed'>): void {
-    this.opened();
-    this.resuming = false;
-    // v1.1 rotates the token on every resume; an older gateway keeps the first one.
-    if (frame.resumeToken) this.setToken(frame.resumeToken);
-    const sameChat = frame.state === 'paired' && frame.chat === this.chat;
-    if (this.chat !== undefined && !sameChat) {
-      this.chat = undefined;
-      this.emit('chat_ended', { reason: 'ended_while_away' });
-    }
-    if (frame.state === 'paired' && !sameChat) {
-      // Paired while away: the shared interests were in the `paired` frame we missed.
-      this.enterChat({ chat: frame.chat ?? '', interests: [] });
-    } else if (frame.state === 'waiting' && this.state !== 'waiting') {
-      this.setState('waiting');
-      this.emit('waiting', { online: this.online });
-    } else {
-      this.setState(frame.state);
-    }
-    this.emit('resumed', { state: frame.state, chat: frame.chat, recovered: frame.recovered });
-    this.settleConnect({ resumed: true, state: frame.state, chat: frame.chat });
-  }
-
-  private onError(frame: ServerFrameOf<'error'>): void {
-    const error = { code: frame.code, message: frame.message, id: frame.id };
-    if (frame.code === ErrorCode.resumeFailed) {
-      // A fresh `welcome` follows; whatever chat or queue place we had is gone.
-      this.resuming = false;
-      this.emit('error', error);
-      this.endLostSession();
-      return;
-    }
-    if (frame.code === ErrorCode.proofRequired && this.gate.refused()) return;
-    const answeredSend = this.pending.rejectFor(error);
-    if (frame.code === ErrorCode.staleChat) this.emit('stale_chat', { id: frame.id, message: frame.message });
-    else if (!answeredSend) this.emit('error', error);
   }
 
   private onSocketClose(code: number, reason: string): void {
@@ -394,9 +276,9 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   /** The server told us not to come back: the session is over here. */
   private stop(code: number, reason: string): void {
     this.gate.clear();
-    this.token = undefined;
+    this.view.token = undefined;
     this.chat = undefined;
-    this.setState('idle');
+    this.view.setState('idle');
     const cause = stopCause(code);
     this.emit('stopped', { cause, code, reason, ban: cause === 'banned' ? this.ban : undefined });
     this.finish(code, reason);
@@ -405,7 +287,7 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
   private scheduleReconnect(code: number, reason: string): void {
     if (this.attempt >= this.backoff.maxAttempts) {
       this.chat = undefined;
-      this.setState('idle');
+      this.view.setState('idle');
       this.finish(code, reason);
       return;
     }
@@ -428,46 +310,10 @@ export class StrangerClient extends TypedEmitter<StrangerClientEvents> {
     this.attempt = 0;
   }
 
-  private setToken(token: string): void {
-    if (token === this.token) return;
-    this.token = token;
-    this.emit('resume_token', { token });
-  }
-
   private settleConnect(result: ConnectResult): void {
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
     waiter?.resolve(result);
-  }
-
-  private endLostSession(): void {
-    const hadChat = this.state !== 'idle' || this.chat !== undefined;
-    this.token = undefined;
-    this.chat = undefined;
-    this.lastSeq = 0;
-    this.setState('idle');
-    if (hadChat) this.emit('chat_ended', { reason: 'resume_failed' });
-  }
-
-  private enterChat(paired: PairedEvent): void {
-    this.chat = paired.chat;
-    this.interests = paired.interests;
-    this.lastSeq = 0; // seq numbers are per chat
-    this.setState('paired');
-    this.emit('paired', paired);
-  }
-
-  private leaveChatLocally(next: SessionState): void {
-    if (this.chat !== undefined) this.previousChat = this.chat;
-    this.chat = undefined;
-    this.setState(next);
-  }
-
-  private setState(state: SessionState): void {
-    const previous = this.state;
-    if (previous === state) return;
-    this.state = state;
-    this.emit('state', { state, previous });
   }
 
   private finish(code: number, reason: string): void {
