@@ -127,139 +127,127 @@ function listenArgs(port: number, options: RedisClusterOptions): string[] {
   return args;
 }
 
-/**
- * Starts a private Redis Cluster: `masters` × (1 + `replicasPerMaster`) `redis-server
- * --cluster-enabled yes` processes on free ports, joined with `redis-cli --cluster create`,
- * and waits for `cluster_state:ok` everywhere. Nothing persists but each node's nodes.conf
- * (and its AOF, if `args` turns it on). With `password` and `tls`, every connection to
- * every node (probes, `redis-cli`, `client()`, the services through `url`) uses them.
- */
-export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
-  const masters = options.masters ?? 3;
-  const replicas = options.replicasPerMaster ?? 0;
-  const nodeTimeout = options.nodeTimeoutMs ?? 2000;
-  const root = mkdtempSync(join(tmpdir(), 'strangers-cluster-'));
-  const taken = new Set<number>();
-  const clients: Cluster[] = [];
-  const nodes: (ClusterNodeHandle & { child?: ChildProcess })[] = [];
-  const auth: RedisOptions = {};
-  if (options.password !== undefined) auth.password = options.password;
-  if (options.tls) auth.tls = { ca: readFileSync(options.tls.caFile) };
+/** A node and, once started, its redis-server process. */
+type SpawnedNode = ClusterNodeHandle & { child?: ChildProcess };
 
-  for (let index = 0; index < masters * (1 + replicas); index++) {
-    const port = await getFreeClusterPort(taken);
-    const dir = join(root, String(port));
-    mkdirSync(dir);
-    const node: ClusterNodeHandle & { child?: ChildProcess } = {
-      port,
-      get pid() {
-        return node.child && node.child.exitCode === null && node.child.signalCode === null ? (node.child.pid ?? 0) : 0;
-      },
-      async start() {
-        const child = spawn(
-          'redis-server',
-          [
-            ...listenArgs(port, options), '--bind', '127.0.0.1', '--dir', dir,
-            '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
-            '--save', '', '--appendonly', 'no', ...(options.args ?? []),
-          ],
-          { stdio: ['ignore', 'ignore', 'inherit'] },
-        );
-        node.child = child;
-        processes.add(child);
-        child.once('exit', () => processes.delete(child));
-        await waitFor(async () => (await info(port, auth, 'server').catch(() => '')).includes('redis_version'), {
-          timeoutMs: 10_000,
-          what: `cluster node on port ${port}`,
-        });
-      },
-      async clusterState() {
-        const text = await info(port, auth, 'cluster').catch(() => '');
-        return /cluster_state:(\w+)/.exec(text)?.[1] ?? '';
-      },
-      async kill() {
-        const child = node.child;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      },
-    };
-    nodes.push(node);
-  }
+/** Settings every node of one cluster shares. */
+interface NodeSettings {
+  options: RedisClusterOptions;
+  auth: RedisOptions;
+  nodeTimeout: number;
+}
 
-  async function liveNode(): Promise<number> {
-    for (const node of nodes) if (node.pid) return node.port;
-    throw new Error('no cluster node running');
-  }
-
-  async function masterPorts(): Promise<number[]> {
-    const lines = await clusterNodes(await liveNode(), auth);
-    return lines
-      .filter((fields) => fields[2]!.includes('master') && !fields[2]!.includes('fail') && fields.length > 8)
-      .map((fields) => Number(fields[1]!.split('@')[0]!.split(':')[1]));
-  }
-
-  async function waitHealthy(timeoutMs = 20_000): Promise<void> {
-    await waitFor(
-      async () => {
-        const live = nodes.filter((node) => node.pid);
-        for (const node of live) {
-          const text = await info(node.port, auth, 'cluster').catch(() => '');
-          if (!text.includes('cluster_state:ok')) return false;
-        }
-        // Every live node sees every slot served by a live master (a dead master still
-        // counts as serving its slots until the cluster has failed it over), all agreeing.
-        const livePorts = new Set(live.map((node) => node.port));
-        const views = await Promise.all(live.map((node) => slotOwnersSeenBy(node.port).catch(() => 'x')));
-        return views.every((view) => view === views[0] && view !== 'x' && view.split(',').every((port) => livePorts.has(Number(port))));
-      },
-      { timeoutMs, intervalMs: 100, what: 'cluster_state:ok on every node' },
-    );
-  }
-
-  /** The ports of the masters serving slots, as `port` sees them ('x' if a slot is unserved). */
-  async function slotOwnersSeenBy(port: number): Promise<string> {
-    return probe(port, auth, async (node) => {
-      const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
-      const covered = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
-      if (covered !== 16384) return 'x';
-      return [...new Set(ranges.map((range) => range[2][1]))].sort().join(',');
-    });
-  }
-
-  try {
-    await Promise.all(nodes.map((node) => node.start()));
-    // The password goes through REDISCLI_AUTH: `-a` would make redis-cli warn on stderr.
-    await run(
-      'redis-cli',
-      [
-        ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
-        '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`),
-        '--cluster-replicas', String(replicas), '--cluster-yes',
-      ],
-      { env: { ...process.env, ...(options.password === undefined ? {} : { REDISCLI_AUTH: options.password }) } },
-    );
-    await waitHealthy();
-    if (replicas > 0) {
-      // Replicas attached and in sync, so a failover has someone up to date to promote.
-      await waitFor(
-        async () => {
-          const mastersNow = new Set(await masterPorts());
-          for (const node of nodes.filter((n) => !mastersNow.has(n.port))) {
-            if (!(await info(node.port, auth, 'replication').catch(() => '')).includes('master_link_status:up')) return false;
-          }
-          return true;
-        },
-        { timeoutMs: 20_000, intervalMs: 100, what: 'replicas in sync' },
+/** The handle of one node on `port`, its data in `dir`; not started. */
+function clusterNode(port: number, dir: string, { options, auth, nodeTimeout }: NodeSettings): SpawnedNode {
+  const node: SpawnedNode = {
+    port,
+    get pid() {
+      return node.child && node.child.exitCode === null && node.child.signalCode === null ? (node.child.pid ?? 0) : 0;
+    },
+    async start() {
+      const child = spawn(
+        'redis-server',
+        [
+          ...listenArgs(port, options), '--bind', '127.0.0.1', '--dir', dir,
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout),
+          '--save', '', '--appendonly', 'no', ...(options.args ?? []),
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
       );
-    }
-  } catch (error) {
-    await Promise.all(nodes.map((node) => node.kill()));
-    rmSync(root, { recursive: true, force: true });
-    throw error;
-  }
+      node.child = child;
+      processes.add(child);
+      child.once('exit', () => processes.delete(child));
+      await waitFor(async () => (await info(port, auth, 'server').catch(() => '')).includes('redis_version'), {
+        timeoutMs: 10_000,
+        what: `cluster node on port ${port}`,
+      });
+    },
+    async clusterState() {
+      const text = await info(port, auth, 'cluster').catch(() => '');
+      return /cluster_state:(\w+)/.exec(text)?.[1] ?? '';
+    },
+    async kill() {
+      const child = node.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  return node;
+}
 
+async function liveNode(nodes: SpawnedNode[]): Promise<number> {
+  for (const node of nodes) if (node.pid) return node.port;
+  throw new Error('no cluster node running');
+}
+
+async function masterPortsOf(nodes: SpawnedNode[], auth: RedisOptions): Promise<number[]> {
+  const lines = await clusterNodes(await liveNode(nodes), auth);
+  return lines
+    .filter((fields) => fields[2]!.includes('master') && !fields[2]!.includes('fail') && fields.length > 8)
+    .map((fields) => Number(fields[1]!.split('@')[0]!.split(':')[1]));
+}
+
+/** The ports of the masters serving slots, as `port` sees them ('x' if a slot is unserved). */
+async function slotOwnersSeenBy(port: number, auth: RedisOptions): Promise<string> {
+  return probe(port, auth, async (node) => {
+    const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+    const covered = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+    if (covered !== 16384) return 'x';
+    return [...new Set(ranges.map((range) => range[2][1]))].sort().join(',');
+  });
+}
+
+async function waitHealthy(nodes: SpawnedNode[], auth: RedisOptions, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const live = nodes.filter((node) => node.pid);
+      for (const node of live) {
+        const text = await info(node.port, auth, 'cluster').catch(() => '');
+        if (!text.includes('cluster_state:ok')) return false;
+      }
+      // Every live node sees every slot served by a live master (a dead master still
+      // counts as serving its slots until the cluster has failed it over), all agreeing.
+      const livePorts = new Set(live.map((node) => node.port));
+      const views = await Promise.all(live.map((node) => slotOwnersSeenBy(node.port, auth).catch(() => 'x')));
+      return views.every((view) => view === views[0] && view !== 'x' && view.split(',').every((port) => livePorts.has(Number(port))));
+    },
+    { timeoutMs, intervalMs: 100, what: 'cluster_state:ok on every node' },
+  );
+}
+
+/** Joins the started nodes into one cluster with `redis-cli --cluster create`. */
+async function createCluster(nodes: SpawnedNode[], options: RedisClusterOptions, replicas: number): Promise<void> {
+  // The password goes through REDISCLI_AUTH: `-a` would make redis-cli warn on stderr.
+  await run(
+    'redis-cli',
+    [
+      ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
+      '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas', String(replicas), '--cluster-yes',
+    ],
+    { env: { ...process.env, ...(options.password === undefined ? {} : { REDISCLI_AUTH: options.password }) } },
+  );
+}
+
+/** Replicas attached and in sync, so a failover has someone up to date to promote. */
+async function waitReplicasInSync(nodes: SpawnedNode[], auth: RedisOptions): Promise<void> {
+  await waitFor(
+    async () => {
+      const mastersNow = new Set(await masterPortsOf(nodes, auth));
+      for (const node of nodes.filter((n) => !mastersNow.has(n.port))) {
+        if (!(await info(node.port, auth, 'replication').catch(() => '')).includes('master_link_status:up')) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: 'replicas in sync' },
+  );
+}
+
+/** The handle over a healthy cluster of `nodes` (the first `masters` of them created as masters), data under `root`. */
+function clusterHandle(nodes: SpawnedNode[], masters: number, root: string, { options, auth }: NodeSettings): RedisClusterHandle {
+  const clients: Cluster[] = [];
   const seeds = nodes.slice(0, masters).map((node) => `127.0.0.1:${node.port}`);
   const credentials = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   return {
@@ -274,9 +262,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       clients.push(client);
       return client;
     },
-    masterPorts,
+    masterPorts: () => masterPortsOf(nodes, auth),
     async masterOf(key: string) {
-      return probe(await liveNode(), auth, async (node) => {
+      return probe(await liveNode(nodes), auth, async (node) => {
         const slot = (await node.cluster('KEYSLOT', key)) as number;
         const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
         const range = ranges.find(([from, to]) => slot >= from && slot <= to);
@@ -284,13 +272,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         return range[2][1];
       });
     },
-    waitHealthy,
+    waitHealthy: (timeoutMs?: number) => waitHealthy(nodes, auth, timeoutMs),
     async kill() {
       await Promise.all(nodes.map((node) => node.kill()));
     },
     async start() {
       await Promise.all(nodes.filter((node) => !node.pid).map((node) => node.start()));
-      await waitHealthy();
+      await waitHealthy(nodes, auth);
     },
     async stop() {
       for (const client of clients) client.disconnect();
@@ -298,4 +286,42 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts a private Redis Cluster: `masters` × (1 + `replicasPerMaster`) `redis-server
+ * --cluster-enabled yes` processes on free ports, joined with `redis-cli --cluster create`,
+ * and waits for `cluster_state:ok` everywhere. Nothing persists but each node's nodes.conf
+ * (and its AOF, if `args` turns it on). With `password` and `tls`, every connection to
+ * every node (probes, `redis-cli`, `client()`, the services through `url`) uses them.
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  const masters = options.masters ?? 3;
+  const replicas = options.replicasPerMaster ?? 0;
+  const root = mkdtempSync(join(tmpdir(), 'strangers-cluster-'));
+  const taken = new Set<number>();
+  const nodes: SpawnedNode[] = [];
+  const auth: RedisOptions = {};
+  if (options.password !== undefined) auth.password = options.password;
+  if (options.tls) auth.tls = { ca: readFileSync(options.tls.caFile) };
+  const settings: NodeSettings = { options, auth, nodeTimeout: options.nodeTimeoutMs ?? 2000 };
+
+  for (let index = 0; index < masters * (1 + replicas); index++) {
+    const port = await getFreeClusterPort(taken);
+    const dir = join(root, String(port));
+    mkdirSync(dir);
+    nodes.push(clusterNode(port, dir, settings));
+  }
+
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    await createCluster(nodes, options, replicas);
+    await waitHealthy(nodes, auth);
+    if (replicas > 0) await waitReplicasInSync(nodes, auth);
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.kill()));
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  return clusterHandle(nodes, masters, root, settings);
 }
