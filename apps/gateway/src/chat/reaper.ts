@@ -3,6 +3,7 @@ import { CloseCode } from '@strangers/protocol';
 import { ownerGateway, type OwnerToken, type Redis } from '@strangers/redis';
 import { sweepDeadOwners } from '../cluster/dead-owners.js';
 import type { ChatStore } from './chat-store.js';
+import type { ChatConnection } from './connection.js';
 import type { ChatRegistry } from './registry.js';
 import type { SessionStore } from './session-store.js';
 import { Session } from './session.js';
@@ -109,14 +110,32 @@ export class ChatReaper {
           this.registry.forget(connection);
           connection.letGo(CloseCode.serviceRestart, 'session expired while the service was unavailable');
         } else if (result === 'moved') {
-          // Still ours (nobody orphaned it) or handed elsewhere; make sure the index has it.
-          await this.store.relist(session.id);
+          await this.keepOrLetGo(connection);
         }
       } catch (error) {
         this.logger.debug({ err: (error as Error).message }, 'session not reclaimed yet');
       }
     }
     await this.store.relistOwner().catch(() => {});
+  }
+
+  /**
+   * A session the claim found owned: still ours (nobody orphaned it), so the index must have
+   * it; or taken over meanwhile — its client resumed on another gateway while we were cut off,
+   * after a reaper orphaned it. That one is no longer ours to hold, deliver into or end (its
+   * grace running out here would tell the partner `disconnected` while it lives on there):
+   * it goes from here without a write, as after a handoff.
+   */
+  private async keepOrLetGo(connection: ChatConnection): Promise<void> {
+    const { session } = connection;
+    const record = await this.store.read(session.id);
+    if (record && record.owner !== '' && record.owner !== this.store.owner) {
+      this.registry.forget(connection);
+      connection.letGo(CloseCode.sessionTakenOver, 'session resumed on another gateway');
+      this.logger.info({ session: session.id, owner: record.owner }, 'session taken over by another gateway while this one was cut off; let go');
+      return;
+    }
+    await this.store.relist(session.id);
   }
 
   /** The grace of an orphan ran out: end its chat or queue place for good. */
