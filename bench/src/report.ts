@@ -57,7 +57,7 @@ const WHY_BEHIND = [
   '  connect looks up the bans and hashes the address with an HMAC, a dropped waiting session is parked. Profiled',
   '  (`--cpu-prof` on both gateways through the pairing case, both codes, same session): the same Redis commands per pair',
   '  (10.4) carrying 17 % more bytes (1 499 → 1 752 B in, 892 → 1 044 B out), and the busy time spread over everything',
-  '  rather than one hot spot — socket writes +19 %, GC +15 %, the gateway\'s own code 0.9 → 1.5 s (the widest share: the',
+  '  rather than one hot spot — socket writes +21 %, GC +15 %, the gateway\'s own code 0.9 → 1.5 s (the widest share: the',
   '  session record\'s new fields encoded on save, the join event\'s and the assignments\' new fields decoded). No single',
   '  lever; issue 23\'s 100 µs would need the join path redesigned (fewer writes per pair, not cheaper ones).',
   '  End to end a pair costs 470 µs of CPU in all (gateways 275, matcher 40, Redis 40, load generators',
