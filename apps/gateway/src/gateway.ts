@@ -10,7 +10,7 @@ import { DeadGatewaySweep } from './chat/dead-gateway-sweep.js';
 import { CallSignals } from './media/call-signals.js';
 import { InboxReader } from './chat/inbox-reader.js';
 import { SessionStore } from './chat/session-store.js';
-import { Liveness } from './cluster/liveness.js';
+import { commandConnectionName, Liveness, newBootId } from './cluster/liveness.js';
 import { OnlineCounter } from './cluster/online-counter.js';
 import { RedisMemorySampler } from './cluster/redis-memory.js';
 import type { GatewayConfig } from './config.js';
@@ -70,8 +70,10 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     const name = `gateway:${config.gatewayId}`;
-    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:commands`, autoPipelining: true, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
-    this.liveness = new Liveness(this.redis, config.gatewayId, config.alive, logger);
+    const bootId = newBootId();
+    const connectionName = commandConnectionName(config.gatewayId, bootId);
+    this.redis = createRedisClient({ url: config.redisUrl, logger, connectionName, autoPipelining: true, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
+    this.liveness = new Liveness(this.redis, bootId, config.gatewayId, config.alive, logger);
     const sessions = new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds });
     const banReader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:bans`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
     this.moderation = new GatewayModeration({ redis: this.redis, banReader, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });

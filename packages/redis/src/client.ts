@@ -102,10 +102,15 @@ const settingsOf = new WeakMap<Redis, RedisClientSettings>();
  *   TLS too); reads go to masters only (`scaleReads: 'master'`: a replica may lag, and every
  *   read here decides something); MOVED/ASK redirections and failovers are followed by ioredis.
  */
+/** A connection name as CLIENT LIST shows it: characters Redis refuses there become `_`. */
+export function redisConnectionName(name: string): string {
+  return name.replace(/[^\w:.-]/g, '_');
+}
+
 export function createRedisClient(settings: RedisClientSettings): Redis {
   const target = parseRedisUrl(settings.url);
   const options: RedisOptions = {
-    connectionName: settings.connectionName.replace(/[^\w:.-]/g, '_'),
+    connectionName: redisConnectionName(settings.connectionName),
     maxRetriesPerRequest: 2,
     enableAutoPipelining: settings.autoPipelining ?? false,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),

@@ -55,6 +55,18 @@ export class ChatService {
       if (lapsed) void this.reaper.reclaim();
       void this.reaper.reap();
     });
+    // While our command connection was down, another gateway may have taken one of our
+    // sessions over without asking (resume.ts does, from a boot with no connection): once
+    // it is back, check everything we hold, as after a lapse.
+    let disconnected = false;
+    redis.on('close', () => {
+      disconnected = true;
+    });
+    redis.on('ready', () => {
+      if (!disconnected) return;
+      disconnected = false;
+      void this.reaper.reclaim();
+    });
   }
 
   get connections(): ReadonlyMap<string, ChatConnection> {

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import { CloseCode } from '@strangers/protocol';
 import { ownerGateway, type HandoffEntry, type OwnerToken, type Redis, type SessionRecord } from '@strangers/redis';
-import { isOwnerAlive } from '../cluster/liveness.js';
+import { isOwnerAlive, isOwnerDisconnected } from '../cluster/liveness.js';
 import type { ChatStore } from './chat-store.js';
 import type { ChatConnection } from './connection.js';
 import type { ChatReaper } from './reaper.js';
@@ -89,7 +89,9 @@ export class ChatResume implements HandoffHandlers {
       // Handed over to us (or claimed on an earlier attempt): take it from the record.
       if (owner === this.store.owner) return this.holdHere(sessionId, record);
       if (!isOpen(ws)) return undefined;
-      if (owner !== '' && (await isOwnerAlive(this.redis, owner))) {
+      // A live owner is asked to hand it over; a killed one never answers, but Redis dropped
+      // its connections at once: taken over now, not after its key lapses.
+      if (owner !== '' && (await isOwnerAlive(this.redis, owner)) && !(await isOwnerDisconnected(this.redis, owner))) {
         await this.requestHandoff(sessionId, owner);
         continue;
       }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@strangers/config';
-import { keys, ownerToken, parseOwnerToken, type OwnerToken, type Redis } from '@strangers/redis';
+import { isCluster, keys, ownerToken, parseOwnerToken, redisConnectionName, type OwnerToken, type Redis } from '@strangers/redis';
 
 export interface LivenessSettings {
   ttlMs: number;
@@ -13,13 +13,27 @@ export interface LivenessSettings {
  * gateway's sweeper treats our boot as dead. The boot id (not just the gateway id) is what
  * counts, so a gateway restarted under the same id does not keep its previous life's names.
  */
+/** A new boot id: one per gateway process, in its owner token and its Redis connection names. */
+export function newBootId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * The name of a gateway boot's command connection (CLIENT LIST). Its presence tells a live
+ * process from a killed one: the kernel closes a killed process's sockets at once, and
+ * Redis drops them, while its liveness key still has up to a TTL to run.
+ */
+export function commandConnectionName(gatewayId: string, bootId: string): string {
+  return redisConnectionName(`gateway:${gatewayId}:${bootId}:commands`);
+}
+
 export class Liveness {
-  readonly bootId = randomBytes(6).toString('hex');
   private timer: NodeJS.Timeout | undefined;
   private established = false;
 
   constructor(
     private readonly redis: Redis,
+    readonly bootId: string,
     private readonly gatewayId: string,
     private readonly settings: LivenessSettings,
     private readonly logger: Logger,
@@ -81,4 +95,20 @@ export async function isOwnerAlive(redis: Redis, owner: OwnerToken): Promise<boo
   const parsed = parseOwnerToken(owner);
   if (!parsed) return false;
   return (await redis.get(keys.gatewayAlive(parsed.gatewayId))) === parsed.bootId;
+}
+
+/**
+ * True when no Redis server (every master, on a cluster) has a connection of the boot named
+ * in `owner`: the process is gone (kill -9, a crash) or cut off from Redis, though its
+ * liveness key may not have lapsed yet. A slow-but-alive boot keeps its connections open,
+ * so it is never taken for gone; a host that vanished without closing its sockets is (until
+ * Redis notices) still listed, and waits out its key as before.
+ */
+export async function isOwnerDisconnected(redis: Redis, owner: OwnerToken): Promise<boolean> {
+  const parsed = parseOwnerToken(owner);
+  if (!parsed) return true;
+  const name = `name=${commandConnectionName(parsed.gatewayId, parsed.bootId)} `;
+  const servers = isCluster(redis) ? redis.nodes('master') : [redis];
+  const lists = await Promise.all(servers.map((server) => server.call('CLIENT', 'LIST', 'TYPE', 'normal') as Promise<string>));
+  return lists.every((list) => !list.includes(name));
 }
