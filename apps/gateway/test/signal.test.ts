@@ -61,6 +61,13 @@ async function nextWithout(client: TestClient, type: string, unwanted: string): 
   return frame;
 }
 
+/** The `dropped` count of a gateway's signals counter on /metrics. */
+async function droppedSignals(index: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${stack.gateways[index]!.port}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith('strangers_gateway_signals_total{outcome="dropped"}'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 /** An error answer of `code`, the next error frame the client gets. */
 async function refusal(client: TestClient, code: string): Promise<void> {
   const error = await client.next('error');
@@ -227,9 +234,12 @@ describe('resume: signals to a detached partner are dropped, then both sides get
     await waitFor(async () => (await admin.hget(keys.session(sessionOf(b)), 'detached')) === '1', { timeoutMs: 5000, what: 'b detached' });
     a.send({ type: 'message', text: 'while away', chat });
     await a.next('ack');
+    const dropped = await droppedSignals(1);
     a.send({ type: 'signal', chat, data: relayCandidate(43000) });
     a.send({ type: 'message', text: 'after the signal', chat });
     await a.next('ack');
+    // b's gateway has read the signal and dropped it (b is detached) before b is back.
+    await waitFor(async () => (await droppedSignals(1)) > dropped, { timeoutMs: 5000, what: 'the signal dropped at b\'s gateway' });
     const resumed = await TestClient.connect(`ws://127.0.0.1:${stack.gateways[1]!.port}/ws?resume=${token}&last=0`);
     assert.equal((await resumed.next()).type, 'resumed');
     // Replay, then the unsolicited ice; the signal sent while away is not among them.

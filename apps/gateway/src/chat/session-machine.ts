@@ -248,7 +248,10 @@ export abstract class SessionMachine extends SessionTransitions {
     const chat = this.session.chat;
     if (!chat || chat.id !== entry.chat) return; // from a chat this session has already left
     if (this.replayBuffer && entry.t !== 'typing') {
-      this.replayBuffer.push(entry);
+      // A signal that reaches a session still resuming was sent while it was away: dropped,
+      // as for a detached one (docs/video.md; the ice resync after the resume restarts ICE).
+      if (entry.t === 'signal') this.deps.calls?.onInbox(this, entry);
+      else this.replayBuffer.push(entry);
       return;
     }
     switch (entry.t) {
