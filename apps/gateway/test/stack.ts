@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { keys } from '@strangers/redis';
 import {
   waitFor,
@@ -83,4 +84,19 @@ export async function pairUp(a: TestClient, b: TestClient, join: Record<string, 
   const [pa, pb] = await Promise.all([a.next('paired'), b.next('paired')]);
   if (pa.chat !== pb.chat) throw new Error(`paired into different chats: ${String(pa.chat)} / ${String(pb.chat)}`);
   return pa.chat as string;
+}
+
+/**
+ * Messages both ways between `a` and `b`, back to back, until `untilMs` (a clock time): each
+ * must arrive, and `b` must never be told the chat ended. Used to show a chat outlives a
+ * grace that ran somewhere it should not end it.
+ */
+export async function chatKeepsWorking(a: TestClient, b: TestClient, untilMs: number): Promise<void> {
+  for (let round = 0; Date.now() < untilMs; round++) {
+    b.send({ type: 'message', text: `b${round}`, id: `b${round}` });
+    assert.equal((await a.next('message', 5000)).text, `b${round}`);
+    a.send({ type: 'message', text: `a${round}`, id: `a${round}` });
+    assert.equal((await b.next('message', 5000)).text, `a${round}`);
+  }
+  assert.equal(b.frames.filter((frame) => frame.type === 'partner_left').length, 0, 'the partner was never told the chat ended');
 }
