@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { resolveStaticPath, serveStaticFile } from '../src/edge/static-files.ts';
+import { createStaticFiles, resolveStaticPath, serveStaticFile } from '../src/edge/static-files.ts';
 
 let root: string;
 let server: Server;
@@ -107,4 +107,28 @@ test('a precompressed .gz beside a file is sent to clients that accept gzip, wit
 test('a missing favicon is answered 204, not 404', async () => {
   const response = await fetch(`${base}/favicon.ico`);
   assert.equal(response.status, 204);
+});
+
+test('a file that cannot be opened after its stat cuts that answer only: reported, and the server goes on serving', async () => {
+  // A Unix socket passes sirv's stat as a file, and opening it fails (ENXIO): the same path as a
+  // file deleted between the stat and the open.
+  const unreadable = createServer();
+  unreadable.listen(join(root, 'gone.js'));
+  await once(unreadable, 'listening');
+  const reported: string[] = [];
+  const serve = createStaticFiles(root, (path, error) => reported.push(`${path} ${(error as NodeJS.ErrnoException).code}`));
+  const own = createServer((request, response) => serve(request, response)).listen(0, '127.0.0.1');
+  await once(own, 'listening');
+  const address = own.address();
+  const ownBase = `http://127.0.0.1:${address && typeof address === 'object' ? address.port : 0}`;
+  try {
+    await assert.rejects(fetch(`${ownBase}/gone.js`).then((response) => response.text()));
+    assert.deepEqual(reported, ['/gone.js ENXIO']);
+    const page = await fetch(`${ownBase}/`);
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), '<!doctype html><title>t</title>');
+  } finally {
+    own.close();
+    unreadable.close();
+  }
 });

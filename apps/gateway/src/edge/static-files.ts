@@ -52,7 +52,7 @@ export type StaticFiles = (request: IncomingMessage, response: ServerResponse) =
  * when the web client has not been built; `/favicon.ico` without a file is 204, so browsers
  * do not report a 404 for it.
  */
-export function createStaticFiles(root: string): StaticFiles {
+export function createStaticFiles(root: string, onReadError: (path: string, error: Error) => void = () => {}): StaticFiles {
   const serve = sirv(root, {
     dev: true,
     etag: true,
@@ -77,6 +77,14 @@ export function createStaticFiles(root: string): StaticFiles {
     }
     // `/` is the page itself (sirv's own index lookup would also try `/index` and `.htm`).
     if (path === '/') request.url = query === undefined ? '/index.html' : `/index.html?${query}`;
+    // sirv opens the file after its stat and pipes it with no error listener: a file gone by then
+    // (a rebuild of the web client) or one that cannot be read would throw out of the process.
+    response.once('pipe', (source) =>
+      source.once('error', (error: Error) => {
+        onReadError(path, error);
+        response.destroy();
+      }),
+    );
     serve(request, response);
   };
 }
