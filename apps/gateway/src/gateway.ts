@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { addressKey, closeServer, hashAddress, listen, statusRoutes, type Logger } from '@strangers/config';
+import { addressKey, clientAddress, closeServer, compileProxyTrust, hashAddress, isLoopback, listen, statusRoutes, type Logger, type ProxyTrust } from '@strangers/config';
 import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
@@ -14,7 +14,6 @@ import { commandConnectionName, Liveness, newBootId } from './cluster/liveness.j
 import { OnlineCounter } from './cluster/online-counter.js';
 import { RedisMemorySampler } from './cluster/redis-memory.js';
 import type { GatewayConfig } from './config.js';
-import { clientAddress, compileProxyTrust, isLoopback, type ProxyTrust } from './edge/client-address.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
 import { KeyedRateLimit } from './edge/keyed-rate-limit.js';
 import { createReportLimit } from './edge/report-limit.js';
@@ -132,7 +131,7 @@ export class Gateway {
     // perMessageDeflate off: chat frames are tiny and compression costs CPU and memory per socket.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false });
     this.heartbeat = new Heartbeat(config.heartbeatIntervalMs, 2, this.wss.clients);
-    this.staticFiles = createStaticFiles(config.webDir);
+    this.staticFiles = createStaticFiles(config.webDir, (path, error) => logger.warn({ path, err: error }, 'a static file could not be read'));
     this.statusRoutes = statusRoutes({ isReady: () => this.ready, registry });
     this.apiLimit = new KeyedRateLimit(config.http.apiRequestsPerIpPerSecond, 2 * config.http.apiRequestsPerIpPerSecond);
     this.redisMemory = new RedisMemorySampler(this.redis, config.redisMemorySampleMs, logger);

@@ -5,4 +5,5 @@ export * from './service/runner.js';
 export * from './service/status.js';
 export * from './address/address-hash.js';
 export * from './address/address-key.js';
+export * from './address/client-address.js';
 export * from './address/hash-secret.js';

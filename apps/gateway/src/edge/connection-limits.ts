@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { TokenBucket } from './token-bucket.js';
-import { isLoopback } from './client-address.js';
-import { addressKey } from '@strangers/config';
+import { addressKey, isLoopback } from '@strangers/config';
 
 export interface ConnectionLimitSettings {
   /** Open WebSocket connections (both paths) on this gateway. */
