@@ -4,6 +4,7 @@ import { cpuPerMessageSection, cpuPerPairLines } from './report-cpu.js';
 import { filtersSection, filtersTargets } from './report-filters.js';
 import { pairingTargets, relayTargets } from './report-targets.js';
 import { resumeSection, resumeTargets } from './report-resume.js';
+import { RESTRUCTURE_COMPARISON } from './report-restructure.js';
 import { fmtMs, fmtRate, fmtSpread } from './stats.js';
 import { systemLabels, type SystemName } from './systems.js';
 
@@ -110,7 +111,7 @@ export function renderReport(results: Results, chart: string): string {
   for (const check of checkTargets(results)) {
     push(`| ${check.target} | ${check.measured} | ${check.met ? 'yes' : `**no** — ${check.gap}`} |`);
   }
-  push('', ...WHY_BEHIND, '');
+  push('', ...WHY_BEHIND, '', ...RESTRUCTURE_COMPARISON, '');
 
   push(
     `## 1. Cross-gateway relay, ${profile.relay.pairs} pairs`,
