@@ -194,7 +194,7 @@ export interface GatewayConfig {
     heartbeatMs: number;
   };
   alive: { ttlMs: number; intervalMs: number };
-  /** DEAD_GATEWAY_STREAM_RETENTION_MS (chat/dead-gateway-sweep.ts). */
+  /** DEAD_GATEWAY_STREAM_RETENTION_MS (cluster/dead-gateway-sweep.ts). */
   deadGatewayStreamRetentionMs: number;
   /** CA certificate for `rediss://`, read from REDIS_TLS_CA_FILE. */
   redisTlsCa: Buffer | undefined;

@@ -6,7 +6,7 @@ import { createClientFrameDecoder } from '@strangers/protocol';
 import { createRedisClient, waitForRedisReady, type Redis } from '@strangers/redis';
 import { ChatService } from './chat/chat-service.js';
 import { ChatStore } from './chat/chat-store.js';
-import { DeadGatewaySweep } from './chat/dead-gateway-sweep.js';
+import { DeadGatewaySweep } from './cluster/dead-gateway-sweep.js';
 import { CallSignals } from './media/call-signals.js';
 import { InboxReader } from './chat/inbox-reader.js';
 import { SessionStore } from './chat/session-store.js';
@@ -59,7 +59,7 @@ export class Gateway {
   /** `/chat/users` and `/online` requests per client address. */
   private readonly apiLimit: KeyedRateLimit;
   private readonly redisMemory: RedisMemorySampler;
-  /** Deletes the streams of gateway ids gone for good (chat/dead-gateway-sweep.ts). */
+  /** Deletes the streams of gateway ids gone for good (cluster/dead-gateway-sweep.ts). */
   private readonly deadGateways: DeadGatewaySweep;
   private started = false;
   private draining = false;
@@ -75,8 +75,8 @@ export class Gateway {
     this.liveness = new Liveness(this.redis, bootId, config.gatewayId, config.alive, logger);
     const sessions = new SessionStore(this.redis, { owner: this.liveness.owner, recordTtlSeconds: config.chatTtlSeconds });
     const banReader = createRedisClient({ url: config.redisUrl, logger, connectionName: `${name}:bans`, onEvent: countRedisEvent, tlsCa: config.redisTlsCa });
-    this.moderation = new GatewayModeration({ redis: this.redis, banReader, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });
     const chats = new ChatStore(this.redis, config);
+    this.moderation = new GatewayModeration({ redis: this.redis, banReader, matcherEvents: chats, sessions, gatewayId: config.gatewayId, settings: config.moderation, logger });
     this.deadGateways = new DeadGatewaySweep(
       this.redis,
       sessions,
@@ -97,7 +97,7 @@ export class Gateway {
         chatRate: config.chatRate,
         typingRate: config.typingRate,
         signalRate: { perSecond: config.media.signal.perSecond, burst: config.media.signal.burst },
-        calls: new CallSignals(this.redis, { gatewayId: config.gatewayId, inboxMaxLength: config.inboxMaxLength, media: config.media }, logger),
+        calls: new CallSignals(chats, { media: config.media }, logger),
         rateLimitCloseAfter: config.rateLimitCloseAfter,
         maxBufferedBytes: config.maxBufferedBytes,
         safety,

@@ -8,7 +8,7 @@ import { loadGatewayConfig } from '../src/config.js';
 import { pairUp, startStack, type Stack } from './stack.js';
 
 /**
- * The dead-gateway stream sweep (chat/dead-gateway-sweep.ts, issue 17): a gateway id's
+ * The dead-gateway stream sweep (cluster/dead-gateway-sweep.ts, issue 17): a gateway id's
  * control stream and inboxes go once the id is dead, reaped, and unseen and unwritten for
  * DEAD_GATEWAY_STREAM_RETENTION_MS; a gateway back from being cut off, a reused id and a
  * stream written to recently keep theirs. Short timings, so the retention passes in seconds.

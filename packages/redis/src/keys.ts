@@ -70,7 +70,7 @@ export const keys = {
    * Sorted set: gateway id → when (ms, its clock) it last refreshed its liveness key, written
    * on every liveness tick. The list of gateway ids whose streams (`gatewayControl`,
    * `gatewayInbox`) may exist, read by the dead-gateway stream sweep
-   * (apps/gateway/src/chat/dead-gateway-sweep.ts) instead of a SCAN, which a cluster would
+   * (apps/gateway/src/cluster/dead-gateway-sweep.ts) instead of a SCAN, which a cluster would
    * need on every node; an id leaves it once its streams are gone.
    */
   gatewaysSeen: 'gateways:seen',

@@ -2,6 +2,7 @@ import {
   ChatEndReply,
   ChatMoveReply,
   ChatSendReply,
+  ChatSignalReply,
   chatBucket,
   decodeControlEntry,
   encodeControlEntry,
@@ -143,6 +144,31 @@ export class ChatStore {
     return { missed, recovered: Number(rest[0]) === 1 };
   }
 
+  /**
+   * Hands a call signal, or an ICE resync, to the partner's gateway through its inbox, in order
+   * with the messages but never stored (lua/chat_signal.lua), following the partner if it moved.
+   * True when handed on; false when the chat has ended (its `left` is on the way) or is not the
+   * sender's.
+   */
+  async signal(senderId: string, chat: ChatLink, kind: 'signal' | 'resync', data: string): Promise<boolean> {
+    for (let attempt = 0; attempt <= MAX_ROUTE_RETRIES; attempt++) {
+      const [status, detail] = await this.redis.chatSignal(
+        keys.chat(chat.id),
+        keys.gatewayInbox(chatBucket(chat.id), chat.partnerGateway),
+        chat.id,
+        senderId,
+        chat.partner,
+        chat.partnerGateway,
+        kind,
+        data,
+        this.settings.inboxMaxLength,
+      );
+      if (status !== ChatSignalReply.partnerMoved || detail === '') return status === ChatSignalReply.handedOn;
+      chat.partnerGateway = String(detail);
+    }
+    throw new Error(`partner of chat ${chat.id} kept moving gateways`);
+  }
+
   /** Renews the TTL of a live chat's keys (see `SessionStore.refreshTtl`); an ended chat is left alone. */
   async touch(chat: ChatLink): Promise<void> {
     await this.redis.chatTouch(keys.chat(chat.id), keys.chatLog(chat.id), this.settings.chatTtlSeconds);
@@ -177,7 +203,7 @@ export class ChatStore {
    * Its streams stay: a gateway whose key merely lapsed while Redis was away looks dead too,
    * and deleting its inbox at reap time lost acked messages it had not read yet (seen in the
    * Redis outage test). They go once the id has been gone for DEAD_GATEWAY_STREAM_RETENTION_MS
-   * (dead-gateway-sweep.ts).
+   * (cluster/dead-gateway-sweep.ts).
    */
   async deleteDeadGatewayKeys(gatewayId: string): Promise<boolean> {
     if ((await this.redis.exists(keys.gatewayAlive(gatewayId))) === 1) return false;

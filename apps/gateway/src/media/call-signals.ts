@@ -6,9 +6,10 @@ import {
   type MediaConfig,
 } from '@strangers/media';
 import { ErrorCode, type MediaKind, type ServerFrame, type SignalFrame } from '@strangers/protocol';
-import { ChatSignalReply, chatBucket, keys, type InboxEntry, type Redis } from '@strangers/redis';
+import type { InboxEntry } from '@strangers/redis';
 import type { Logger } from '@strangers/config';
 import { metrics } from '../metrics.js';
+import type { ChatStore } from '../chat/chat-store.js';
 import type { ChatLink, Session } from '../chat/session.js';
 
 type CallInboxEntry = Extract<InboxEntry, { t: 'signal' | 'resync' }>;
@@ -27,19 +28,14 @@ export interface PairedIceFields {
   iceTransportPolicy?: 'relay';
 }
 
-/** A partner can move gateways (resume) at most this many times during one signal. */
-const MAX_ROUTE_RETRIES = 3;
-
 export interface CallSignalsSettings {
-  gatewayId: string;
-  inboxMaxLength: number;
   media: MediaConfig;
 }
 
 /**
  * The gateway's half of audio/video calls (docs/video.md): the `paired` extras (role, ICE
  * servers with a fresh TURN credential), `signal` frames checked (`checkSignal`) and handed
- * to the partner's gateway through its inbox (lua/chat_signal.lua: the messages' path, never
+ * to the partner's gateway through its inbox (ChatStore.signal: the messages' path, never
  * stored), the `ice` frame, and the resume rule: after a resume into an audio/video chat both
  * sides get an unsolicited `ice`, and the `offer` side restarts ICE.
  *
@@ -48,7 +44,7 @@ export interface CallSignalsSettings {
  */
 export class CallSignals {
   constructor(
-    private readonly redis: Redis,
+    private readonly chats: Pick<ChatStore, 'signal'>,
     private readonly settings: CallSignalsSettings,
     private readonly logger: Logger,
   ) {}
@@ -143,28 +139,9 @@ export class CallSignals {
     return iceTransportPolicy === 'relay' ? { type: 'ice', ice: iceServers, iceTransportPolicy } : { type: 'ice', ice: iceServers };
   }
 
-  /** Appends to the partner's inbox on its current gateway, following it if it moved. */
+  /** Hands the signal to the partner's current gateway (ChatStore.signal); counts it when relayed. */
   private async handOn(session: Session, chat: ChatLink, kind: 'signal' | 'resync', data: string): Promise<void> {
-    for (let attempt = 0; attempt <= MAX_ROUTE_RETRIES; attempt++) {
-      const [status, detail] = await this.redis.chatSignal(
-        keys.chat(chat.id),
-        keys.gatewayInbox(chatBucket(chat.id), chat.partnerGateway),
-        chat.id,
-        session.id,
-        chat.partner,
-        chat.partnerGateway,
-        kind,
-        data,
-        this.settings.inboxMaxLength,
-      );
-      if (status === ChatSignalReply.partnerMoved && detail !== '') {
-        chat.partnerGateway = String(detail);
-        continue;
-      }
-      // Handed on, or the chat ended (its `left` is on the way) or is not ours: nothing to say.
-      if (status === ChatSignalReply.handedOn && kind === 'signal') metrics.signals.inc({ outcome: 'relayed' });
-      return;
-    }
-    throw new Error(`partner of chat ${chat.id} kept moving gateways`);
+    // Not handed on: the chat ended (its `left` is on the way) or is not ours; nothing to say.
+    if ((await this.chats.signal(session.id, chat, kind, data)) && kind === 'signal') metrics.signals.inc({ outcome: 'relayed' });
   }
 }

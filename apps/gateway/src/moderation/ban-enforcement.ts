@@ -2,7 +2,8 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import { BanFollower, BanRegistry, banStatement, type AppliedBanEvent, type BanRecord } from '@strangers/moderation';
 import { CloseCode } from '@strangers/protocol';
-import { encodeMatcherEvent, keys, type Redis } from '@strangers/redis';
+import type { Redis } from '@strangers/redis';
+import type { ChatStore } from '../chat/chat-store.js';
 import { moderationMetrics } from './moderation-metrics.js';
 
 /** What ending a live session of a newly banned address needs of a connection (chat/connection.ts). */
@@ -31,8 +32,10 @@ export class BanEnforcement {
   private readonly banListeners: ((ban: BanRecord) => void)[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     reader: Redis,
+    /** The matcher's event stream, for `flag` and `unflag`. */
+    private readonly matcher: Pick<ChatStore, 'publish'>,
     private readonly connections: () => Iterable<BannableConnection>,
     private readonly logger: Logger,
   ) {
@@ -93,7 +96,7 @@ export class BanEnforcement {
   private async flag(ban: BanRecord): Promise<void> {
     const until = ban.until ?? Date.now() + PERMANENT_FLAG_MS;
     try {
-      await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent({ t: 'flag', ipHash: ban.ipHash, until }));
+      await this.matcher.publish({ t: 'flag', ipHash: ban.ipHash, until });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, ban: ban.id }, 'shadow ban not sent to the matcher');
     }
@@ -107,7 +110,7 @@ export class BanEnforcement {
    */
   private async unflag(lifted: BanRecord): Promise<void> {
     try {
-      await this.redis.xadd(keys.matcherEvents, '*', ...encodeMatcherEvent({ t: 'unflag', ipHash: lifted.ipHash }));
+      await this.matcher.publish({ t: 'unflag', ipHash: lifted.ipHash });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, ban: lifted.id }, 'shadow ban lift not sent to the matcher');
       return;

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@strangers/config';
 import type { BanRecord } from '@strangers/moderation';
 import type { Redis } from '@strangers/redis';
+import type { ChatStore } from '../chat/chat-store.js';
 import type { SessionStore } from '../chat/session-store.js';
 import { BanEnforcement, type BannableConnection } from './ban-enforcement.js';
 import { ReportRecorder } from './report-recorder.js';
@@ -12,6 +13,8 @@ export interface GatewayModerationDeps {
   redis: Redis;
   /** A connection for the ban stream's blocking read only. */
   banReader: Redis;
+  /** The matcher's event stream (shadow bans flag and unflag an address). */
+  matcherEvents: Pick<ChatStore, 'publish'>;
   sessions: Pick<SessionStore, 'read'>;
   gatewayId: string;
   settings: GatewayModerationSettings;
@@ -32,7 +35,7 @@ export class GatewayModeration {
   constructor(deps: GatewayModerationDeps) {
     const logger = deps.logger.child({ part: 'moderation' });
     this.reports = new ReportRecorder(deps.redis, deps.sessions, deps.gatewayId, deps.settings, logger);
-    this.bans = new BanEnforcement(deps.redis, deps.banReader, () => this.connections(), logger);
+    this.bans = new BanEnforcement(deps.redis, deps.banReader, deps.matcherEvents, () => this.connections(), logger);
   }
 
   start(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Logger } from '@strangers/config';
 import { keys, parseOwnerToken, StreamDropIdleReply, type Redis } from '@strangers/redis';
 import { metrics } from '../metrics.js';
-import type { SessionStore } from './session-store.js';
+import type { SessionStore } from '../chat/session-store.js';
 
 /** Gateway ids looked at per run: bounded work (each costs one script per stream it may have). */
 const IDS_PER_RUN = 20;
