@@ -3,6 +3,12 @@ export function pairKey(x: string, y: string): string {
   return x < y ? `${x}|${y}` : `${y}|${x}`;
 }
 
+/** The two sessions of a `pairKey`. */
+export function splitPairKey(key: string): [string, string] {
+  const [x = '', y = ''] = key.split('|');
+  return [x, y];
+}
+
 /** Pairs of sessions that may not meet until a time: `next` cool-downs and report blocks alike. */
 export class KeptApart {
   /** pair key → until (ms). */
@@ -28,8 +34,7 @@ export class KeptApart {
     for (const [key, until] of this.untilByPair) {
       if (until > now) continue;
       this.untilByPair.delete(key);
-      const [x = '', y = ''] = key.split('|');
-      expired.push([x, y]);
+      expired.push(splitPairKey(key));
     }
     return expired;
   }

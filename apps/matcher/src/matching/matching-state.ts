@@ -1,6 +1,6 @@
 import type { JoinEvent, MatcherEvent, RematchEvent } from '@strangers/redis';
 import { CommitBatch } from './commit-batch.js';
-import { PairingQueue, pairKey, type JoinOutcome, type Pair, type Regrouped, type WaitingSession } from './pairing.js';
+import { PairingQueue, pairKey, splitPairKey, type JoinOutcome, type Pair, type Regrouped, type WaitingSession } from './pairing.js';
 import { RematchBook, type PendingRematch, type RematchRequest } from './rematch-requests.js';
 
 /** Pairing policy and report handling (MatcherConfig.matching). */
@@ -115,8 +115,7 @@ export class MatchingState {
     const expiredRematches = this.rematches.restore(durable.rematches, now);
     this.reportsByAddress.clear();
     for (const { pair, until } of durable.apart) {
-      const [x = '', y = ''] = pair.split('|');
-      this.queue.keepApart(x, y, until);
+      this.queue.keepApart(...splitPairKey(pair), until);
     }
     // The queue is empty yet: nothing moves.
     for (const { ipHash, until } of durable.flagged) this.queue.flag(ipHash, until, now);

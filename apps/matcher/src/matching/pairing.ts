@@ -1,8 +1,8 @@
 import { groupKey, interestsOpen, languageOpen, shared, type AgeGroup, type MediaKind, type Widening } from './compatibility.js';
-import { KeptApart, pairKey } from './kept-apart.js';
+import { KeptApart, pairKey, splitPairKey } from './kept-apart.js';
 import { GroupIndex, Lane, unlist, type Listing } from './queue-index.js';
 
-export { pairKey };
+export { pairKey, splitPairKey };
 
 /**
  * The pure pairing logic: no I/O, no clock of its own (every call gets `now`), so it can
