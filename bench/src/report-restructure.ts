@@ -6,7 +6,7 @@
 export const RESTRUCTURE_COMPARISON = [
   '### The restructuring alone (issue 15), same session',
   '',
-  'Three checkouts benchmarked in turn, three rounds, 2026-12-01 15:00–15:31 UTC, each run',
+  'Three checkouts benchmarked in turn, three rounds, 2026-12-01 15:00–15:28 UTC, each run',
   '`npm run bench -- --only relay,pairing --systems product,ws-redis --out …` in its own tree: **before** the wave',
   '(e1baf36); **the restructuring alone** (e1baf36 with only the two restructuring branches merged: the gateway\'s',
   '`chat/ edge/ cluster/` layout, a56d642, and the matcher\'s split with the shared service runner, 8fea86c); and',
